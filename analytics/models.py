@@ -1,0 +1,265 @@
+"""Raw events, the conversation state and the trigger-maintained summaries.
+
+Every table is keyed by workspace first (the distribution column if this schema moves to
+Citus). Summary tables use '' for "no channel/agent/customer" so their keys can be unique;
+the raw table keeps NULL. Summaries hang off the workspace without a foreign-key constraint:
+they are derived data, rebuilt from the raw events, and an RI check per upserted row would be
+paid on every ingest.
+"""
+
+from django.db import models
+from django.db.models.functions import Now
+
+from core.models import Workspace
+from triggers import event_triggers
+
+DURATION_BINS = (0, 60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 259200)
+"""Lower bounds, in seconds, of the duration histogram bins: <1m, 1-5m, ... 1-3d, >3d."""
+
+
+def workspace_key(related_name: str) -> models.ForeignKey:
+    return models.ForeignKey(
+        Workspace, on_delete=models.DO_NOTHING, db_constraint=False, related_name=related_name
+    )
+
+
+def dimension_key() -> models.CharField:
+    return models.CharField(max_length=64, blank=True, default="")
+
+
+class Event(models.Model):
+    """One raw event, append-only. `event_id` is the client's idempotency key (or a server uuid)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="events")
+    event_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=100)
+    occurred_at = models.DateTimeField()
+    received_at = models.DateTimeField(db_default=Now())
+    conversation_id = models.CharField(max_length=64, null=True)
+    channel_id = models.CharField(max_length=64, null=True)
+    channel_name = models.CharField(max_length=200, null=True)
+    agent_id = models.CharField(max_length=64, null=True)
+    agent_name = models.CharField(max_length=200, null=True)
+    agent_email = models.CharField(max_length=254, null=True)
+    customer_id = models.CharField(max_length=64, null=True)
+    customer_name = models.CharField(max_length=200, null=True)
+    customer_type = models.CharField(max_length=50, null=True)
+    session_id = models.CharField(max_length=128, null=True)
+    user_id = models.CharField(max_length=128, null=True)
+    value = models.DecimalField(max_digits=24, decimal_places=6, null=True)
+    properties = models.JSONField(default=dict)
+
+    class Meta:
+        db_table = "event"
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "event_id"], name="event_workspace_event_id_uniq"),
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "-occurred_at", "-id"], name="event_ws_occurred_idx"),
+            models.Index(
+                fields=["workspace", "conversation_id", "occurred_at"],
+                name="event_ws_conversation_idx",
+                condition=models.Q(conversation_id__isnull=False),
+            ),
+        ]
+        triggers = event_triggers()
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.event_id} at {self.occurred_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Dimension(models.Model):
+    """Attributes of an agent, channel or customer: the latest event (by occurred_at, then event id) wins."""
+
+    workspace = workspace_key("+")
+    name = models.CharField(max_length=200, null=True)
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    attributes_at = models.DateTimeField(null=True, help_text="occurred_at of the event the attributes come from.")
+    attributes_event_id = models.CharField(max_length=64, null=True)
+
+    class Meta:
+        abstract = True
+
+
+class Agent(Dimension):
+    pk = models.CompositePrimaryKey("workspace", "agent_id")
+    agent_id = models.CharField(max_length=64)
+    email = models.CharField(max_length=254, null=True)
+
+    class Meta:
+        db_table = "agent"
+
+
+class Channel(Dimension):
+    pk = models.CompositePrimaryKey("workspace", "channel_id")
+    channel_id = models.CharField(max_length=64)
+
+    class Meta:
+        db_table = "channel"
+
+
+class Customer(Dimension):
+    pk = models.CompositePrimaryKey("workspace", "customer_id")
+    customer_id = models.CharField(max_length=64)
+    type = models.CharField(max_length=50, null=True)
+
+    class Meta:
+        db_table = "customer"
+
+
+class Conversation(models.Model):
+    """One row per conversation, merged from its events so that arrival order does not matter.
+
+    Every column is a min, a max, or the value of the event that is least/greatest by
+    (occurred_at, event_id); see ../shared/DESIGN.md. The `*_event_id`/`*_rank` columns are the
+    tie-breakers that make the merge order-independent.
+    """
+
+    pk = models.CompositePrimaryKey("workspace", "conversation_id")
+    workspace = workspace_key("+")
+    conversation_id = models.CharField(max_length=64)
+    channel_id = models.CharField(max_length=64, null=True)
+    channel_rank = models.SmallIntegerField(null=True, help_text="0 when the channel comes from conversation.created.")
+    channel_at = models.DateTimeField(null=True)
+    channel_event_id = models.CharField(max_length=64, null=True)
+    customer_id = models.CharField(max_length=64, null=True)
+    customer_rank = models.SmallIntegerField(null=True)
+    customer_at = models.DateTimeField(null=True)
+    customer_event_id = models.CharField(max_length=64, null=True)
+    created_at = models.DateTimeField(null=True)
+    first_assigned_at = models.DateTimeField(null=True)
+    assignee_id = models.CharField(max_length=64, null=True)
+    assigned_at = models.DateTimeField(null=True, help_text="occurred_at of the latest assignment.")
+    assigned_event_id = models.CharField(max_length=64, null=True)
+    first_response_at = models.DateTimeField(null=True)
+    first_responder_id = models.CharField(max_length=64, null=True)
+    first_response_event_id = models.CharField(max_length=64, null=True)
+    first_resolved_at = models.DateTimeField(null=True)
+    last_resolved_at = models.DateTimeField(null=True)
+    resolver_id = models.CharField(max_length=64, null=True)
+    resolved_event_id = models.CharField(max_length=64, null=True)
+    last_reopened_at = models.DateTimeField(null=True)
+    agent_replies = models.IntegerField(db_default=0)
+    customer_replies = models.IntegerField(db_default=0)
+    last_event_at = models.DateTimeField(null=True)
+    status = models.GeneratedField(
+        expression=models.Case(
+            models.When(
+                models.Q(last_resolved_at__isnull=False)
+                & (
+                    models.Q(last_reopened_at__isnull=True)
+                    | models.Q(last_resolved_at__gt=models.F("last_reopened_at"))
+                ),
+                then=models.Value("resolved"),
+            ),
+            default=models.Value("open"),
+        ),
+        output_field=models.CharField(max_length=8),
+        db_persist=True,
+    )
+
+    class Meta:
+        db_table = "conversation"
+
+
+class EventHourly(models.Model):
+    """Every event (product and support) per hour x name x channel x agent, with its value's count/sum/min/max."""
+
+    pk = models.CompositePrimaryKey("workspace", "bucket", "name", "channel_id", "agent_id")
+    workspace = workspace_key("+")
+    bucket = models.DateTimeField(help_text="date_trunc('hour', occurred_at) in UTC.")
+    name = models.CharField(max_length=100)
+    channel_id = dimension_key()
+    agent_id = dimension_key()
+    events = models.BigIntegerField(default=0)
+    value_count = models.BigIntegerField(default=0)
+    value_sum = models.DecimalField(max_digits=38, decimal_places=6, default=0)
+    value_min = models.DecimalField(max_digits=24, decimal_places=6, null=True)
+    value_max = models.DecimalField(max_digits=24, decimal_places=6, null=True)
+
+    class Meta:
+        db_table = "event_hourly"
+
+
+class CustomerInteractionHourly(models.Model):
+    """Events that name both a customer and a channel, per hour x customer x channel."""
+
+    pk = models.CompositePrimaryKey("workspace", "bucket", "customer_id", "channel_id")
+    workspace = workspace_key("+")
+    bucket = models.DateTimeField()
+    customer_id = models.CharField(max_length=64)
+    channel_id = models.CharField(max_length=64)
+    interactions = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "customer_interaction_hourly"
+        indexes = [
+            models.Index(fields=["workspace", "customer_id", "bucket"], name="interaction_ws_customer_idx"),
+        ]
+
+
+class SupportHourly(models.Model):
+    """Support metrics per hour x channel x agent.
+
+    Counting columns count events in the hour they occurred, by the event's agent.
+    conversations_created counts conversations in the hour of created_at. First response and
+    resolution are per-conversation values (see Conversation) counted in the hour of
+    first_response_at / last_resolved_at, by first responder / resolver; averages are
+    *_seconds / *_count at any grain.
+    """
+
+    pk = models.CompositePrimaryKey("workspace", "bucket", "channel_id", "agent_id")
+    workspace = workspace_key("+")
+    bucket = models.DateTimeField()
+    channel_id = dimension_key()
+    agent_id = dimension_key()
+    conversations_created = models.BigIntegerField(default=0)
+    conversations_assigned = models.BigIntegerField(default=0)
+    agent_replies = models.BigIntegerField(default=0)
+    customer_replies = models.BigIntegerField(default=0)
+    resolutions = models.BigIntegerField(default=0)
+    reopens = models.BigIntegerField(default=0)
+    first_response_count = models.BigIntegerField(default=0)
+    first_response_seconds = models.DecimalField(max_digits=30, decimal_places=6, default=0)
+    resolution_count = models.BigIntegerField(default=0)
+    resolution_seconds = models.DecimalField(max_digits=30, decimal_places=6, default=0)
+
+    class Meta:
+        db_table = "support_hourly"
+
+
+class DurationMetric(models.TextChoices):
+    FIRST_RESPONSE = "first_response"
+    RESOLUTION = "resolution"
+
+
+class SupportDurationHourly(models.Model):
+    """Histogram of first response and resolution times, bins starting at DURATION_BINS seconds."""
+
+    pk = models.CompositePrimaryKey("workspace", "bucket", "channel_id", "agent_id", "metric", "bin_start_seconds")
+    workspace = workspace_key("+")
+    bucket = models.DateTimeField()
+    channel_id = dimension_key()
+    agent_id = dimension_key()
+    metric = models.CharField(max_length=16, choices=DurationMetric.choices)
+    bin_start_seconds = models.IntegerField()
+    conversations = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "support_duration_hourly"
+
+
+class SupportLive(models.Model):
+    """Live counters per channel: open (created, not resolved since the last reopen),
+    unassigned (open, never assigned), unanswered (open, no agent reply yet)."""
+
+    pk = models.CompositePrimaryKey("workspace", "channel_id")
+    workspace = workspace_key("+")
+    channel_id = dimension_key()
+    open = models.BigIntegerField(default=0)
+    unassigned = models.BigIntegerField(default=0)
+    unanswered = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "support_live"

@@ -1,0 +1,274 @@
+-- Trigger:   AFTER INSERT ON event, FOR EACH STATEMENT, new rows as new_events.
+-- Reads:     new_events named conversation.*, and the conversation rows they touch.
+-- Keeps:     conversation            = sql/recompute/conversation.sql
+--            support_hourly          = sql/recompute/support_hourly.sql
+--            support_duration_hourly = sql/recompute/support_duration_hourly.sql
+--            support_live            = sql/recompute/support_live.sql
+--
+-- How: each conversation row is a merge of its events in which every column is a min, a max,
+-- or the value of the least/greatest event by (occurred_at, event_id), so merging the batch
+-- into the row gives the same row for any arrival order. Per-conversation metrics (created,
+-- first response, resolution, live counters) are functions of that row: the statement
+-- subtracts the contribution of each row before the merge and adds the one after it, so the
+-- hourly metrics follow the row exactly. Counting metrics count the events themselves.
+--
+-- Why everything conversation-related is one trigger: support_hourly gets both the event
+-- counts and the row deltas, and doing that in a single upsert per statement keeps one sorted
+-- lock pass over support_hourly; two statements that each sort their own keys can deadlock
+-- against another transaction doing the same.
+--
+-- Locking: (1) new conversations are inserted empty in key order (an empty row contributes
+-- nothing); (2) all touched rows are locked in key order; (3) with the rows held, one
+-- statement merges them and upserts each summary once, keys sorted.
+
+INSERT INTO conversation (workspace_id, conversation_id)
+SELECT DISTINCT workspace_id, conversation_id
+FROM new_events
+WHERE name LIKE 'conversation.%'
+ORDER BY 1, 2
+ON CONFLICT (workspace_id, conversation_id) DO NOTHING;
+
+PERFORM 1
+FROM conversation AS c
+WHERE (c.workspace_id, c.conversation_id) IN (
+    SELECT workspace_id, conversation_id FROM new_events WHERE name LIKE 'conversation.%'
+)
+ORDER BY c.workspace_id, c.conversation_id
+FOR UPDATE;
+
+WITH conversation_events AS (
+    SELECT * FROM new_events WHERE name LIKE 'conversation.%'
+),
+totals AS (
+    SELECT workspace_id,
+           conversation_id,
+           min(occurred_at) FILTER (WHERE name = 'conversation.created') AS created_at,
+           min(occurred_at) FILTER (WHERE name = 'conversation.assigned') AS first_assigned_at,
+           min(occurred_at) FILTER (WHERE name = 'conversation.resolved') AS first_resolved_at,
+           max(occurred_at) FILTER (WHERE name = 'conversation.resolved') AS last_resolved_at,
+           max(occurred_at) FILTER (WHERE name = 'conversation.reopened') AS last_reopened_at,
+           count(*) FILTER (WHERE name = 'conversation.agent_replied') AS agent_replies,
+           count(*) FILTER (WHERE name = 'conversation.customer_replied') AS customer_replies,
+           max(occurred_at) AS last_event_at
+    FROM conversation_events
+    GROUP BY 1, 2
+),
+-- The channel (and customer) come from conversation.created; until it arrives, from the
+-- earliest event. rank 0 = created, 1 = any other event.
+channel_source AS (
+    SELECT DISTINCT ON (workspace_id, conversation_id)
+           workspace_id, conversation_id, channel_id,
+           (name <> 'conversation.created')::int AS channel_rank,
+           occurred_at AS channel_at, event_id AS channel_event_id
+    FROM conversation_events
+    ORDER BY workspace_id, conversation_id, 4, occurred_at, event_id
+),
+customer_source AS (
+    SELECT DISTINCT ON (workspace_id, conversation_id)
+           workspace_id, conversation_id, customer_id,
+           (name <> 'conversation.created')::int AS customer_rank,
+           occurred_at AS customer_at, event_id AS customer_event_id
+    FROM conversation_events
+    WHERE customer_id IS NOT NULL
+    ORDER BY workspace_id, conversation_id, 4, occurred_at, event_id
+),
+latest_assignment AS (
+    SELECT DISTINCT ON (workspace_id, conversation_id)
+           workspace_id, conversation_id, agent_id AS assignee_id,
+           occurred_at AS assigned_at, event_id AS assigned_event_id
+    FROM conversation_events
+    WHERE name = 'conversation.assigned'
+    ORDER BY workspace_id, conversation_id, occurred_at DESC, event_id DESC
+),
+first_response AS (
+    SELECT DISTINCT ON (workspace_id, conversation_id)
+           workspace_id, conversation_id, agent_id AS first_responder_id,
+           occurred_at AS first_response_at, event_id AS first_response_event_id
+    FROM conversation_events
+    WHERE name = 'conversation.agent_replied'
+    ORDER BY workspace_id, conversation_id, occurred_at, event_id
+),
+latest_resolution AS (
+    SELECT DISTINCT ON (workspace_id, conversation_id)
+           workspace_id, conversation_id, agent_id AS resolver_id,
+           occurred_at AS resolved_at, event_id AS resolved_event_id
+    FROM conversation_events
+    WHERE name = 'conversation.resolved'
+    ORDER BY workspace_id, conversation_id, occurred_at DESC, event_id DESC
+),
+batch AS (
+    SELECT *
+    FROM totals
+    JOIN channel_source USING (workspace_id, conversation_id)
+    LEFT JOIN customer_source USING (workspace_id, conversation_id)
+    LEFT JOIN latest_assignment USING (workspace_id, conversation_id)
+    LEFT JOIN first_response USING (workspace_id, conversation_id)
+    LEFT JOIN latest_resolution USING (workspace_id, conversation_id)
+),
+merged AS (
+    SELECT b.*,
+           c AS before_row,
+           c.channel_at IS NULL
+               OR (b.channel_rank, b.channel_at, b.channel_event_id)
+                  < (c.channel_rank, c.channel_at, c.channel_event_id) AS takes_channel,
+           b.customer_at IS NOT NULL
+               AND (c.customer_at IS NULL
+                    OR (b.customer_rank, b.customer_at, b.customer_event_id)
+                       < (c.customer_rank, c.customer_at, c.customer_event_id)) AS takes_customer,
+           b.assigned_at IS NOT NULL
+               AND (c.assigned_at IS NULL
+                    OR (b.assigned_at, b.assigned_event_id) > (c.assigned_at, c.assigned_event_id)) AS takes_assignee,
+           b.first_response_at IS NOT NULL
+               AND (c.first_response_at IS NULL
+                    OR (b.first_response_at, b.first_response_event_id)
+                       < (c.first_response_at, c.first_response_event_id)) AS takes_first_response,
+           b.resolved_at IS NOT NULL
+               AND (c.last_resolved_at IS NULL
+                    OR (b.resolved_at, b.resolved_event_id) > (c.last_resolved_at, c.resolved_event_id)) AS takes_resolver
+    FROM batch AS b
+    JOIN conversation AS c USING (workspace_id, conversation_id)
+),
+changed AS (
+    UPDATE conversation AS c SET
+        channel_id = CASE WHEN m.takes_channel THEN m.channel_id ELSE c.channel_id END,
+        channel_rank = CASE WHEN m.takes_channel THEN m.channel_rank ELSE c.channel_rank END,
+        channel_at = CASE WHEN m.takes_channel THEN m.channel_at ELSE c.channel_at END,
+        channel_event_id = CASE WHEN m.takes_channel THEN m.channel_event_id ELSE c.channel_event_id END,
+        customer_id = CASE WHEN m.takes_customer THEN m.customer_id ELSE c.customer_id END,
+        customer_rank = CASE WHEN m.takes_customer THEN m.customer_rank ELSE c.customer_rank END,
+        customer_at = CASE WHEN m.takes_customer THEN m.customer_at ELSE c.customer_at END,
+        customer_event_id = CASE WHEN m.takes_customer THEN m.customer_event_id ELSE c.customer_event_id END,
+        created_at = LEAST(c.created_at, m.created_at),
+        first_assigned_at = LEAST(c.first_assigned_at, m.first_assigned_at),
+        assignee_id = CASE WHEN m.takes_assignee THEN m.assignee_id ELSE c.assignee_id END,
+        assigned_at = CASE WHEN m.takes_assignee THEN m.assigned_at ELSE c.assigned_at END,
+        assigned_event_id = CASE WHEN m.takes_assignee THEN m.assigned_event_id ELSE c.assigned_event_id END,
+        first_response_at = CASE WHEN m.takes_first_response THEN m.first_response_at ELSE c.first_response_at END,
+        first_responder_id = CASE WHEN m.takes_first_response THEN m.first_responder_id ELSE c.first_responder_id END,
+        first_response_event_id = CASE WHEN m.takes_first_response THEN m.first_response_event_id ELSE c.first_response_event_id END,
+        first_resolved_at = LEAST(c.first_resolved_at, m.first_resolved_at),
+        last_resolved_at = CASE WHEN m.takes_resolver THEN m.resolved_at ELSE c.last_resolved_at END,
+        resolver_id = CASE WHEN m.takes_resolver THEN m.resolver_id ELSE c.resolver_id END,
+        resolved_event_id = CASE WHEN m.takes_resolver THEN m.resolved_event_id ELSE c.resolved_event_id END,
+        last_reopened_at = GREATEST(c.last_reopened_at, m.last_reopened_at),
+        agent_replies = c.agent_replies + m.agent_replies,
+        customer_replies = c.customer_replies + m.customer_replies,
+        last_event_at = GREATEST(c.last_event_at, m.last_event_at)
+    FROM merged AS m
+    WHERE c.workspace_id = m.workspace_id AND c.conversation_id = m.conversation_id
+    RETURNING m.before_row, c AS after_row
+),
+-- Each changed row once as it was (sign -1) and once as it is now (sign +1).
+versions AS (
+    SELECT -1 AS sign, (before_row).* FROM changed
+    UNION ALL
+    SELECT 1 AS sign, (after_row).* FROM changed
+),
+timed AS (
+    SELECT v.sign, v.workspace_id, COALESCE(v.channel_id, '') AS channel_id, v.created_at,
+           v.first_assigned_at, v.first_response_at, v.first_responder_id, v.last_resolved_at,
+           v.resolver_id, v.status,
+           GREATEST(0, EXTRACT(EPOCH FROM v.first_response_at - v.created_at)) AS first_response_seconds,
+           GREATEST(0, EXTRACT(EPOCH FROM v.last_resolved_at - v.created_at)) AS resolution_seconds
+    FROM versions AS v
+    WHERE v.created_at IS NOT NULL
+),
+support_deltas (workspace_id, bucket, channel_id, agent_id,
+                conversations_created, conversations_assigned, agent_replies, customer_replies,
+                resolutions, reopens, first_response_count, first_response_seconds,
+                resolution_count, resolution_seconds) AS (
+    SELECT workspace_id, date_trunc('hour', occurred_at, 'UTC'), COALESCE(channel_id, ''), COALESCE(agent_id, ''),
+           0,
+           (name = 'conversation.assigned')::int,
+           (name = 'conversation.agent_replied')::int,
+           (name = 'conversation.customer_replied')::int,
+           (name = 'conversation.resolved')::int,
+           (name = 'conversation.reopened')::int,
+           0, 0, 0, 0
+    FROM conversation_events
+    UNION ALL
+    SELECT workspace_id, date_trunc('hour', created_at, 'UTC'), channel_id, '',
+           sign, 0, 0, 0, 0, 0, 0, 0, 0, 0
+    FROM timed
+    UNION ALL
+    SELECT workspace_id, date_trunc('hour', first_response_at, 'UTC'), channel_id, COALESCE(first_responder_id, ''),
+           0, 0, 0, 0, 0, 0, sign, sign * first_response_seconds, 0, 0
+    FROM timed
+    WHERE first_response_at IS NOT NULL
+    UNION ALL
+    SELECT workspace_id, date_trunc('hour', last_resolved_at, 'UTC'), channel_id, COALESCE(resolver_id, ''),
+           0, 0, 0, 0, 0, 0, 0, 0, sign, sign * resolution_seconds
+    FROM timed
+    WHERE status = 'resolved'
+),
+support_upsert AS (
+    INSERT INTO support_hourly AS h
+        (workspace_id, bucket, channel_id, agent_id,
+         conversations_created, conversations_assigned, agent_replies, customer_replies,
+         resolutions, reopens, first_response_count, first_response_seconds,
+         resolution_count, resolution_seconds)
+    SELECT workspace_id, bucket, channel_id, agent_id,
+           sum(conversations_created), sum(conversations_assigned), sum(agent_replies),
+           sum(customer_replies), sum(resolutions), sum(reopens), sum(first_response_count),
+           sum(first_response_seconds), sum(resolution_count), sum(resolution_seconds)
+    FROM support_deltas
+    GROUP BY 1, 2, 3, 4
+    HAVING sum(conversations_created) <> 0 OR sum(conversations_assigned) <> 0
+        OR sum(agent_replies) <> 0 OR sum(customer_replies) <> 0
+        OR sum(resolutions) <> 0 OR sum(reopens) <> 0
+        OR sum(first_response_count) <> 0 OR sum(first_response_seconds) <> 0
+        OR sum(resolution_count) <> 0 OR sum(resolution_seconds) <> 0
+    ORDER BY 1, 2, 3, 4
+    ON CONFLICT (workspace_id, bucket, channel_id, agent_id) DO UPDATE SET
+        conversations_created = h.conversations_created + EXCLUDED.conversations_created,
+        conversations_assigned = h.conversations_assigned + EXCLUDED.conversations_assigned,
+        agent_replies = h.agent_replies + EXCLUDED.agent_replies,
+        customer_replies = h.customer_replies + EXCLUDED.customer_replies,
+        resolutions = h.resolutions + EXCLUDED.resolutions,
+        reopens = h.reopens + EXCLUDED.reopens,
+        first_response_count = h.first_response_count + EXCLUDED.first_response_count,
+        first_response_seconds = h.first_response_seconds + EXCLUDED.first_response_seconds,
+        resolution_count = h.resolution_count + EXCLUDED.resolution_count,
+        resolution_seconds = h.resolution_seconds + EXCLUDED.resolution_seconds
+),
+duration_deltas (workspace_id, bucket, channel_id, agent_id, metric, seconds, sign) AS (
+    SELECT workspace_id, date_trunc('hour', first_response_at, 'UTC'), channel_id,
+           COALESCE(first_responder_id, ''), 'first_response', first_response_seconds, sign
+    FROM timed
+    WHERE first_response_at IS NOT NULL
+    UNION ALL
+    SELECT workspace_id, date_trunc('hour', last_resolved_at, 'UTC'), channel_id,
+           COALESCE(resolver_id, ''), 'resolution', resolution_seconds, sign
+    FROM timed
+    WHERE status = 'resolved'
+),
+duration_upsert AS (
+    INSERT INTO support_duration_hourly AS h
+        (workspace_id, bucket, channel_id, agent_id, metric, bin_start_seconds, conversations)
+    SELECT workspace_id, bucket, channel_id, agent_id, metric, bins.starts[width_bucket(seconds, bins.starts)], sum(sign)
+    FROM duration_deltas
+    CROSS JOIN (SELECT '{0,60,300,900,1800,3600,7200,14400,28800,86400,259200}'::int[] AS starts) AS bins
+    GROUP BY 1, 2, 3, 4, 5, 6
+    HAVING sum(sign) <> 0
+    ORDER BY 1, 2, 3, 4, 5, 6
+    ON CONFLICT (workspace_id, bucket, channel_id, agent_id, metric, bin_start_seconds) DO UPDATE SET
+        conversations = h.conversations + EXCLUDED.conversations
+)
+INSERT INTO support_live AS l (workspace_id, channel_id, open, unassigned, unanswered)
+SELECT workspace_id,
+       channel_id,
+       sum(sign),
+       COALESCE(sum(sign) FILTER (WHERE first_assigned_at IS NULL), 0),
+       COALESCE(sum(sign) FILTER (WHERE first_response_at IS NULL), 0)
+FROM timed
+WHERE status = 'open'
+GROUP BY 1, 2
+HAVING sum(sign) <> 0
+    OR sum(sign) FILTER (WHERE first_assigned_at IS NULL) <> 0
+    OR sum(sign) FILTER (WHERE first_response_at IS NULL) <> 0
+ORDER BY 1, 2
+ON CONFLICT (workspace_id, channel_id) DO UPDATE SET
+    open = l.open + EXCLUDED.open,
+    unassigned = l.unassigned + EXCLUDED.unassigned,
+    unanswered = l.unanswered + EXCLUDED.unanswered;
+RETURN NULL;

@@ -1,0 +1,34 @@
+import pytest
+from rest_framework.test import APIClient
+
+from core.auth import token_create
+from core.models import Workspace
+
+
+@pytest.fixture
+def workspace(db):
+    return Workspace.objects.create(slug="acme", name="Acme", timezone="UTC")
+
+
+@pytest.fixture
+def other_workspace(db):
+    return Workspace.objects.create(slug="globex", name="Globex", timezone="Europe/Berlin")
+
+
+@pytest.fixture
+def make_client(db):
+    """Returns an APIClient that sends a real token of the given workspace and scopes."""
+
+    def make(workspace, scopes=("ingest", "read")):
+        _, key = token_create(workspace=workspace, scopes=list(scopes))
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def client_for(make_client, workspace):
+    """An ingest+read client of the `acme` workspace."""
+    return make_client(workspace)
