@@ -3,5 +3,5 @@ from django.urls import path
 from analytics import views
 
 urlpatterns = [
-    path("events/", views.EventIngestView.as_view(), name="events"),
+    path("events/", views.EventsView.as_view(), name="events"),
 ]

@@ -1,7 +1,31 @@
-"""Errors a client can cause come back as JSON 4xx; database errors the client caused never as a 500."""
+"""API errors in one shape: {"detail": "...", "errors": [{"index", "field", "message"}]}.
 
+`errors` appears for validation errors and names every wrong field; `index` is the position in
+a batch body (null for a single object or a query parameter)."""
+
+from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
+def flatten_errors(detail, *, field: str | None = None, index: int | None = None):
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = None if key == "non_field_errors" else key
+            if field and name:
+                name = f"{field}.{name}"
+            yield from flatten_errors(value, field=name or field, index=index)
+    elif isinstance(detail, list) and index is None and field is None and any(isinstance(item, dict) for item in detail):
+        for position, item in enumerate(detail):
+            yield from flatten_errors(item, field=field, index=position)
+    elif isinstance(detail, list):
+        for item in detail:
+            yield from flatten_errors(item, field=field, index=index)
+    else:
+        yield {"index": index, "field": field, "message": str(detail)}
+
+
 def exception_handler(exc, context):
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, exceptions.ValidationError):
+        response.data = {"detail": "Invalid input.", "errors": list(flatten_errors(exc.detail))}
+    return response

@@ -1,0 +1,258 @@
+"""Validation of ingested events. Everything a client can get wrong is caught here, so the
+INSERT that follows cannot fail on the client's data."""
+
+import re
+from datetime import timedelta
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from rest_framework import serializers
+
+from analytics.models import Event
+
+SUPPORT_EVENTS = frozenset(
+    {
+        "conversation.created",
+        "conversation.assigned",
+        "conversation.agent_replied",
+        "conversation.customer_replied",
+        "conversation.resolved",
+        "conversation.reopened",
+    }
+)
+NEEDS_AGENT = frozenset({"conversation.assigned", "conversation.agent_replied"})
+PRODUCT_EVENT_NAME = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,99}$")
+VALUE_LIMIT = Decimal(10) ** 18
+VALUE_QUANTUM = Decimal("0.000001")
+
+
+def check_text(value: str) -> str:
+    """PostgreSQL text cannot hold NUL, and UTF-8 cannot encode lone surrogates."""
+    if "\x00" in value:
+        raise serializers.ValidationError("Must not contain NUL characters.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise serializers.ValidationError("Must be valid Unicode (no lone surrogates).")
+    return value
+
+
+class TextField(serializers.CharField):
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return check_text(super().to_internal_value(data))
+
+
+class TimestampField(serializers.Field):
+    """ISO 8601 with an explicit UTC offset or Z; a naive timestamp is ambiguous and refused."""
+
+    default_error_messages = {
+        "invalid": "Must be an ISO 8601 timestamp, e.g. 2026-11-22T10:00:00Z.",
+        "naive": "Must carry a UTC offset or Z.",
+        "future": "Is more than {seconds} seconds in the future.",
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        try:
+            parsed = parse_datetime(data.strip())
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            self.fail("invalid")
+        if parsed.tzinfo is None:
+            self.fail("naive")
+        limit = settings.TALLY_MAX_FUTURE_SECONDS
+        if parsed > timezone.now() + timedelta(seconds=limit):
+            self.fail("future", seconds=limit)
+        return parsed
+
+    def to_representation(self, value):
+        return value.isoformat()
+
+
+class ValueField(serializers.Field):
+    """A JSON number, kept exactly as a decimal with 6 places (so sums do not depend on order)."""
+
+    default_error_messages = {
+        "invalid": "Must be a number.",
+        "range": "Must be between -1e18 and 1e18.",
+    }
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        try:
+            value = Decimal(repr(data)) if isinstance(data, float) else Decimal(data)
+            value = value.quantize(VALUE_QUANTUM, rounding=ROUND_HALF_EVEN)
+        except InvalidOperation:
+            self.fail("range")
+        if not value.is_finite():
+            self.fail("invalid")
+        if abs(value) >= VALUE_LIMIT:
+            self.fail("range")
+        return value
+
+    def to_representation(self, value):
+        return float(value)
+
+
+class PropertiesField(serializers.Field):
+    default_error_messages = {"invalid": "Must be a JSON object."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            self.fail("invalid")
+        self._check(data)
+        return data
+
+    def _check(self, node):
+        if isinstance(node, str):
+            check_text(node)
+        elif isinstance(node, dict):
+            for key, item in node.items():
+                check_text(key)
+                self._check(item)
+        elif isinstance(node, list):
+            for item in node:
+                self._check(item)
+
+    def to_representation(self, value):
+        return value
+
+
+class DimensionField(serializers.Field):
+    """An agent, channel or customer: a bare id string, or an object with "id" and attributes."""
+
+    default_error_messages = {
+        "invalid": "Must be an id string or an object with an \"id\".",
+        "unknown": "Unknown keys: {keys}; allowed: {allowed}.",
+    }
+
+    def __init__(self, *, attributes: dict[str, int], **kwargs):
+        self.attributes = attributes
+        self.id_field = TextField(max_length=64)
+        self.attribute_fields = {name: TextField(max_length=length, allow_blank=True) for name, length in attributes.items()}
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            data = {"id": data}
+        if not isinstance(data, dict) or "id" not in data:
+            self.fail("invalid")
+        unknown = set(data) - {"id", *self.attributes}
+        if unknown:
+            self.fail("unknown", keys=", ".join(sorted(unknown)), allowed=", ".join(["id", *self.attributes]))
+        result = {"id": self._run(self.id_field, data["id"], "id")}
+        for name, field in self.attribute_fields.items():
+            value = data.get(name)
+            result[name] = None if value is None else self._run(field, value, name)
+        return result
+
+    @staticmethod
+    def _run(field, value, key):
+        try:
+            return field.run_validation(value)
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({key: exc.detail})
+
+    def to_representation(self, value):
+        return value
+
+
+class EventBatchSerializer(serializers.ListSerializer):
+    default_error_messages = {
+        "max_length": "A batch holds at most {max_length} events.",
+        "empty": "A batch needs at least one event.",
+        "not_a_list": "Expected a list of events but got {input_type}.",
+    }
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", settings.TALLY_MAX_BATCH)
+        kwargs.setdefault("allow_empty", False)
+        super().__init__(*args, **kwargs)
+
+
+class EventSerializer(serializers.Serializer):
+    """One event as the support backend sends it."""
+
+    id = TextField(max_length=64, required=False)
+    name = TextField(max_length=100)
+    occurred_at = TimestampField()
+    conversation_id = TextField(max_length=64, required=False, allow_null=True)
+    channel = DimensionField(attributes={"name": 200}, required=False, allow_null=True)
+    agent = DimensionField(attributes={"name": 200, "email": 254}, required=False, allow_null=True)
+    customer = DimensionField(attributes={"name": 200, "type": 50}, required=False, allow_null=True)
+    session_id = TextField(max_length=128, required=False, allow_null=True)
+    user_id = TextField(max_length=128, required=False, allow_null=True)
+    value = ValueField(required=False, allow_null=True)
+    properties = PropertiesField(required=False)
+
+    def validate_name(self, name: str) -> str:
+        if name.startswith("conversation."):
+            if name not in SUPPORT_EVENTS:
+                raise serializers.ValidationError(
+                    f"Unknown support event; the conversation.* events are: {', '.join(sorted(SUPPORT_EVENTS))}."
+                )
+        elif not PRODUCT_EVENT_NAME.match(name):
+            raise serializers.ValidationError(
+                "A product event name is lowercase letters, digits and _ . : - (at most 100), starting with a letter or digit."
+            )
+        return name
+
+    class Meta:
+        list_serializer_class = EventBatchSerializer
+
+    def validate(self, attrs):
+        name = attrs["name"]
+        if name in SUPPORT_EVENTS:
+            missing = [field for field in ("conversation_id", "channel") if not attrs.get(field)]
+            if name in NEEDS_AGENT and not attrs.get("agent"):
+                missing.append("agent")
+            if missing:
+                raise serializers.ValidationError({field: [f"Is required for {name}."] for field in missing})
+        return attrs
+
+
+class EventOutputSerializer(serializers.ModelSerializer):
+    """A raw event as the listing returns it."""
+
+    id = serializers.CharField(source="event_id")
+    channel = serializers.SerializerMethodField()
+    agent = serializers.SerializerMethodField()
+    customer = serializers.SerializerMethodField()
+    value = serializers.DecimalField(max_digits=24, decimal_places=6, coerce_to_string=False, allow_null=True)
+
+    class Meta:
+        model = Event
+        fields = [
+            "id",
+            "name",
+            "occurred_at",
+            "received_at",
+            "conversation_id",
+            "channel",
+            "agent",
+            "customer",
+            "session_id",
+            "user_id",
+            "value",
+            "properties",
+        ]
+
+    def get_channel(self, event: Event):
+        return None if event.channel_id is None else {"id": event.channel_id, "name": event.channel_name}
+
+    def get_agent(self, event: Event):
+        if event.agent_id is None:
+            return None
+        return {"id": event.agent_id, "name": event.agent_name, "email": event.agent_email}
+
+    def get_customer(self, event: Event):
+        if event.customer_id is None:
+            return None
+        return {"id": event.customer_id, "name": event.customer_name, "type": event.customer_type}
