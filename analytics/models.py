@@ -9,8 +9,10 @@ paid on every ingest.
 
 from django.db import models
 from django.db.models.functions import Now
+from django_pgviews import view as pg
 
 from core.models import Workspace
+from core.sql import read_sql
 from triggers import event_triggers
 
 DURATION_BINS = (0, 60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 259200)
@@ -263,3 +265,87 @@ class SupportLive(models.Model):
 
     class Meta:
         db_table = "support_live"
+
+
+# Recomputations of every summary from the raw events alone (sql/recompute/*.sql), kept as
+# plain views so a DBA can compare by hand; `manage.py rollups verify/rebuild` use them.
+# django-pgviews creates and updates them after every migrate.
+
+
+def recompute_sql(table: str) -> str:
+    return read_sql(f"recompute/{table}.sql").rstrip(";")
+
+
+class RecomputeEventHourly(pg.ReadOnlyView):
+    sql = recompute_sql("event_hourly")
+
+    class Meta:
+        managed = False
+        db_table = "recompute_event_hourly"
+
+
+class RecomputeCustomerInteractionHourly(pg.ReadOnlyView):
+    sql = recompute_sql("customer_interaction_hourly")
+
+    class Meta:
+        managed = False
+        db_table = "recompute_customer_interaction_hourly"
+
+
+class RecomputeAgent(pg.ReadOnlyView):
+    sql = recompute_sql("agent")
+
+    class Meta:
+        managed = False
+        db_table = "recompute_agent"
+
+
+class RecomputeChannel(pg.ReadOnlyView):
+    sql = recompute_sql("channel")
+
+    class Meta:
+        managed = False
+        db_table = "recompute_channel"
+
+
+class RecomputeCustomer(pg.ReadOnlyView):
+    sql = recompute_sql("customer")
+
+    class Meta:
+        managed = False
+        db_table = "recompute_customer"
+
+
+class RecomputeConversation(pg.ReadOnlyView):
+    sql = recompute_sql("conversation")
+
+    class Meta:
+        managed = False
+        db_table = "recompute_conversation"
+
+
+class RecomputeSupportHourly(pg.ReadOnlyView):
+    sql = recompute_sql("support_hourly")
+    dependencies = ["analytics.RecomputeConversation"]
+
+    class Meta:
+        managed = False
+        db_table = "recompute_support_hourly"
+
+
+class RecomputeSupportDurationHourly(pg.ReadOnlyView):
+    sql = recompute_sql("support_duration_hourly")
+    dependencies = ["analytics.RecomputeConversation"]
+
+    class Meta:
+        managed = False
+        db_table = "recompute_support_duration_hourly"
+
+
+class RecomputeSupportLive(pg.ReadOnlyView):
+    sql = recompute_sql("support_live")
+    dependencies = ["analytics.RecomputeConversation"]
+
+    class Meta:
+        managed = False
+        db_table = "recompute_support_live"

@@ -19,15 +19,15 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='Agent',
             fields=[
+                ('pk', models.CompositePrimaryKey('workspace', 'agent_id', blank=True, editable=False, primary_key=True, serialize=False)),
+                ('workspace', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='core.workspace')),
+                ('agent_id', models.CharField(max_length=64)),
                 ('name', models.CharField(max_length=200, null=True)),
                 ('first_seen_at', models.DateTimeField()),
                 ('last_seen_at', models.DateTimeField()),
                 ('attributes_at', models.DateTimeField(help_text='occurred_at of the event the attributes come from.', null=True)),
                 ('attributes_event_id', models.CharField(max_length=64, null=True)),
-                ('pk', models.CompositePrimaryKey('workspace', 'agent_id', blank=True, editable=False, primary_key=True, serialize=False)),
-                ('agent_id', models.CharField(max_length=64)),
                 ('email', models.CharField(max_length=254, null=True)),
-                ('workspace', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='core.workspace')),
             ],
             options={
                 'db_table': 'agent',
@@ -36,14 +36,14 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='Channel',
             fields=[
+                ('pk', models.CompositePrimaryKey('workspace', 'channel_id', blank=True, editable=False, primary_key=True, serialize=False)),
+                ('workspace', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='core.workspace')),
+                ('channel_id', models.CharField(max_length=64)),
                 ('name', models.CharField(max_length=200, null=True)),
                 ('first_seen_at', models.DateTimeField()),
                 ('last_seen_at', models.DateTimeField()),
                 ('attributes_at', models.DateTimeField(help_text='occurred_at of the event the attributes come from.', null=True)),
                 ('attributes_event_id', models.CharField(max_length=64, null=True)),
-                ('pk', models.CompositePrimaryKey('workspace', 'channel_id', blank=True, editable=False, primary_key=True, serialize=False)),
-                ('channel_id', models.CharField(max_length=64)),
-                ('workspace', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='core.workspace')),
             ],
             options={
                 'db_table': 'channel',
@@ -53,6 +53,7 @@ class Migration(migrations.Migration):
             name='Conversation',
             fields=[
                 ('pk', models.CompositePrimaryKey('workspace', 'conversation_id', blank=True, editable=False, primary_key=True, serialize=False)),
+                ('workspace', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='core.workspace')),
                 ('conversation_id', models.CharField(max_length=64)),
                 ('channel_id', models.CharField(max_length=64, null=True)),
                 ('channel_rank', models.SmallIntegerField(help_text='0 when the channel comes from conversation.created.', null=True)),
@@ -79,7 +80,6 @@ class Migration(migrations.Migration):
                 ('customer_replies', models.IntegerField(db_default=0)),
                 ('last_event_at', models.DateTimeField(null=True)),
                 ('status', models.GeneratedField(db_persist=True, expression=models.Case(models.When(models.Q(('last_resolved_at__isnull', False), models.Q(('last_reopened_at__isnull', True), ('last_resolved_at__gt', models.F('last_reopened_at')), _connector='OR')), then=models.Value('resolved')), default=models.Value('open')), output_field=models.CharField(max_length=8))),
-                ('workspace', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='core.workspace')),
             ],
             options={
                 'db_table': 'conversation',
@@ -88,15 +88,15 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='Customer',
             fields=[
+                ('pk', models.CompositePrimaryKey('workspace', 'customer_id', blank=True, editable=False, primary_key=True, serialize=False)),
+                ('workspace', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='core.workspace')),
+                ('customer_id', models.CharField(max_length=64)),
                 ('name', models.CharField(max_length=200, null=True)),
                 ('first_seen_at', models.DateTimeField()),
                 ('last_seen_at', models.DateTimeField()),
                 ('attributes_at', models.DateTimeField(help_text='occurred_at of the event the attributes come from.', null=True)),
                 ('attributes_event_id', models.CharField(max_length=64, null=True)),
-                ('pk', models.CompositePrimaryKey('workspace', 'customer_id', blank=True, editable=False, primary_key=True, serialize=False)),
-                ('customer_id', models.CharField(max_length=64)),
                 ('type', models.CharField(max_length=50, null=True)),
-                ('workspace', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='core.workspace')),
             ],
             options={
                 'db_table': 'customer',
@@ -106,6 +106,7 @@ class Migration(migrations.Migration):
             name='EventHourly',
             fields=[
                 ('pk', models.CompositePrimaryKey('workspace', 'bucket', 'name', 'channel_id', 'agent_id', blank=True, editable=False, primary_key=True, serialize=False)),
+                ('workspace', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='core.workspace')),
                 ('bucket', models.DateTimeField(help_text="date_trunc('hour', occurred_at) in UTC.")),
                 ('name', models.CharField(max_length=100)),
                 ('channel_id', models.CharField(blank=True, default='', max_length=64)),
@@ -115,7 +116,6 @@ class Migration(migrations.Migration):
                 ('value_sum', models.DecimalField(decimal_places=6, default=0, max_digits=38)),
                 ('value_min', models.DecimalField(decimal_places=6, max_digits=24, null=True)),
                 ('value_max', models.DecimalField(decimal_places=6, max_digits=24, null=True)),
-                ('workspace', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='core.workspace')),
             ],
             options={
                 'db_table': 'event_hourly',
@@ -125,13 +125,13 @@ class Migration(migrations.Migration):
             name='SupportDurationHourly',
             fields=[
                 ('pk', models.CompositePrimaryKey('workspace', 'bucket', 'channel_id', 'agent_id', 'metric', 'bin_start_seconds', blank=True, editable=False, primary_key=True, serialize=False)),
+                ('workspace', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='core.workspace')),
                 ('bucket', models.DateTimeField()),
                 ('channel_id', models.CharField(blank=True, default='', max_length=64)),
                 ('agent_id', models.CharField(blank=True, default='', max_length=64)),
                 ('metric', models.CharField(choices=[('first_response', 'First Response'), ('resolution', 'Resolution')], max_length=16)),
                 ('bin_start_seconds', models.IntegerField()),
                 ('conversations', models.BigIntegerField(default=0)),
-                ('workspace', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='core.workspace')),
             ],
             options={
                 'db_table': 'support_duration_hourly',
@@ -141,6 +141,7 @@ class Migration(migrations.Migration):
             name='SupportHourly',
             fields=[
                 ('pk', models.CompositePrimaryKey('workspace', 'bucket', 'channel_id', 'agent_id', blank=True, editable=False, primary_key=True, serialize=False)),
+                ('workspace', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='core.workspace')),
                 ('bucket', models.DateTimeField()),
                 ('channel_id', models.CharField(blank=True, default='', max_length=64)),
                 ('agent_id', models.CharField(blank=True, default='', max_length=64)),
@@ -154,7 +155,6 @@ class Migration(migrations.Migration):
                 ('first_response_seconds', models.DecimalField(decimal_places=6, default=0, max_digits=30)),
                 ('resolution_count', models.BigIntegerField(default=0)),
                 ('resolution_seconds', models.DecimalField(decimal_places=6, default=0, max_digits=30)),
-                ('workspace', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='core.workspace')),
             ],
             options={
                 'db_table': 'support_hourly',
@@ -164,11 +164,11 @@ class Migration(migrations.Migration):
             name='SupportLive',
             fields=[
                 ('pk', models.CompositePrimaryKey('workspace', 'channel_id', blank=True, editable=False, primary_key=True, serialize=False)),
+                ('workspace', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='core.workspace')),
                 ('channel_id', models.CharField(blank=True, default='', max_length=64)),
                 ('open', models.BigIntegerField(default=0)),
                 ('unassigned', models.BigIntegerField(default=0)),
                 ('unanswered', models.BigIntegerField(default=0)),
-                ('workspace', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='core.workspace')),
             ],
             options={
                 'db_table': 'support_live',
@@ -178,11 +178,11 @@ class Migration(migrations.Migration):
             name='CustomerInteractionHourly',
             fields=[
                 ('pk', models.CompositePrimaryKey('workspace', 'bucket', 'customer_id', 'channel_id', blank=True, editable=False, primary_key=True, serialize=False)),
-                ('bucket', models.DateTimeField()),
+                ('workspace', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='core.workspace')),
                 ('customer_id', models.CharField(max_length=64)),
                 ('channel_id', models.CharField(max_length=64)),
+                ('bucket', models.DateTimeField()),
                 ('interactions', models.BigIntegerField(default=0)),
-                ('workspace', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='core.workspace')),
             ],
             options={
                 'db_table': 'customer_interaction_hourly',
@@ -193,6 +193,7 @@ class Migration(migrations.Migration):
             name='Event',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='core.workspace')),
                 ('event_id', models.CharField(max_length=64)),
                 ('name', models.CharField(max_length=100)),
                 ('occurred_at', models.DateTimeField()),
@@ -210,7 +211,6 @@ class Migration(migrations.Migration):
                 ('user_id', models.CharField(max_length=128, null=True)),
                 ('value', models.DecimalField(decimal_places=6, max_digits=24, null=True)),
                 ('properties', models.JSONField(default=dict)),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='core.workspace')),
             ],
             options={
                 'db_table': 'event',

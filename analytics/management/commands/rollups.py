@@ -1,0 +1,67 @@
+import sys
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from analytics import rollups
+from core.models import Workspace
+
+
+class Command(BaseCommand):
+    help = (
+        "verify: print every summary row that differs from its recomputation from raw events (exit 1 if any). "
+        "rebuild: replace the summaries with the recomputation in one transaction."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("action", choices=["verify", "rebuild"])
+        parser.add_argument("--workspace", metavar="SLUG", help="Limit to one workspace.")
+        parser.add_argument("--limit", type=int, default=50, help="verify: print at most this many differences.")
+
+    def handle(self, *args, action, workspace, limit, **options):
+        workspace_id = self._workspace_id(workspace)
+        if action == "verify":
+            self.verify(workspace_id=workspace_id, limit=limit)
+        else:
+            self.rebuild(workspace_id=workspace_id)
+
+    def _workspace_id(self, slug: str | None) -> int | None:
+        if slug is None:
+            return None
+        try:
+            return Workspace.objects.get(slug=slug).pk
+        except Workspace.DoesNotExist:
+            raise CommandError(f"No workspace with slug {slug!r}.")
+
+    def verify(self, *, workspace_id: int | None, limit: int) -> None:
+        found = list(rollups.differences(workspace_id=workspace_id))
+        if not found:
+            self.stdout.write("0 differences")
+            return
+        header = ("table", "key", "column", "summary", "recomputed")
+        rows = [
+            (d.table, ", ".join(f"{k}={v}" for k, v in d.key.items()), d.column, str(d.summary), str(d.recomputed))
+            for d in found[:limit]
+        ]
+        widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=False)]
+        for line in (header, *rows):
+            self.stdout.write("  ".join(str(cell).ljust(width) for cell, width in zip(line, widths, strict=True)))
+        if len(found) > limit:
+            self.stdout.write(f"... and {len(found) - limit} more")
+        raise CommandError(f"{len(found)} differences", returncode=1)
+
+    def rebuild(self, *, workspace_id: int | None) -> None:
+        total = len(rollups.SUMMARIES)
+        started = time.monotonic()
+        done = 0
+
+        def progress(summary, rows):
+            nonlocal done
+            done += 1
+            bar = "#" * done + "." * (total - done)
+            self.stdout.write(f"\r[{bar}] {done}/{total} {summary.table}: {rows} rows", ending="")
+            if done == total or not sys.stdout.isatty():
+                self.stdout.write("")
+
+        written = rollups.rebuild(workspace_id=workspace_id, progress=progress)
+        self.stdout.write(f"rebuilt {total} summaries, {written} rows, in {time.monotonic() - started:.2f}s")

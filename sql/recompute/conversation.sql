@@ -1,0 +1,45 @@
+-- View:      recompute_conversation
+-- Recomputes conversation from the raw event table alone, by the merge rules of DESIGN.md:
+-- channel and customer from conversation.created (until it exists: the earliest event, ties by
+-- event_id); assignee from the latest assignment; first responder from the earliest reply;
+-- resolver from the latest resolution; status resolved when the last resolution is later than
+-- the last reopen.
+WITH conversation_events AS (
+    SELECT e.*, (e.name <> 'conversation.created')::int AS source_rank
+    FROM event AS e
+    WHERE e.name LIKE 'conversation.%'
+),
+merged AS (
+    SELECT workspace_id,
+           conversation_id,
+           (array_agg(channel_id ORDER BY source_rank, occurred_at, event_id))[1] AS channel_id,
+           min(source_rank) AS channel_rank,
+           (array_agg(occurred_at ORDER BY source_rank, occurred_at, event_id))[1] AS channel_at,
+           (array_agg(event_id ORDER BY source_rank, occurred_at, event_id))[1] AS channel_event_id,
+           (array_agg(customer_id ORDER BY source_rank, occurred_at, event_id) FILTER (WHERE customer_id IS NOT NULL))[1] AS customer_id,
+           min(source_rank) FILTER (WHERE customer_id IS NOT NULL) AS customer_rank,
+           (array_agg(occurred_at ORDER BY source_rank, occurred_at, event_id) FILTER (WHERE customer_id IS NOT NULL))[1] AS customer_at,
+           (array_agg(event_id ORDER BY source_rank, occurred_at, event_id) FILTER (WHERE customer_id IS NOT NULL))[1] AS customer_event_id,
+           min(occurred_at) FILTER (WHERE name = 'conversation.created') AS created_at,
+           min(occurred_at) FILTER (WHERE name = 'conversation.assigned') AS first_assigned_at,
+           (array_agg(agent_id ORDER BY occurred_at DESC, event_id DESC) FILTER (WHERE name = 'conversation.assigned'))[1] AS assignee_id,
+           max(occurred_at) FILTER (WHERE name = 'conversation.assigned') AS assigned_at,
+           (array_agg(event_id ORDER BY occurred_at DESC, event_id DESC) FILTER (WHERE name = 'conversation.assigned'))[1] AS assigned_event_id,
+           min(occurred_at) FILTER (WHERE name = 'conversation.agent_replied') AS first_response_at,
+           (array_agg(agent_id ORDER BY occurred_at, event_id) FILTER (WHERE name = 'conversation.agent_replied'))[1] AS first_responder_id,
+           (array_agg(event_id ORDER BY occurred_at, event_id) FILTER (WHERE name = 'conversation.agent_replied'))[1] AS first_response_event_id,
+           min(occurred_at) FILTER (WHERE name = 'conversation.resolved') AS first_resolved_at,
+           max(occurred_at) FILTER (WHERE name = 'conversation.resolved') AS last_resolved_at,
+           (array_agg(agent_id ORDER BY occurred_at DESC, event_id DESC) FILTER (WHERE name = 'conversation.resolved'))[1] AS resolver_id,
+           (array_agg(event_id ORDER BY occurred_at DESC, event_id DESC) FILTER (WHERE name = 'conversation.resolved'))[1] AS resolved_event_id,
+           max(occurred_at) FILTER (WHERE name = 'conversation.reopened') AS last_reopened_at,
+           count(*) FILTER (WHERE name = 'conversation.agent_replied')::int AS agent_replies,
+           count(*) FILTER (WHERE name = 'conversation.customer_replied')::int AS customer_replies,
+           max(occurred_at) AS last_event_at
+    FROM conversation_events
+    GROUP BY workspace_id, conversation_id
+)
+SELECT merged.*,
+       CASE WHEN last_resolved_at > COALESCE(last_reopened_at, '-infinity') THEN 'resolved' ELSE 'open' END
+           ::varchar(8) AS status
+FROM merged;
