@@ -8,15 +8,17 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 
 def flatten_errors(detail, *, field: str | None = None, index: int | None = None):
+    """DRF's nested error detail as flat records; integer keys are batch positions
+    (REST_FRAMEWORK["LIST_SERIALIZER_ERRORS_AS_DICT"])."""
     if isinstance(detail, dict):
         for key, value in detail.items():
+            if isinstance(key, int):
+                yield from flatten_errors(value, field=field, index=key)
+                continue
             name = None if key == "non_field_errors" else key
             if field and name:
                 name = f"{field}.{name}"
             yield from flatten_errors(value, field=name or field, index=index)
-    elif isinstance(detail, list) and index is None and field is None and any(isinstance(item, dict) for item in detail):
-        for position, item in enumerate(detail):
-            yield from flatten_errors(item, field=field, index=position)
     elif isinstance(detail, list):
         for item in detail:
             yield from flatten_errors(item, field=field, index=index)

@@ -117,6 +117,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["core.parsers.LimitedJSONParser"],
     "EXCEPTION_HANDLER": "core.exceptions.exception_handler",
     "UNAUTHENTICATED_USER": None,
+    "LIST_SERIALIZER_ERRORS_AS_DICT": True,
 }
 
 TALLY_MAX_BATCH = int(os.environ.get("TALLY_MAX_BATCH", "1000"))

@@ -1,0 +1,200 @@
+"""The invariant: every summary equals its recomputation from the raw events, whatever the order,
+duplication, batching, write path or concurrency of the writes."""
+
+import random
+import threading
+
+import pytest
+from django.db import connection, connections
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from analytics import rollups, services
+from analytics.models import Event
+from core.auth import token_create
+from core.models import Workspace
+from tests.factories import event_streams, orm_events, support_event, validated
+
+SUMMARY_TABLES = [summary.table for summary in rollups.SUMMARIES]
+
+
+def reset_tables() -> None:
+    with connection.cursor() as cursor:
+        # The event -> workspace foreign key is deferred; its pending checks would block TRUNCATE.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(f"TRUNCATE event, {', '.join(SUMMARY_TABLES)}")
+
+
+def snapshot() -> dict[str, list[tuple]]:
+    """Every summary row, zero rows of additive tables left out (they equal a missing row)."""
+    tables = {}
+    with connection.cursor() as cursor:
+        for summary in rollups.SUMMARIES:
+            cursor.execute(f"SELECT {', '.join(summary.columns)} FROM {summary.table}")
+            rows = cursor.fetchall()
+            if summary.additive:
+                first_value = len(summary.key)
+                rows = [row for row in rows if any(value != 0 for value in row[first_value:])]
+            tables[summary.table] = sorted(rows, key=repr)
+    return tables
+
+
+def write(workspace, batch: list[dict], path: str, client) -> None:
+    if path == "http":
+        response = client.post("/api/v1/events/", batch, format="json")
+        assert response.status_code == 201, response.json()
+    elif path == "orm":
+        objects = sorted(orm_events(workspace, batch), key=lambda event: event.event_id)
+        Event.objects.bulk_create(objects, ignore_conflicts=True)
+    else:
+        services.events_ingest(workspace=workspace, events=validated(batch))
+
+
+def split(events: list, sizes: list[int]) -> list[list]:
+    batches, start = [], 0
+    for size in sizes:
+        if start >= len(events):
+            break
+        batches.append(events[start : start + size])
+        start += size
+    if start < len(events):
+        batches.append(events[start:])
+    return batches
+
+
+@pytest.fixture
+def workspaces(db, make_client):
+    result = []
+    for slug in ("w1", "w2"):
+        workspace = Workspace.objects.create(slug=slug, name=slug)
+        result.append((workspace, make_client(workspace, scopes=["ingest"])))
+    return result
+
+
+@pytest.mark.django_db
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(
+    streams=st.lists(event_streams(), min_size=1, max_size=2),
+    sizes=st.lists(st.integers(1, 7), max_size=10),
+    paths=st.lists(st.sampled_from(["service", "orm", "http"]), min_size=1, max_size=10),
+)
+def test_summaries_equal_recomputation_for_any_order_duplication_batching_and_path(workspaces, streams, sizes, paths):
+    """Verifies rollups find 0 differences after random events arrive shuffled, repeated and batched."""
+    reset_tables()
+    for (workspace, client), events in zip(workspaces, streams, strict=False):
+        for number, batch in enumerate(split(events, sizes)):
+            write(workspace, batch, paths[number % len(paths)], client)
+    assert list(rollups.differences()) == []
+
+
+@pytest.mark.django_db
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(events=event_streams(max_conversations=6, max_products=3))
+def test_forward_and_reversed_arrival_give_identical_summaries(workspaces, events):
+    """Verifies the same events one by one in forward and in reversed order leave identical summary tables."""
+    workspace, client = workspaces[0]
+    results = []
+    for ordering in (events, events[::-1]):
+        reset_tables()
+        for event in ordering:
+            write(workspace, [event], "service", client)
+        results.append(snapshot())
+    assert results[0] == results[1]
+    assert list(rollups.differences()) == []
+
+
+def concurrent_pool() -> list[dict]:
+    """Many events on few conversations and hours, so concurrent writers contend for the same rows."""
+    rng = random.Random(7)
+    events = []
+    for number in range(40):
+        conversation = f"c{number % 12}"
+        kind = rng.choice(["created", "assigned", "agent_replied", "customer_replied", "resolved", "reopened"])
+        for repeat in range(6):
+            agent = rng.choice(["a1", "a2", "a3"])
+            events.append(
+                support_event(
+                    kind,
+                    event_id=f"e{number}-{repeat}",
+                    conversation=conversation,
+                    minutes=rng.randrange(0, 180),
+                    channel=rng.choice(["email", "chat"]),
+                    agent=agent if kind in ("assigned", "agent_replied", "resolved") else None,
+                    customer=rng.choice(["u1", "u2", None]),
+                )
+            )
+    for number in range(120):
+        events.append({"id": f"p{number}", "name": "page.view", "occurred_at": events[number]["occurred_at"],
+                       "value": number, "channel": "web", "customer": rng.choice(["u1", "u2"])})
+    return events
+
+
+@pytest.mark.django_db(transaction=True)
+def test_eight_concurrent_writers_on_the_same_rows_stay_exact_without_deadlocks():
+    """Verifies 8 connections inserting overlapping batches into the same hours and conversations keep exact totals."""
+    workspace = Workspace.objects.create(slug="busy", name="Busy")
+    pool = concurrent_pool()
+    validated_pool = {event["id"]: event for event in validated(pool)}
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(8)
+
+    def writer(seed: int) -> None:
+        rng = random.Random(seed)
+        try:
+            barrier.wait()
+            for _ in range(12):
+                batch = rng.sample(list(validated_pool.values()), rng.randint(1, 40))
+                services.events_ingest(workspace=workspace, events=batch)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=writer, args=(seed,)) for seed in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert list(rollups.differences()) == []
+    written = Event.objects.filter(workspace=workspace).count()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sum(events) FROM event_hourly WHERE workspace_id = %s", [workspace.pk])
+        assert cursor.fetchone()[0] == written
+
+
+@pytest.mark.django_db(transaction=True)
+def test_eight_concurrent_http_clients_retrying_the_same_batch_accept_it_once(live_server):
+    """Verifies the same batch posted by 8 clients at once is accepted exactly once in total."""
+    import json
+    import urllib.request
+
+    workspace = Workspace.objects.create(slug="retry", name="Retry")
+    _, key = token_create(workspace=workspace, scopes=["ingest"])
+    batch = concurrent_pool()[:200]
+    accepted: list[int] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(8)
+
+    def client() -> None:
+        request = urllib.request.Request(
+            f"{live_server.url}/api/v1/events/",
+            data=json.dumps(batch).encode(),
+            headers={"Authorization": f"Token {key}", "Content-Type": "application/json"},
+        )
+        try:
+            barrier.wait()
+            with urllib.request.urlopen(request, timeout=60) as response:
+                accepted.append(json.load(response)["accepted"])
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=client) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sum(accepted) == len({event["id"] for event in batch})
+    assert list(rollups.differences()) == []

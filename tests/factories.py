@@ -1,0 +1,111 @@
+"""Event builders in the API's JSON shape, and Hypothesis strategies for random event streams."""
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import strategies as st
+
+from analytics.models import Event
+from analytics.serializers import EventSerializer
+from analytics.services import event_row
+
+BASE = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+SUPPORT = ("created", "assigned", "agent_replied", "customer_replied", "resolved", "reopened")
+
+
+def at(minutes: int) -> str:
+    return (BASE + timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
+
+
+def support_event(kind: str, *, event_id: str, conversation: str, minutes: int, channel: str,
+                  agent: str | None = None, customer: str | None = None, named: bool = True) -> dict:
+    event = {
+        "id": event_id,
+        "name": f"conversation.{kind}",
+        "occurred_at": at(minutes),
+        "conversation_id": conversation,
+        "channel": {"id": channel, "name": channel.title()} if named else channel,
+    }
+    if agent is not None:
+        event["agent"] = {"id": agent, "name": f"Agent {agent}", "email": f"{agent}@example.com"} if named else agent
+    if customer is not None:
+        event["customer"] = {"id": customer, "name": f"Customer {customer}", "type": "person"} if named else customer
+    return event
+
+
+def validated(events: list[dict]) -> list[dict]:
+    serializer = EventSerializer(data=events, many=True)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def orm_events(workspace, events: list[dict]) -> list[Event]:
+    """Unsaved Event objects for bulk_create, from API-shaped events."""
+    objects = []
+    for row in (event_row(event) for event in validated(events)):
+        row["properties"] = row["properties"].adapted
+        objects.append(Event(workspace=workspace, **row))
+    return objects
+
+
+# Few channels, agents, customers and minutes, so that hours, conversations and timestamps
+# collide often: ties on occurred_at are where an order-dependent merge would show.
+channels = st.sampled_from(["email", "chat", "phone"])
+agents = st.sampled_from(["a1", "a2", "a3"])
+customers = st.sampled_from(["u1", "u2", "u3"])
+minutes = st.one_of(st.sampled_from([0, 5, 59, 60, 61, 120]), st.integers(min_value=0, max_value=300))
+
+
+@st.composite
+def conversation_events(draw, conversation: str) -> list[dict]:
+    channel = draw(channels)
+    kinds = draw(st.lists(st.sampled_from(SUPPORT), min_size=1, max_size=8))
+    events = []
+    for position, kind in enumerate(kinds):
+        needs_agent = kind in ("assigned", "agent_replied")
+        events.append(
+            support_event(
+                kind,
+                event_id=f"{conversation}-{position}",
+                conversation=conversation,
+                minutes=draw(minutes),
+                # Mostly the conversation's channel, sometimes another: the merge must not care.
+                channel=draw(st.one_of(st.just(channel), channels)) if position else channel,
+                agent=draw(agents) if needs_agent or (kind == "resolved" and draw(st.booleans())) else None,
+                customer=draw(st.one_of(st.none(), customers)),
+                named=draw(st.booleans()),
+            )
+        )
+    return events
+
+
+@st.composite
+def product_event(draw, event_id: str) -> dict:
+    event = {
+        "id": event_id,
+        "name": draw(st.sampled_from(["signup", "page.view", "checkout:paid"])),
+        "occurred_at": at(draw(minutes)),
+        "properties": draw(st.dictionaries(st.sampled_from(["plan", "path"]), st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=5), max_size=2)),
+    }
+    if draw(st.booleans()):
+        event["value"] = draw(st.one_of(st.integers(-1000, 1000), st.decimals(-1000, 1000, places=2).map(float)))
+    if draw(st.booleans()):
+        event["channel"] = draw(channels)
+    if draw(st.booleans()):
+        event["customer"] = draw(customers)
+    if draw(st.booleans()):
+        event["agent"] = draw(agents)
+    return event
+
+
+@st.composite
+def event_streams(draw, max_conversations: int = 5, max_products: int = 6) -> list[dict]:
+    """A shuffled list of events of one workspace, with some events repeated (same id)."""
+    events = []
+    for number in range(draw(st.integers(0, max_conversations))):
+        events.extend(draw(conversation_events(f"c{number}")))
+    for number in range(draw(st.integers(0, max_products))):
+        events.append(draw(product_event(f"p{number}")))
+    if events:
+        repeats = draw(st.lists(st.sampled_from(events), max_size=4))
+        events.extend(repeats)
+    return draw(st.permutations(events))
