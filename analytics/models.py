@@ -20,9 +20,7 @@ DURATION_BINS = (0, 60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 259200)
 
 
 def workspace_key(related_name: str) -> models.ForeignKey:
-    return models.ForeignKey(
-        Workspace, on_delete=models.DO_NOTHING, db_constraint=False, related_name=related_name
-    )
+    return models.ForeignKey(Workspace, on_delete=models.DO_NOTHING, db_constraint=False, related_name=related_name)
 
 
 def dimension_key() -> models.CharField:

@@ -114,7 +114,9 @@ def rebuild(*, workspace_id: int | None = None, progress: Callable[[Summary, int
         for summary in SUMMARIES:
             columns = ", ".join(summary.columns)
             cursor.execute(f"DELETE FROM {summary.table} {where}", params)
-            cursor.execute(f"INSERT INTO {summary.table} ({columns}) SELECT {columns} FROM {summary.view} {where}", params)
+            cursor.execute(
+                f"INSERT INTO {summary.table} ({columns}) SELECT {columns} FROM {summary.view} {where}", params
+            )
             written += cursor.rowcount
             if progress is not None:
                 progress(summary, cursor.rowcount)

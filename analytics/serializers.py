@@ -35,7 +35,7 @@ def check_text(value: str) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise serializers.ValidationError("Must be valid Unicode (no lone surrogates).")
+        raise serializers.ValidationError("Must be valid Unicode (no lone surrogates).") from None
     return value
 
 
@@ -129,14 +129,16 @@ class DimensionField(serializers.Field):
     """An agent, channel or customer: a bare id string, or an object with "id" and attributes."""
 
     default_error_messages = {
-        "invalid": "Must be an id string or an object with an \"id\".",
+        "invalid": 'Must be an id string or an object with an "id".',
         "unknown": "Unknown keys: {keys}; allowed: {allowed}.",
     }
 
     def __init__(self, *, attributes: dict[str, int], **kwargs):
         self.attributes = attributes
         self.id_field = TextField(max_length=64)
-        self.attribute_fields = {name: TextField(max_length=length, allow_blank=True) for name, length in attributes.items()}
+        self.attribute_fields = {
+            name: TextField(max_length=length, allow_blank=True) for name, length in attributes.items()
+        }
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
@@ -158,7 +160,7 @@ class DimensionField(serializers.Field):
         try:
             return field.run_validation(value)
         except serializers.ValidationError as exc:
-            raise serializers.ValidationError({key: exc.detail})
+            raise serializers.ValidationError({key: exc.detail}) from None
 
     def to_representation(self, value):
         return value
@@ -200,7 +202,8 @@ class EventSerializer(serializers.Serializer):
                 )
         elif not PRODUCT_EVENT_NAME.match(name):
             raise serializers.ValidationError(
-                "A product event name is lowercase letters, digits and _ . : - (at most 100), starting with a letter or digit."
+                "A product event name is lowercase letters, digits and _ . : - (at most 100), "
+                "starting with a letter or digit."
             )
         return name
 

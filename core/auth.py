@@ -58,11 +58,9 @@ class TokenAuthentication(authentication.BaseAuthentication):
         try:
             key = header[1].decode()
         except UnicodeError:
-            raise exceptions.AuthenticationFailed("Invalid token header: the key is not valid text.")
+            raise exceptions.AuthenticationFailed("Invalid token header: the key is not valid text.") from None
         token = (
-            ApiToken.objects.select_related("workspace")
-            .filter(key_hash=hash_key(key), revoked_at__isnull=True)
-            .first()
+            ApiToken.objects.select_related("workspace").filter(key_hash=hash_key(key), revoked_at__isnull=True).first()
         )
         if token is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")

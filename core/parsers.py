@@ -31,6 +31,6 @@ class LimitedJSONParser(JSONParser):
         try:
             return json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
         except UnicodeDecodeError as exc:
-            raise ParseError(f"Request body is not UTF-8: {exc}")
+            raise ParseError(f"Request body is not UTF-8: {exc}") from None
         except ValueError as exc:
-            raise ParseError(f"JSON parse error: {exc}")
+            raise ParseError(f"JSON parse error: {exc}") from None

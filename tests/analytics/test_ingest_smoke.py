@@ -7,10 +7,22 @@ from analytics.models import Event, SupportHourly
 def test_post_batch_then_retry_counts_duplicates(client_for):
     """Verifies a batch is accepted once and its retry is reported as duplicates."""
     batch = [
-        {"id": "e1", "name": "conversation.created", "occurred_at": "2026-01-01T10:00:00Z",
-         "conversation_id": "c1", "channel": {"id": "email", "name": "Email"}, "customer": "cu1"},
-        {"id": "e2", "name": "conversation.agent_replied", "occurred_at": "2026-01-01T10:10:00Z",
-         "conversation_id": "c1", "channel": "email", "agent": {"id": "a1", "name": "Ann"}},
+        {
+            "id": "e1",
+            "name": "conversation.created",
+            "occurred_at": "2026-01-01T10:00:00Z",
+            "conversation_id": "c1",
+            "channel": {"id": "email", "name": "Email"},
+            "customer": "cu1",
+        },
+        {
+            "id": "e2",
+            "name": "conversation.agent_replied",
+            "occurred_at": "2026-01-01T10:10:00Z",
+            "conversation_id": "c1",
+            "channel": "email",
+            "agent": {"id": "a1", "name": "Ann"},
+        },
     ]
     first = client_for.post("/api/v1/events/", batch, format="json")
     assert first.status_code == 201, first.json()

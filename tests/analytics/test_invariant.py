@@ -72,7 +72,9 @@ def workspaces(db, make_client):
 
 
 @pytest.mark.django_db
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(
     streams=st.lists(event_streams(), min_size=1, max_size=2),
     sizes=st.lists(st.integers(1, 7), max_size=10),
@@ -88,7 +90,9 @@ def test_summaries_equal_recomputation_for_any_order_duplication_batching_and_pa
 
 
 @pytest.mark.django_db
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(events=event_streams(max_conversations=6, max_products=3))
 def test_forward_and_reversed_arrival_give_identical_summaries(workspaces, events):
     """Verifies the same events one by one in forward and in reversed order leave identical summary tables."""
@@ -124,8 +128,16 @@ def concurrent_pool() -> list[dict]:
                 )
             )
     for number in range(120):
-        events.append({"id": f"p{number}", "name": "page.view", "occurred_at": events[number]["occurred_at"],
-                       "value": number, "channel": "web", "customer": rng.choice(["u1", "u2"])})
+        events.append(
+            {
+                "id": f"p{number}",
+                "name": "page.view",
+                "occurred_at": events[number]["occurred_at"],
+                "value": number,
+                "channel": "web",
+                "customer": rng.choice(["u1", "u2"]),
+            }
+        )
     return events
 
 

@@ -13,11 +13,25 @@ from tests.factories import support_event, validated
 
 def conversation(conversation_id: str, *, start: int = 0) -> list[dict]:
     return [
-        support_event("created", event_id=f"{conversation_id}-c", conversation=conversation_id, minutes=start, channel="email"),
-        support_event("agent_replied", event_id=f"{conversation_id}-r", conversation=conversation_id,
-                      minutes=start + 10, channel="email", agent="a1"),
-        support_event("resolved", event_id=f"{conversation_id}-s", conversation=conversation_id,
-                      minutes=start + 70, channel="email", agent="a1"),
+        support_event(
+            "created", event_id=f"{conversation_id}-c", conversation=conversation_id, minutes=start, channel="email"
+        ),
+        support_event(
+            "agent_replied",
+            event_id=f"{conversation_id}-r",
+            conversation=conversation_id,
+            minutes=start + 10,
+            channel="email",
+            agent="a1",
+        ),
+        support_event(
+            "resolved",
+            event_id=f"{conversation_id}-s",
+            conversation=conversation_id,
+            minutes=start + 70,
+            channel="email",
+            agent="a1",
+        ),
     ]
 
 
@@ -47,8 +61,12 @@ def test_verify_prints_each_differing_row_and_exits_1(workspace):
     assert str(failure.value) == "2 differences"
     lines = out.getvalue().splitlines()
     assert lines[0].split() == ["table", "key", "column", "summary", "recomputed"]
-    assert any("support_hourly" in line and "agent_replies" in line and line.split()[-2:] == ["5", "1"] for line in lines)
-    assert any("support_live" in line and "channel_id=ghost" in line and line.split()[-2:] == ["2", "0"] for line in lines)
+    assert any(
+        "support_hourly" in line and "agent_replies" in line and line.split()[-2:] == ["5", "1"] for line in lines
+    )
+    assert any(
+        "support_live" in line and "channel_id=ghost" in line and line.split()[-2:] == ["2", "0"] for line in lines
+    )
 
 
 @pytest.mark.django_db
@@ -72,7 +90,8 @@ def test_rebuild_of_one_workspace_leaves_the_others_alone(workspace, other_works
         services.events_ingest(workspace=each, events=validated(conversation("c1")))
     SupportHourly.objects.filter(agent_id="a1").update(agent_replies=7)
     run("rebuild", "--workspace", workspace.slug)
-    replies = dict(SupportHourly.objects.filter(agent_id="a1", agent_replies__gt=0).values_list("workspace__slug", "agent_replies"))
+    rows = SupportHourly.objects.filter(agent_id="a1", agent_replies__gt=0)
+    replies = dict(rows.values_list("workspace__slug", "agent_replies"))
     assert replies == {"acme": 1, "globex": 7}
     assert {d.key["workspace_id"] for d in rollups.differences()} == {other_workspace.pk}
 

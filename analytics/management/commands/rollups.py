@@ -31,7 +31,7 @@ class Command(BaseCommand):
         try:
             return Workspace.objects.get(slug=slug).pk
         except Workspace.DoesNotExist:
-            raise CommandError(f"No workspace with slug {slug!r}.")
+            raise CommandError(f"No workspace with slug {slug!r}.") from None
 
     def verify(self, *, workspace_id: int | None, limit: int) -> None:
         found = list(rollups.differences(workspace_id=workspace_id))

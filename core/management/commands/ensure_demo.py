@@ -1,0 +1,25 @@
+from django.core.management.base import BaseCommand
+
+from core.auth import token_create
+from core.models import Workspace
+
+
+class Command(BaseCommand):
+    help = "Ensure the `demo` workspace exists and print a fresh ingest+read token for it (used by `make run`)."
+
+    def handle(self, *args, **options):
+        workspace, _ = Workspace.objects.get_or_create(slug="demo", defaults={"name": "Demo", "timezone": "UTC"})
+        _, key = token_create(workspace=workspace, scopes=["ingest", "read"], name="make run")
+        self.stdout.write(
+            f"""
+Workspace `demo` is ready. Its ingest+read token (shown once):
+
+    export TALLY_TOKEN={key}
+
+Then, in another shell:
+
+    curl -s -X POST http://127.0.0.1:8000/api/v1/events/ \\
+      -H "Authorization: Token $TALLY_TOKEN" -H "Content-Type: application/json" \\
+      -d '{{"id": "evt-1", "name": "signup", "occurred_at": "2026-01-01T10:00:00Z", "value": 1}}'
+"""
+        )
