@@ -3,8 +3,11 @@
 `errors` appears for validation errors and names every wrong field; `index` is the position in
 a batch body (null for a single object or a query parameter)."""
 
+from django.core.exceptions import RequestDataTooBig
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from core.parsers import RequestTooLarge
 
 
 def flatten_errors(detail, *, field: str | None = None, index: int | None = None):
@@ -27,6 +30,8 @@ def flatten_errors(detail, *, field: str | None = None, index: int | None = None
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig):
+        exc = RequestTooLarge(str(exc))
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(exc, exceptions.ValidationError):
         response.data = {"detail": "Invalid input.", "errors": list(flatten_errors(exc.detail))}

@@ -5,7 +5,8 @@ import json
 from django.conf import settings
 from rest_framework import status
 from rest_framework.exceptions import APIException, ParseError
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import BaseParser
+from rest_framework.renderers import JSONRenderer
 
 
 class RequestTooLarge(APIException):
@@ -18,7 +19,13 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
 
 
-class LimitedJSONParser(JSONParser):
+class LimitedJSONParser(BaseParser):
+    """Not a JSONParser subclass on purpose: DRF hands those `request.body`, which Django refuses
+    past the limit with a bare 400; reading the stream here lets the limit answer 413."""
+
+    media_type = "application/json"
+    renderer_class = JSONRenderer
+
     def parse(self, stream, media_type=None, parser_context=None):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         request = (parser_context or {}).get("request")
