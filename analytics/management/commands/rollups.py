@@ -1,10 +1,10 @@
-import sys
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
 from analytics import rollups
 from core.models import Workspace
+from core.progress import ProgressBar
 
 
 class Command(BaseCommand):
@@ -51,17 +51,11 @@ class Command(BaseCommand):
         raise CommandError(f"{len(found)} differences", returncode=1)
 
     def rebuild(self, *, workspace_id: int | None) -> None:
-        total = len(rollups.SUMMARIES)
         started = time.monotonic()
-        done = 0
-
-        def progress(summary, rows):
-            nonlocal done
-            done += 1
-            bar = "#" * done + "." * (total - done)
-            self.stdout.write(f"\r[{bar}] {done}/{total} {summary.table}: {rows} rows", ending="")
-            if done == total or not sys.stdout.isatty():
-                self.stdout.write("")
-
-        written = rollups.rebuild(workspace_id=workspace_id, progress=progress)
-        self.stdout.write(f"rebuilt {total} summaries, {written} rows, in {time.monotonic() - started:.2f}s")
+        bar = ProgressBar(self.stdout, len(rollups.SUMMARIES))
+        written = rollups.rebuild(
+            workspace_id=workspace_id, progress=lambda summary, rows: bar.advance(label=f"{summary.table}: {rows} rows")
+        )
+        self.stdout.write(
+            f"rebuilt {len(rollups.SUMMARIES)} summaries, {written} rows, in {time.monotonic() - started:.2f}s"
+        )
