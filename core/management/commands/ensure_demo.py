@@ -21,5 +21,11 @@ Then, in another shell:
     curl -s -X POST http://127.0.0.1:8000/api/v1/events/ \\
       -H "Authorization: Token $TALLY_TOKEN" -H "Content-Type: application/json" \\
       -d '{{"id": "evt-1", "name": "signup", "occurred_at": "2026-01-01T10:00:00Z", "value": 1}}'
+
+Fill the demo workspace with a week of realistic support traffic (about 20k events):
+
+    .venv/bin/python manage.py simulate --workspace demo
+
+or keep events coming in real time: add --live --rate 20
 """
         )
