@@ -1,0 +1,304 @@
+"""Ingest throughput over HTTP, side by side with the database's own ceiling for the same rows.
+
+The service runs the way production would (gunicorn, gthread workers sized for this 2-core
+machine, keep-alive); wrk (a C load generator, so the client costs the shared cores as little
+as possible) POSTs bodies of simulated events from bench/ingest.lua. The ceiling sends the
+same INSERT statement the API runs (analytics.services.INSERT_EVENTS, rendered beforehand) from
+psycopg2 threads with the same batch sizes and concurrency, triggers on. Each run starts on
+emptied tables with fresh event ids.
+
+    .venv/bin/python bench/ingest.py            # full run, writes bench/results/ingest.json
+    .venv/bin/python bench/ingest.py --quick    # about a minute
+
+Needs wrk (`apt-get install wrk`).
+"""
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from analytics.simulation import history  # noqa: E402
+
+PYTHON = sys.executable
+SUMMARY_TABLES = (
+    "event, conversation, agent, channel, customer, event_hourly, customer_interaction_hourly, "
+    "support_hourly, support_duration_hourly, support_live"
+)
+# (label, events per request, concurrent clients)
+SHAPES = (("single", 1, 1), ("single", 1, 8), ("single", 1, 32), ("batch", 100, 2), ("batch", 1000, 2))
+
+
+def base_url() -> str:
+    if os.environ.get("DATABASE_URL"):
+        return os.environ["DATABASE_URL"]
+    from core import embedded_db
+
+    return embedded_db.database_url()
+
+
+def with_database(url: str, name: str) -> str:
+    return urlunparse(urlparse(url)._replace(path=f"/{name}"))
+
+
+def connect(url: str):
+    import psycopg2
+
+    sys.path.insert(0, str(ROOT))
+    from core.settings import database_from_url
+
+    settings = database_from_url(url)
+    return psycopg2.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        password=settings["PASSWORD"],
+        host=settings["HOST"] or None,
+        port=settings["PORT"] or None,
+    )
+
+
+def prepare_database(url: str) -> tuple[int, str]:
+    admin = connect(with_database(url, "postgres"))
+    admin.autocommit = True
+    name = urlparse(url).path.lstrip("/")
+    with admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+    env = {**os.environ, "DATABASE_URL": url}
+    subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    key = subprocess.run(
+        [PYTHON, "manage.py", "create_token", "--workspace", "bench", "--scope", "ingest"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    with connect(url) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM workspace WHERE slug = 'bench'")
+        return cursor.fetchone()[0], key
+
+
+def reset(url: str) -> None:
+    with connect(url) as connection, connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {SUMMARY_TABLES}")
+
+
+def count_events(url: str) -> int:
+    with connect(url) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM event")
+        return cursor.fetchone()[0]
+
+
+def tagged(events: list[dict], tag: str) -> list[dict]:
+    return [{**event, "id": f"{tag}-{event['id']}"} for event in events]
+
+
+def chunks(events: list, size: int) -> list[list]:
+    return [events[start : start + size] for start in range(0, len(events), size)]
+
+
+def deal(items: list, hands: int) -> list[list]:
+    return [items[hand::hands] for hand in range(hands)]
+
+
+def start_server(url: str, port: int, workers: int, threads: int) -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_DEBUG": "0", "DJANGO_LOG_LEVEL": "WARNING"}
+    command = [
+        PYTHON, "-m", "gunicorn", "core.wsgi", "--bind", f"127.0.0.1:{port}", "--worker-class", "gthread",
+        "--workers", str(workers), "--threads", str(threads), "--keep-alive", "10", "--log-level", "warning",
+    ]  # fmt: skip
+    server = subprocess.Popen(command, cwd=ROOT, env=env)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise RuntimeError("gunicorn did not start")
+
+
+def run_http(*, url, port, key, events, size, clients, seconds, workdir) -> dict:
+    threads = min(clients, 2)
+    bodies = [json.dumps(batch[0] if size == 1 else batch) for batch in chunks(events, size)]
+    prefix = Path(workdir) / f"bodies-{size}-{clients}"
+    for index, hand in enumerate(deal(bodies, threads)):
+        prefix.with_name(f"{prefix.name}.{index}").write_text("\n".join(hand) + "\n")
+    reset(url)
+    command = [
+        "wrk", "-t", str(threads), "-c", str(clients), "-d", f"{seconds}s", "--timeout", "10s",
+        "-s", str(ROOT / "bench" / "ingest.lua"), f"http://127.0.0.1:{port}", "--", str(prefix), key,
+    ]  # fmt: skip
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    result = json.loads(output.strip().splitlines()[-1])
+    inserted = count_events(url)
+    result.update(
+        requests_per_second=result["requests"] / result["seconds"],
+        events_per_second=inserted / result["seconds"],
+        events_inserted=inserted,
+        bodies_available=len(bodies),
+    )
+    return result
+
+
+def run_ceiling(*, url, workspace_id, events, size, clients, seconds) -> dict:
+    """The API's INSERT, rendered ahead of time, from `clients` psycopg2 connections (one statement per transaction)."""
+    os.environ["DATABASE_URL"] = url
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings")
+    django.setup()
+    from analytics.serializers import EventSerializer
+    from analytics.services import COLUMNS, INSERT_EVENTS, event_row
+
+    connection = connect(url)
+    statements = []
+    with connection.cursor() as cursor:
+        for batch in chunks(events, size):
+            serializer = EventSerializer(data=batch, many=True)
+            serializer.is_valid(raise_exception=True)
+            rows = [event_row(event) for event in serializer.validated_data]
+            params = [workspace_id, *([row[column] for row in rows] for column in COLUMNS)]
+            statements.append(cursor.mogrify(INSERT_EVENTS, params))
+    connection.close()
+    reset(url)
+    barrier = threading.Barrier(clients + 1)
+    stop = threading.Event()
+    latencies: list[float] = []
+    errors: list[str] = []
+
+    def client(hand: list[bytes]) -> None:
+        own = connect(url)
+        own.autocommit = True
+        with own.cursor() as cursor:
+            barrier.wait()
+            for statement in hand:
+                if stop.is_set():
+                    break
+                began = time.perf_counter()
+                try:
+                    cursor.execute(statement)
+                except Exception as exc:  # a deadlock here would be a bug worth seeing in the table
+                    errors.append(type(exc).__name__)
+                latencies.append(time.perf_counter() - began)
+        own.close()
+
+    workers = [threading.Thread(target=client, args=(hand,)) for hand in deal(statements, clients)]
+    for worker in workers:
+        worker.start()
+    barrier.wait()
+    began = time.monotonic()
+    timer = threading.Timer(seconds, stop.set)
+    timer.start()
+    for worker in workers:
+        worker.join()
+    elapsed = time.monotonic() - began
+    timer.cancel()
+    inserted = count_events(url)
+    latencies.sort()
+
+    def percentile(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] * 1000 if latencies else 0.0
+
+    return {
+        "requests": len(latencies),
+        "seconds": elapsed,
+        "errors": len(errors),
+        "requests_per_second": len(latencies) / elapsed,
+        "events_per_second": inserted / elapsed,
+        "events_inserted": inserted,
+        "p50_ms": percentile(50),
+        "p95_ms": percentile(95),
+        "p99_ms": percentile(99),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="short runs, for a check in about a minute")
+    parser.add_argument("--seconds", type=float, default=None, help="length of each run (default 10, quick 3)")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--output", default=str(ROOT / "bench" / "results" / "ingest.json"))
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("bench/ingest.py needs wrk: apt-get install wrk")
+    seconds = args.seconds or (3 if args.quick else 10)
+    url = with_database(base_url(), "tally_bench_ingest")
+    print(f"preparing {urlparse(url).path.lstrip('/')} ...", flush=True)
+    workspace_id, key = prepare_database(url)
+    conversations = 6000 if args.quick else 20000
+    pool = list(history(end=datetime.now(UTC), days=14, conversations=conversations, seed=11))
+    print(f"{len(pool)} simulated events; each run lasts {seconds:g}s", flush=True)
+    server = start_server(url, args.port, args.workers, args.threads)
+    rows = []
+    try:
+        with tempfile.TemporaryDirectory() as workdir:
+            for number, (label, size, clients) in enumerate(SHAPES):
+                events = tagged(pool, f"r{number}")
+                http = run_http(
+                    url=url, port=args.port, key=key, events=events, size=size, clients=clients, seconds=seconds,
+                    workdir=workdir,
+                )  # fmt: skip
+                ceiling = run_ceiling(
+                    url=url, workspace_id=workspace_id, events=tagged(pool, f"c{number}"), size=size,
+                    clients=clients, seconds=seconds,
+                )  # fmt: skip
+                row = {"shape": label, "events_per_request": size, "clients": clients, "http": http, "ceiling": ceiling}
+                row["ratio"] = http["events_per_second"] / ceiling["events_per_second"]
+                rows.append(row)
+                print(
+                    f"{label:6} x{size:<5} c={clients:<3} http {http['requests_per_second']:8.0f} req/s "
+                    f"{http['events_per_second']:8.0f} ev/s p99 {http['p99_ms']:7.1f} ms | ceiling "
+                    f"{ceiling['events_per_second']:8.0f} ev/s | ratio {row['ratio']:.2f}",
+                    flush=True,
+                )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    with connect(url) as connection, connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        server_version = cursor.fetchone()[0]
+    report = {
+        "timestamp": datetime.now(UTC).isoformat(),
+        "server_version": server_version,
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "gunicorn": {"worker_class": "gthread", "workers": args.workers, "threads": args.threads, "keep_alive": 10},
+        "seconds_per_run": seconds,
+        "load_generator": "wrk 4.1 with bench/ingest.lua",
+        "rows": rows,
+    }
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.output).write_text(json.dumps(report, indent=2) + "\n")
+    print()
+    print("| shape | clients | HTTP req/s | HTTP events/s | p50 / p95 / p99 ms | ceiling events/s | HTTP ÷ ceiling |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for row in rows:
+        http, ceiling = row["http"], row["ceiling"]
+        print(
+            f"| {row['shape']} of {row['events_per_request']} | {row['clients']} | {http['requests_per_second']:.0f} | "
+            f"{http['events_per_second']:.0f} | {http['p50_ms']:.1f} / {http['p95_ms']:.1f} / {http['p99_ms']:.1f} | "
+            f"{ceiling['events_per_second']:.0f} | {row['ratio']:.2f} |"
+        )
+    print(f"\nwritten to {args.output}")
+
+
+if __name__ == "__main__":
+    main()
