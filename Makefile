@@ -1,7 +1,9 @@
 # The two commands of the README: `make run` and `make test`. Both set up .venv from
 # requirements.txt when needed; without DATABASE_URL the settings start the embedded PostgreSQL.
 
-PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' && echo $$p && break; done)
+# The newest Python 3.11+ on PATH. A pyenv shim exists for versions that are not active, so the
+# candidate is run rather than only looked up.
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && echo $$p && break; done)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -20,7 +22,7 @@ $(STAMP): requirements.txt
 
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py ensure_demo
+	$(PY) manage.py ensure_demo --url http://$(HOST):$(PORT)
 	$(PY) -m gunicorn core.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -
 
 test: $(STAMP)

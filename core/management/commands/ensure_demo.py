@@ -7,9 +7,13 @@ from core.models import Workspace
 class Command(BaseCommand):
     help = "Ensure the `demo` workspace exists and print a fresh ingest+read token for it (used by `make run`)."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument("--url", default="http://127.0.0.1:8000", help="Where the server listens, for the example.")
+
+    def handle(self, *args, url, **options):
         workspace, _ = Workspace.objects.get_or_create(slug="demo", defaults={"name": "Demo", "timezone": "UTC"})
         _, key = token_create(workspace=workspace, scopes=["ingest", "read"], name="make run")
+        events_url = url.rstrip("/") + "/api/v1/events/"
         self.stdout.write(
             f"""
 Workspace `demo` is ready. Its ingest+read token (shown once):
@@ -18,7 +22,7 @@ Workspace `demo` is ready. Its ingest+read token (shown once):
 
 Then, in another shell:
 
-    curl -s -X POST http://127.0.0.1:8000/api/v1/events/ \\
+    curl -s -X POST {events_url} \\
       -H "Authorization: Token $TALLY_TOKEN" -H "Content-Type: application/json" \\
       -d '{{"id": "evt-1", "name": "signup", "occurred_at": "2026-01-01T10:00:00Z", "value": 1}}'
 
