@@ -22,86 +22,29 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from analytics.simulation import history  # noqa: E402
+from bench.common import (  # noqa: E402
+    base_url,
+    connect,
+    count_events,
+    prepare_database,
+    render_inserts,
+    reset,
+    run_statements,
+    with_database,
+)
 
 PYTHON = sys.executable
-SUMMARY_TABLES = (
-    "event, conversation, agent, channel, customer, event_hourly, customer_interaction_hourly, "
-    "support_hourly, support_duration_hourly, support_live"
-)
 # (label, events per request, concurrent clients)
 SHAPES = (("single", 1, 1), ("single", 1, 8), ("single", 1, 32), ("batch", 100, 2), ("batch", 1000, 2))
-
-
-def base_url() -> str:
-    if os.environ.get("DATABASE_URL"):
-        return os.environ["DATABASE_URL"]
-    from core import embedded_db
-
-    return embedded_db.database_url()
-
-
-def with_database(url: str, name: str) -> str:
-    return urlunparse(urlparse(url)._replace(path=f"/{name}"))
-
-
-def connect(url: str):
-    import psycopg2
-
-    sys.path.insert(0, str(ROOT))
-    from core.settings import database_from_url
-
-    settings = database_from_url(url)
-    return psycopg2.connect(
-        dbname=settings["NAME"],
-        user=settings["USER"],
-        password=settings["PASSWORD"],
-        host=settings["HOST"] or None,
-        port=settings["PORT"] or None,
-    )
-
-
-def prepare_database(url: str) -> tuple[int, str]:
-    admin = connect(with_database(url, "postgres"))
-    admin.autocommit = True
-    name = urlparse(url).path.lstrip("/")
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-    env = {**os.environ, "DATABASE_URL": url}
-    subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    key = subprocess.run(
-        [PYTHON, "manage.py", "create_token", "--workspace", "bench", "--scope", "ingest"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    with connect(url) as connection, connection.cursor() as cursor:
-        cursor.execute("SELECT id FROM workspace WHERE slug = 'bench'")
-        return cursor.fetchone()[0], key
-
-
-def reset(url: str) -> None:
-    with connect(url) as connection, connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {SUMMARY_TABLES}")
-
-
-def count_events(url: str) -> int:
-    with connect(url) as connection, connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM event")
-        return cursor.fetchone()[0]
 
 
 def tagged(events: list[dict], tag: str) -> list[dict]:
@@ -159,74 +102,9 @@ def run_http(*, url, port, key, events, size, clients, seconds, workdir) -> dict
 
 def run_ceiling(*, url, workspace_id, events, size, clients, seconds) -> dict:
     """The API's INSERT, rendered ahead of time, from `clients` psycopg2 connections (one statement per transaction)."""
-    os.environ["DATABASE_URL"] = url
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings")
-    django.setup()
-    from analytics.serializers import EventSerializer
-    from analytics.services import COLUMNS, INSERT_EVENTS, event_row
-
-    connection = connect(url)
-    statements = []
-    with connection.cursor() as cursor:
-        for batch in chunks(events, size):
-            serializer = EventSerializer(data=batch, many=True)
-            serializer.is_valid(raise_exception=True)
-            rows = [event_row(event) for event in serializer.validated_data]
-            params = [workspace_id, *([row[column] for row in rows] for column in COLUMNS)]
-            statements.append(cursor.mogrify(INSERT_EVENTS, params))
-    connection.close()
+    statements = render_inserts(url=url, workspace_id=workspace_id, events=events, size=size)
     reset(url)
-    barrier = threading.Barrier(clients + 1)
-    stop = threading.Event()
-    latencies: list[float] = []
-    errors: list[str] = []
-
-    def client(hand: list[bytes]) -> None:
-        own = connect(url)
-        own.autocommit = True
-        with own.cursor() as cursor:
-            barrier.wait()
-            for statement in hand:
-                if stop.is_set():
-                    break
-                began = time.perf_counter()
-                try:
-                    cursor.execute(statement)
-                except Exception as exc:  # a deadlock here would be a bug worth seeing in the table
-                    errors.append(type(exc).__name__)
-                latencies.append(time.perf_counter() - began)
-        own.close()
-
-    workers = [threading.Thread(target=client, args=(hand,)) for hand in deal(statements, clients)]
-    for worker in workers:
-        worker.start()
-    barrier.wait()
-    began = time.monotonic()
-    timer = threading.Timer(seconds, stop.set)
-    timer.start()
-    for worker in workers:
-        worker.join()
-    elapsed = time.monotonic() - began
-    timer.cancel()
-    inserted = count_events(url)
-    latencies.sort()
-
-    def percentile(p: float) -> float:
-        return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] * 1000 if latencies else 0.0
-
-    return {
-        "requests": len(latencies),
-        "seconds": elapsed,
-        "errors": len(errors),
-        "requests_per_second": len(latencies) / elapsed,
-        "events_per_second": inserted / elapsed,
-        "events_inserted": inserted,
-        "p50_ms": percentile(50),
-        "p95_ms": percentile(95),
-        "p99_ms": percentile(99),
-    }
+    return run_statements(url=url, statements=statements, clients=clients, seconds=seconds)
 
 
 def main() -> None:

@@ -1,0 +1,157 @@
+"""What the benchmarks share: a scratch database on the configured server, migrated, with a workspace."""
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+SUMMARY_TABLES = (
+    "event, conversation, agent, channel, customer, event_hourly, customer_interaction_hourly, "
+    "support_hourly, support_duration_hourly, support_live"
+)
+
+
+def base_url() -> str:
+    if os.environ.get("DATABASE_URL"):
+        return os.environ["DATABASE_URL"]
+    from core import embedded_db
+
+    return embedded_db.database_url()
+
+
+def with_database(url: str, name: str) -> str:
+    return urlunparse(urlparse(url)._replace(path=f"/{name}"))
+
+
+def connect(url: str):
+    import psycopg2
+
+    from core.settings import database_from_url
+
+    settings = database_from_url(url)
+    return psycopg2.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        password=settings["PASSWORD"],
+        host=settings["HOST"] or None,
+        port=settings["PORT"] or None,
+    )
+
+
+def prepare_database(url: str) -> tuple[int, str]:
+    admin = connect(with_database(url, "postgres"))
+    admin.autocommit = True
+    name = urlparse(url).path.lstrip("/")
+    with admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+    env = {**os.environ, "DATABASE_URL": url}
+    subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    key = subprocess.run(
+        [PYTHON, "manage.py", "create_token", "--workspace", "bench", "--scope", "ingest"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    with connect(url) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM workspace WHERE slug = 'bench'")
+        return cursor.fetchone()[0], key
+
+
+def reset(url: str) -> None:
+    with connect(url) as connection, connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {SUMMARY_TABLES}")
+
+
+def count_events(url: str) -> int:
+    with connect(url) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM event")
+        return cursor.fetchone()[0]
+
+
+def render_inserts(*, url: str, workspace_id: int, events: list[dict], size: int) -> list[bytes]:
+    """The INSERT the API runs (analytics.services), one statement per `size` events, rendered to SQL
+    beforehand so that timing measures the database only."""
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings")
+    import django
+
+    django.setup()
+    from analytics.serializers import EventSerializer
+    from analytics.services import COLUMNS, INSERT_EVENTS, event_row
+
+    connection = connect(url)
+    statements = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(events), size):
+            serializer = EventSerializer(data=events[start : start + size], many=True)
+            serializer.is_valid(raise_exception=True)
+            rows = [event_row(event) for event in serializer.validated_data]
+            params = [workspace_id, *([row[column] for row in rows] for column in COLUMNS)]
+            statements.append(cursor.mogrify(INSERT_EVENTS, params))
+    connection.close()
+    return statements
+
+
+def run_statements(*, url: str, statements: list[bytes], clients: int, seconds: float | None = None) -> dict:
+    """Runs the statements from `clients` connections at once (dealt round-robin, each its own
+    transaction), until done or `seconds` pass; events/s counts the rows really inserted."""
+    barrier = threading.Barrier(clients + 1)
+    stop = threading.Event()
+    latencies: list[float] = []
+    errors: list[str] = []
+
+    def client(hand: list[bytes]) -> None:
+        own = connect(url)
+        own.autocommit = True
+        with own.cursor() as cursor:
+            barrier.wait()
+            for statement in hand:
+                if stop.is_set():
+                    break
+                began = time.perf_counter()
+                try:
+                    cursor.execute(statement)
+                except Exception as exc:  # a deadlock here would be a bug: count it, show it in the table
+                    errors.append(type(exc).__name__)
+                latencies.append(time.perf_counter() - began)
+        own.close()
+
+    workers = [threading.Thread(target=client, args=(statements[hand::clients],)) for hand in range(clients)]
+    for worker in workers:
+        worker.start()
+    barrier.wait()
+    began = time.monotonic()
+    timer = threading.Timer(seconds, stop.set) if seconds else None
+    if timer:
+        timer.start()
+    for worker in workers:
+        worker.join()
+    elapsed = time.monotonic() - began
+    if timer:
+        timer.cancel()
+    inserted = count_events(url)
+    latencies.sort()
+
+    def percentile(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] * 1000 if latencies else 0.0
+
+    return {
+        "statements": len(latencies),
+        "seconds": elapsed,
+        "errors": errors,
+        "requests_per_second": len(latencies) / elapsed,
+        "events_per_second": inserted / elapsed,
+        "events_inserted": inserted,
+        "p50_ms": percentile(50),
+        "p95_ms": percentile(95),
+        "p99_ms": percentile(99),
+    }
