@@ -37,73 +37,53 @@ ORDER BY c.workspace_id, c.conversation_id
 FOR UPDATE;
 
 WITH conversation_events AS (
-    SELECT * FROM new_events WHERE name LIKE 'conversation.%'
+    SELECT *, (name <> 'conversation.created')::int AS source_rank
+    FROM new_events
+    WHERE name LIKE 'conversation.%'
 ),
-totals AS (
+-- One GROUP BY pass: every column is a min/max, or the value of the least/greatest event by
+-- (occurred_at, event_id) taken with array_agg(.. ORDER BY ..)[1]. (Separate DISTINCT ON
+-- subqueries joined back were rescanned once per conversation: the planner cannot know the
+-- size of a transition table.) The channel and customer come from conversation.created
+-- (source_rank 0) and, until it arrives, from the earliest event.
+batch AS (
     SELECT workspace_id,
            conversation_id,
+           (array_agg(channel_id ORDER BY source_rank, occurred_at, event_id))[1] AS channel_id,
+           min(source_rank) AS channel_rank,
+           (array_agg(occurred_at ORDER BY source_rank, occurred_at, event_id))[1] AS channel_at,
+           (array_agg(event_id ORDER BY source_rank, occurred_at, event_id))[1] AS channel_event_id,
+           (array_agg(customer_id ORDER BY source_rank, occurred_at, event_id)
+                FILTER (WHERE customer_id IS NOT NULL))[1] AS customer_id,
+           min(source_rank) FILTER (WHERE customer_id IS NOT NULL) AS customer_rank,
+           (array_agg(occurred_at ORDER BY source_rank, occurred_at, event_id)
+                FILTER (WHERE customer_id IS NOT NULL))[1] AS customer_at,
+           (array_agg(event_id ORDER BY source_rank, occurred_at, event_id)
+                FILTER (WHERE customer_id IS NOT NULL))[1] AS customer_event_id,
            min(occurred_at) FILTER (WHERE name = 'conversation.created') AS created_at,
            min(occurred_at) FILTER (WHERE name = 'conversation.assigned') AS first_assigned_at,
+           (array_agg(agent_id ORDER BY occurred_at DESC, event_id DESC)
+                FILTER (WHERE name = 'conversation.assigned'))[1] AS assignee_id,
+           max(occurred_at) FILTER (WHERE name = 'conversation.assigned') AS assigned_at,
+           (array_agg(event_id ORDER BY occurred_at DESC, event_id DESC)
+                FILTER (WHERE name = 'conversation.assigned'))[1] AS assigned_event_id,
+           min(occurred_at) FILTER (WHERE name = 'conversation.agent_replied') AS first_response_at,
+           (array_agg(agent_id ORDER BY occurred_at, event_id)
+                FILTER (WHERE name = 'conversation.agent_replied'))[1] AS first_responder_id,
+           (array_agg(event_id ORDER BY occurred_at, event_id)
+                FILTER (WHERE name = 'conversation.agent_replied'))[1] AS first_response_event_id,
            min(occurred_at) FILTER (WHERE name = 'conversation.resolved') AS first_resolved_at,
-           max(occurred_at) FILTER (WHERE name = 'conversation.resolved') AS last_resolved_at,
+           max(occurred_at) FILTER (WHERE name = 'conversation.resolved') AS resolved_at,
+           (array_agg(agent_id ORDER BY occurred_at DESC, event_id DESC)
+                FILTER (WHERE name = 'conversation.resolved'))[1] AS resolver_id,
+           (array_agg(event_id ORDER BY occurred_at DESC, event_id DESC)
+                FILTER (WHERE name = 'conversation.resolved'))[1] AS resolved_event_id,
            max(occurred_at) FILTER (WHERE name = 'conversation.reopened') AS last_reopened_at,
            count(*) FILTER (WHERE name = 'conversation.agent_replied') AS agent_replies,
            count(*) FILTER (WHERE name = 'conversation.customer_replied') AS customer_replies,
            max(occurred_at) AS last_event_at
     FROM conversation_events
-    GROUP BY 1, 2
-),
--- The channel (and customer) come from conversation.created; until it arrives, from the
--- earliest event. rank 0 = created, 1 = any other event.
-channel_source AS (
-    SELECT DISTINCT ON (workspace_id, conversation_id)
-           workspace_id, conversation_id, channel_id,
-           (name <> 'conversation.created')::int AS channel_rank,
-           occurred_at AS channel_at, event_id AS channel_event_id
-    FROM conversation_events
-    ORDER BY workspace_id, conversation_id, 4, occurred_at, event_id
-),
-customer_source AS (
-    SELECT DISTINCT ON (workspace_id, conversation_id)
-           workspace_id, conversation_id, customer_id,
-           (name <> 'conversation.created')::int AS customer_rank,
-           occurred_at AS customer_at, event_id AS customer_event_id
-    FROM conversation_events
-    WHERE customer_id IS NOT NULL
-    ORDER BY workspace_id, conversation_id, 4, occurred_at, event_id
-),
-latest_assignment AS (
-    SELECT DISTINCT ON (workspace_id, conversation_id)
-           workspace_id, conversation_id, agent_id AS assignee_id,
-           occurred_at AS assigned_at, event_id AS assigned_event_id
-    FROM conversation_events
-    WHERE name = 'conversation.assigned'
-    ORDER BY workspace_id, conversation_id, occurred_at DESC, event_id DESC
-),
-first_response AS (
-    SELECT DISTINCT ON (workspace_id, conversation_id)
-           workspace_id, conversation_id, agent_id AS first_responder_id,
-           occurred_at AS first_response_at, event_id AS first_response_event_id
-    FROM conversation_events
-    WHERE name = 'conversation.agent_replied'
-    ORDER BY workspace_id, conversation_id, occurred_at, event_id
-),
-latest_resolution AS (
-    SELECT DISTINCT ON (workspace_id, conversation_id)
-           workspace_id, conversation_id, agent_id AS resolver_id,
-           occurred_at AS resolved_at, event_id AS resolved_event_id
-    FROM conversation_events
-    WHERE name = 'conversation.resolved'
-    ORDER BY workspace_id, conversation_id, occurred_at DESC, event_id DESC
-),
-batch AS (
-    SELECT *
-    FROM totals
-    JOIN channel_source USING (workspace_id, conversation_id)
-    LEFT JOIN customer_source USING (workspace_id, conversation_id)
-    LEFT JOIN latest_assignment USING (workspace_id, conversation_id)
-    LEFT JOIN first_response USING (workspace_id, conversation_id)
-    LEFT JOIN latest_resolution USING (workspace_id, conversation_id)
+    GROUP BY workspace_id, conversation_id
 ),
 merged AS (
     SELECT b.*,
