@@ -355,3 +355,6 @@ class RecomputeSupportLive(pg.ReadOnlyView):
     class Meta:
         managed = False
         db_table = "recompute_support_live"
+
+
+from analytics.materialized import *  # noqa: E402,F401,F403

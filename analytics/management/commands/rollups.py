@@ -1,8 +1,10 @@
+import signal
+import threading
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from analytics import rollups
+from analytics import refresh, rollups
 from core.models import Workspace
 from core.progress import ProgressBar
 
@@ -10,15 +12,24 @@ from core.progress import ProgressBar
 class Command(BaseCommand):
     help = (
         "verify: print every summary row that differs from its recomputation from raw events (exit 1 if any). "
-        "rebuild: replace the summaries with the recomputation in one transaction."
+        "rebuild: replace the summaries with the recomputation in one transaction. "
+        "refresh: refresh every materialized view concurrently, once or --every SECONDS until SIGTERM/Ctrl-C."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("action", choices=["verify", "rebuild"])
+        parser.add_argument("action", choices=["verify", "rebuild", "refresh"])
         parser.add_argument("--workspace", metavar="SLUG", help="Limit to one workspace.")
         parser.add_argument("--limit", type=int, default=50, help="verify: print at most this many differences.")
+        parser.add_argument(
+            "--every", type=float, metavar="SECONDS", help="refresh: keep refreshing, a pass every SECONDS."
+        )
 
-    def handle(self, *args, action, workspace, limit, **options):
+    def handle(self, *args, action, workspace, limit, every, **options):
+        if action == "refresh":
+            self.refresh_views(workspace=workspace, every=every)
+            return
+        if every is not None:
+            raise CommandError("--every applies to refresh only.")
         workspace_id = self._workspace_id(workspace)
         if action == "verify":
             self.verify(workspace_id=workspace_id, limit=limit)
@@ -59,3 +70,23 @@ class Command(BaseCommand):
         self.stdout.write(
             f"rebuilt {len(rollups.SUMMARIES)} summaries, {written} rows, in {time.monotonic() - started:.2f}s"
         )
+
+    def refresh_views(self, *, workspace: str | None, every: float | None) -> None:
+        if workspace is not None:
+            raise CommandError("refresh covers every workspace; --workspace does not apply.")
+        if every is None:
+            for done in refresh.views_refresh():
+                self.stdout.write(str(done))
+            return
+        if every <= 0:
+            raise CommandError("--every must be a positive number of seconds.")
+        stop = threading.Event()
+        previous = signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+        self.stdout.write(f"refreshing every {every:g}s; SIGTERM or Ctrl-C stops")
+        try:
+            refresh.refresh_loop(every=every, stop=stop)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+        self.stdout.write("stopped")

@@ -1,0 +1,104 @@
+"""Refreshes the materialized rollups (analytics/materialized.py) and records each refresh in
+rollup_refresh; `manage.py rollups refresh [--every SECONDS]` runs it once or in a loop.
+
+A populated view is refreshed CONCURRENTLY: readers keep reading the old rows meanwhile, and
+ingestion is never blocked (a refresh only reads the hourly tables). A view that has never been
+populated (created WITH NO DATA, or emptied with REFRESH ... WITH NO DATA) cannot be refreshed
+concurrently and gets a plain REFRESH.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.apps import apps
+from django.db import Error, connection, transaction
+from django_pgviews.view import MaterializedView
+
+logger = logging.getLogger(__name__)
+
+RETRY_SECONDS = 5.0
+"""Longest wait before the loop tries again after a database error (a restart, a failover)."""
+
+RECORD = """
+INSERT INTO rollup_refresh (view_name, refreshed_at, duration_ms)
+VALUES (%s, now(), %s)
+ON CONFLICT (view_name) DO UPDATE SET
+    refreshed_at = EXCLUDED.refreshed_at,
+    duration_ms = EXCLUDED.duration_ms
+RETURNING refreshed_at
+"""
+
+
+@dataclass(frozen=True)
+class Refresh:
+    view: str
+    concurrently: bool
+    refreshed_at: datetime
+    duration_ms: int
+
+    def __str__(self) -> str:
+        how = "concurrently" if self.concurrently else "fully (was never populated)"
+        return f"{self.view} refreshed {how} in {self.duration_ms} ms"
+
+
+def materialized_views() -> list[type[MaterializedView]]:
+    return sorted(
+        (model for model in apps.get_models() if issubclass(model, MaterializedView)),
+        key=lambda model: model._meta.db_table,
+    )
+
+
+def view_refresh(*, view: type[MaterializedView]) -> Refresh:
+    """Refreshes one view and records it, in one transaction: rollup_refresh moves only if the refresh commits.
+
+    refreshed_at is now(), the start of the transaction; the REFRESH takes its snapshot after
+    it, so the view holds at least every event committed before refreshed_at.
+    """
+    table = view._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT ispopulated FROM pg_matviews WHERE schemaname = current_schema() AND matviewname = %s", [table]
+        )
+        (populated,) = cursor.fetchone()
+        started = time.perf_counter()
+        cursor.execute(f"REFRESH MATERIALIZED VIEW {'CONCURRENTLY ' if populated else ''}{table}")
+        duration_ms = round((time.perf_counter() - started) * 1000)
+        cursor.execute(RECORD, [table, duration_ms])
+        (refreshed_at,) = cursor.fetchone()
+    return Refresh(view=table, concurrently=populated, refreshed_at=refreshed_at, duration_ms=duration_ms)
+
+
+def views_refresh() -> list[Refresh]:
+    """Refreshes every materialized view, one transaction each."""
+    return [view_refresh(view=view) for view in materialized_views()]
+
+
+def log_refresh(refresh: Refresh) -> None:
+    logger.info("%s", refresh)
+
+
+def refresh_loop(*, every: float, stop: threading.Event, on_refresh: Callable[[Refresh], None] = log_refresh) -> None:
+    """Refreshes every view each `every` seconds (start to start) until `stop` is set.
+
+    A database error (server restarted, connection killed, views not migrated yet) does not end
+    the loop: it is logged, the broken connection closed, and the pass retried after a pause;
+    Django reconnects on the next query.
+    """
+    while not stop.is_set():
+        started = time.monotonic()
+        try:
+            for view in materialized_views():
+                if stop.is_set():
+                    return
+                on_refresh(view_refresh(view=view))
+        except Error as error:
+            retry = min(every, RETRY_SECONDS)
+            logger.warning("refresh failed, retrying in %gs: %s", retry, " ".join(str(error).split()))
+            connection.close()
+            stop.wait(retry)
+            continue
+        stop.wait(max(0.0, every - (time.monotonic() - started)))
