@@ -1,8 +1,9 @@
 """Validation of ingested events. Everything a client can get wrong is caught here, so the
 INSERT that follows cannot fail on the client's data."""
 
+import math
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from django.conf import settings
@@ -53,6 +54,7 @@ class TimestampField(serializers.Field):
         "invalid": "Must be an ISO 8601 timestamp, e.g. 2026-11-22T10:00:00Z.",
         "naive": "Must carry a UTC offset or Z.",
         "future": "Is more than {seconds} seconds in the future.",
+        "range": "Is out of range once converted to UTC.",
     }
 
     def to_internal_value(self, data):
@@ -66,6 +68,10 @@ class TimestampField(serializers.Field):
             self.fail("invalid")
         if parsed.tzinfo is None:
             self.fail("naive")
+        try:
+            parsed = parsed.astimezone(UTC)
+        except OverflowError:
+            self.fail("range")
         limit = settings.TALLY_MAX_FUTURE_SECONDS
         if parsed > timezone.now() + timedelta(seconds=limit):
             self.fail("future", seconds=limit)
@@ -84,15 +90,15 @@ class ValueField(serializers.Field):
     }
 
     def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int | float):
+        if isinstance(data, bool) or not isinstance(data, int | float | Decimal):
             self.fail("invalid")
         try:
             value = Decimal(repr(data)) if isinstance(data, float) else Decimal(data)
+            if not value.is_finite():
+                self.fail("invalid")
             value = value.quantize(VALUE_QUANTUM, rounding=ROUND_HALF_EVEN)
         except InvalidOperation:
             self.fail("range")
-        if not value.is_finite():
-            self.fail("invalid")
         if abs(value) >= VALUE_LIMIT:
             self.fail("range")
         return value
@@ -102,24 +108,34 @@ class ValueField(serializers.Field):
 
 
 class PropertiesField(serializers.Field):
-    default_error_messages = {"invalid": "Must be a JSON object."}
+    MAX_DEPTH = 32
+    default_error_messages = {
+        "invalid": "Must be a JSON object.",
+        "depth": "Must not nest deeper than {depth} levels.",
+        "number": "Holds a number out of range for JSON storage ({number}).",
+    }
 
     def to_internal_value(self, data):
         if not isinstance(data, dict):
             self.fail("invalid")
-        self._check(data)
-        return data
+        return self._clean(data, depth=1)
 
-    def _check(self, node):
+    def _clean(self, node, *, depth: int):
+        """Checks text and depth, and turns parsed decimals into floats, which jsonb stores as numbers."""
+        if depth > self.MAX_DEPTH:
+            self.fail("depth", depth=self.MAX_DEPTH)
         if isinstance(node, str):
-            check_text(node)
-        elif isinstance(node, dict):
-            for key, item in node.items():
-                check_text(key)
-                self._check(item)
-        elif isinstance(node, list):
-            for item in node:
-                self._check(item)
+            return check_text(node)
+        if isinstance(node, Decimal):
+            number = float(node)
+            if not math.isfinite(number):
+                self.fail("number", number=node)
+            return number
+        if isinstance(node, dict):
+            return {check_text(key): self._clean(item, depth=depth + 1) for key, item in node.items()}
+        if isinstance(node, list):
+            return [self._clean(item, depth=depth + 1) for item in node]
+        return node
 
     def to_representation(self, value):
         return value
@@ -209,6 +225,14 @@ class EventSerializer(serializers.Serializer):
 
     class Meta:
         list_serializer_class = EventBatchSerializer
+
+    def to_internal_value(self, data):
+        # A misspelt key ("propertis") would otherwise vanish silently.
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
+        return super().to_internal_value(data)
 
     def validate(self, attrs):
         name = attrs["name"]

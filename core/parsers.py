@@ -1,6 +1,7 @@
 """A JSON parser with a body-size limit that answers 413, and strict JSON (no NaN/Infinity)."""
 
 import json
+from decimal import Decimal
 
 from django.conf import settings
 from rest_framework import status
@@ -36,8 +37,11 @@ class LimitedJSONParser(BaseParser):
         if len(body) > limit:
             raise RequestTooLarge(f"Request body exceeds the limit of {limit} bytes.")
         try:
-            return json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
+            # Decimal keeps numbers exactly as sent (a float would round 123456789012.123456).
+            return json.loads(body.decode("utf-8"), parse_constant=_reject_constant, parse_float=Decimal)
         except UnicodeDecodeError as exc:
             raise ParseError(f"Request body is not UTF-8: {exc}") from None
         except ValueError as exc:
             raise ParseError(f"JSON parse error: {exc}") from None
+        except RecursionError:
+            raise ParseError("JSON parse error: nested too deeply.") from None

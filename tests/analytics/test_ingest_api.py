@@ -276,3 +276,11 @@ def test_arbitrary_json_bodies_get_201_or_400_never_500(client_for, body):
     assert response.status_code in (201, 400), response.content
     if response.status_code == 400:
         assert response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_unknown_top_level_field_is_a_400_naming_it(client_for):
+    """Verifies a misspelt field is refused instead of silently dropped."""
+    response = client_for.post(URL, product(propertis={"plan": "pro"}), format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"index": None, "field": "propertis", "message": "Unknown field."}]
