@@ -1,6 +1,6 @@
 from django.contrib import admin
-from django.utils import timezone
 
+from core.auth import token_revoke
 from core.models import ApiToken, Workspace
 
 
@@ -23,5 +23,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke selected tokens")
     def revoke(self, request, queryset):
-        revoked = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-        self.message_user(request, f"Revoked {revoked} token(s).")
+        active = list(queryset.filter(revoked_at__isnull=True))
+        for token in active:
+            token_revoke(token=token)
+        self.message_user(request, f"Revoked {len(active)} token(s).")

@@ -6,8 +6,10 @@ lookup be one indexed query on the hash.
 
 import hashlib
 import secrets
+import time
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 from rest_framework import authentication, exceptions, permissions
@@ -39,9 +41,34 @@ def token_create(*, workspace: Workspace, scopes: list[str], name: str = "") -> 
 
 
 def token_revoke(*, token: ApiToken) -> None:
+    """Revokes at once in this process; other processes stop accepting it within TALLY_TOKEN_CACHE_SECONDS."""
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+    _token_cache.pop(token.key_hash, None)
+
+
+_token_cache: dict[str, tuple[float, ApiToken | None]] = {}
+_TOKEN_CACHE_LIMIT = 10_000
+
+
+def _cached_token(key_hash: str) -> ApiToken | None:
+    """The active token with this hash, looked up at most once per TALLY_TOKEN_CACHE_SECONDS per
+    process: the lookup was a third of a single-event POST. Unknown keys are cached too, so a
+    client hammering with a bad key costs no queries either."""
+    now = time.monotonic()
+    cached = _token_cache.get(key_hash)
+    if cached is not None and now - cached[0] < settings.TALLY_TOKEN_CACHE_SECONDS:
+        return cached[1]
+    token = ApiToken.objects.select_related("workspace").filter(key_hash=key_hash, revoked_at__isnull=True).first()
+    if len(_token_cache) >= _TOKEN_CACHE_LIMIT:
+        _token_cache.clear()
+    _token_cache[key_hash] = (now, token)
+    return token
+
+
+def clear_token_cache() -> None:
+    _token_cache.clear()
 
 
 class TokenAuthentication(authentication.BaseAuthentication):
@@ -59,9 +86,7 @@ class TokenAuthentication(authentication.BaseAuthentication):
             key = header[1].decode()
         except UnicodeError:
             raise exceptions.AuthenticationFailed("Invalid token header: the key is not valid text.") from None
-        token = (
-            ApiToken.objects.select_related("workspace").filter(key_hash=hash_key(key), revoked_at__isnull=True).first()
-        )
+        token = _cached_token(hash_key(key))
         if token is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
         self._touch(token)

@@ -1,8 +1,16 @@
 import pytest
 from rest_framework.test import APIClient
 
-from core.auth import token_create
+from core.auth import clear_token_cache, token_create
 from core.models import Workspace
+
+
+@pytest.fixture(autouse=True)
+def fresh_token_cache():
+    """Each test starts with no cached token lookups (the cache outlives a rolled-back test)."""
+    clear_token_cache()
+    yield
+    clear_token_cache()
 
 
 @pytest.fixture

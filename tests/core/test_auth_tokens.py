@@ -95,3 +95,23 @@ def test_bad_listing_parameter_is_a_400_naming_it(client_for):
     response = client_for.get(URL, {"from": "last tuesday"})
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "from"
+
+
+@pytest.mark.django_db
+def test_token_lookup_is_cached_and_revocation_reaches_other_processes_within_the_interval(workspace):
+    """Verifies a worker reuses a token lookup; a revocation made elsewhere applies after the cache interval."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from core.auth import clear_token_cache
+
+    token, key = token_create(workspace=workspace, scopes=["read"])
+    client = client_with(f"Token {key}")
+    assert client.get(URL).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(URL).status_code == 200
+    assert not any("api_token" in query["sql"] for query in queries.captured_queries)
+    ApiToken.objects.filter(pk=token.pk).update(revoked_at="2026-01-01T00:00:00Z")  # another process revokes
+    assert client.get(URL).status_code == 200  # still cached here
+    clear_token_cache()  # the interval passes
+    assert client.get(URL).status_code == 401
