@@ -69,6 +69,17 @@ class Event(models.Model):
                 name="event_ws_conversation_idx",
                 condition=models.Q(conversation_id__isnull=False),
             ),
+            # One per filter of GET /api/v1/events/, in the listing's order, so a filtered page is
+            # one index range scan.
+            models.Index(fields=["workspace", "name", "-occurred_at", "-id"], name="event_ws_name_idx"),
+            *(
+                models.Index(
+                    fields=["workspace", column, "-occurred_at", "-id"],
+                    name=f"event_ws_{column.removesuffix('_id')}_idx",
+                    condition=models.Q(**{f"{column}__isnull": False}),
+                )
+                for column in ("session_id", "user_id", "customer_id", "channel_id")
+            ),
         ]
         triggers = event_triggers()
 

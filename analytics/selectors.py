@@ -1,19 +1,35 @@
-"""Reads. Summary readers touch summary tables only; events_list is the one reader of the raw table."""
+"""Reads. Summary readers (analytics.summaries) touch summary tables only; events_list is the one
+reader of the raw table."""
 
 from django.db.models import QuerySet
 
-from analytics.filters import parse_instant
 from analytics.models import Event
+from analytics.params import parse_instant, parse_text, parse_tz
 from core.models import Workspace
+
+# Query parameter -> column. Each has an index (workspace, column, occurred_at ...), partial on
+# column IS NOT NULL where the column is optional, so a filtered page is an index range scan.
+EVENT_FILTERS = {
+    "name": "name",
+    "conversation_id": "conversation_id",
+    "session_id": "session_id",
+    "user_id": "user_id",
+    "customer": "customer_id",
+    "channel": "channel_id",
+}
 
 
 def events_list(*, workspace: Workspace, params) -> QuerySet[Event]:
-    """The workspace's raw events; filters `name`, `conversation_id`, `from`, `to` (half-open)."""
+    """The workspace's raw events, filtered by exact `name`, `conversation_id`, `session_id`,
+    `user_id`, `customer`, `channel` (ids) and `from`/`to` (half-open; a date is midnight in `tz`,
+    default the workspace's zone)."""
     events = Event.objects.filter(workspace=workspace)
-    for field in ("name", "conversation_id"):
-        if params.get(field):
-            events = events.filter(**{field: params[field]})
-    start, end = parse_instant(params, "from"), parse_instant(params, "to")
+    for param, column in EVENT_FILTERS.items():
+        value = parse_text(params, param, max_length=128)
+        if value is not None:
+            events = events.filter(**{column: value})
+    tz = parse_tz(params, default=workspace.timezone)
+    start, end = parse_instant(params, "from", tz=tz), parse_instant(params, "to", tz=tz)
     if start is not None:
         events = events.filter(occurred_at__gte=start)
     if end is not None:

@@ -1,7 +1,19 @@
 from django.urls import path
 
-from analytics import views
+from analytics import summary_views, views
 
 urlpatterns = [
     path("events/", views.EventsView.as_view(), name="events"),
+    path("events/trend", summary_views.EventTrendView.as_view(), name="events-trend"),
+    path("events/frequency", summary_views.EventFrequencyView.as_view(), name="events-frequency"),
+    path("events/stats", summary_views.EventStatsView.as_view(), name="events-stats"),
+    path("summaries/overview", summary_views.OverviewView.as_view(), name="summaries-overview"),
+    path("summaries/timeseries", summary_views.TimeseriesView.as_view(), name="summaries-timeseries"),
+    path("summaries/agents", summary_views.AgentsSummaryView.as_view(), name="summaries-agents"),
+    path("summaries/channels", summary_views.ChannelsSummaryView.as_view(), name="summaries-channels"),
+    path(
+        "customers/<str:customer_id>/interactions",
+        summary_views.CustomerInteractionsView.as_view(),
+        name="customer-interactions",
+    ),
 ]

@@ -1,13 +1,83 @@
-from rest_framework import generics, status
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from analytics import selectors, services
 from analytics.serializers import EventOutputSerializer, EventSerializer
+from analytics.summary_serializers import DetailErrorSerializer, ValidationErrorSerializer
 from core.models import Scope
 from core.pagination import EventCursorPagination
 
+TOKEN_ERRORS = {
+    401: OpenApiResponse(DetailErrorSerializer, description="No token, or an invalid or revoked one."),
+    403: OpenApiResponse(DetailErrorSerializer, description="The token lacks the scope of the method."),
+}
 
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="Raw events, newest first",
+        description="The workspace's raw events ordered by (occurred_at, id) descending, cursor-paginated (pages "
+        "stay stable while events arrive; no total count). Every filter is an exact match served by an index. "
+        "Needs the `read` scope.",
+        parameters=[
+            OpenApiParameter("name", OpenApiTypes.STR, description="Event name."),
+            OpenApiParameter("conversation_id", OpenApiTypes.STR),
+            OpenApiParameter("session_id", OpenApiTypes.STR),
+            OpenApiParameter("user_id", OpenApiTypes.STR),
+            OpenApiParameter("customer", OpenApiTypes.STR, description="Customer id."),
+            OpenApiParameter("channel", OpenApiTypes.STR, description="Channel id."),
+            OpenApiParameter(
+                "from",
+                OpenApiTypes.STR,
+                description="occurred_at at or after: ISO date (midnight in `tz`) or datetime with a UTC offset.",
+            ),
+            OpenApiParameter("to", OpenApiTypes.STR, description="occurred_at before; same forms as `from`."),
+            OpenApiParameter("tz", OpenApiTypes.STR, description="IANA zone of dates. Default: the workspace's."),
+        ],
+        responses={
+            200: EventOutputSerializer(many=True),
+            400: OpenApiResponse(ValidationErrorSerializer, description="A filter is invalid; `field` names it."),
+            **TOKEN_ERRORS,
+        },
+    ),
+    post=extend_schema(
+        summary="Ingest one event or a batch",
+        description="One event object or a JSON list of up to TALLY_MAX_BATCH (default 1000). The batch is "
+        "all-or-nothing and idempotent by `id`: an id the workspace already has counts as a duplicate. Every "
+        "summary is updated before the response. Needs the `ingest` scope.",
+        request=PolymorphicProxySerializer(
+            component_name="EventOrBatch",
+            serializers=[EventSerializer, EventSerializer(many=True)],
+            resource_type_field_name=None,
+            many=False,
+        ),
+        responses={
+            201: inline_serializer(
+                "IngestResult",
+                {
+                    "accepted": serializers.IntegerField(help_text="Events stored by this request."),
+                    "duplicates": serializers.IntegerField(help_text="Events whose id was already stored."),
+                },
+            ),
+            400: OpenApiResponse(
+                ValidationErrorSerializer,
+                description="Invalid events; `index` is the position in the batch, `field` the wrong field.",
+            ),
+            413: OpenApiResponse(DetailErrorSerializer, description="The body exceeds TALLY_MAX_BODY_BYTES."),
+            **TOKEN_ERRORS,
+        },
+    ),
+)
 class EventsView(generics.ListCreateAPIView):
     """POST one event or a list of up to TALLY_MAX_BATCH; GET the workspace's raw events, newest first."""
 

@@ -1,7 +1,18 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.contrib.staticfiles.views import serve as serve_static
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.permissions import AllowAny
+
+# The schema and its UI are public: they describe the API, and every endpoint still needs a token.
+PUBLIC = {"authentication_classes": [], "permission_classes": [AllowAny]}
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("analytics.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(**PUBLIC), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema", **PUBLIC), name="docs"),
+    # The app ships no static file server: the few static assets (Swagger UI, browsable API,
+    # admin) are served from the installed packages here. A proxy or CDN in front may take over.
+    re_path(r"^static/(?P<path>.*)$", serve_static, {"insecure": True}),
 ]

@@ -1,0 +1,469 @@
+"""Selectors of the dashboard's summaries. They read the hourly summary tables and the dimension
+tables only, never the raw event table: a read's cost depends on the hours, channels and agents
+in its range (the summary rows), not on the number of events.
+
+Time: summaries are kept per UTC hour (`bucket`). An hourly bucket belongs to a range when its
+start lies in [start, end), and to the day/week/month of `tz` in which its start falls:
+`date_trunc(granularity, bucket AT TIME ZONE tz)`. In a zone whose offset is not a whole number
+of hours (Asia/Kolkata, +05:30) a local day therefore runs from 00:30 to 00:30: the UTC hour that
+straddles local midnight belongs to the day in which it starts.
+
+Percentiles come from the duration histogram (DURATION_BINS): the bin in which the cumulative
+count reaches p x count, interpolated linearly inside it; the open last bin (> 3 days) is taken
+to end at 3 x its start. Averages are seconds / count. Both are NULL when count is 0.
+
+Every aggregate is computed by PostgreSQL; Python only assembles rows into responses.
+"""
+
+from dataclasses import dataclass
+
+from django.db import connection
+
+from analytics.models import DURATION_BINS
+from analytics.params import DayRange, Window
+
+COUNTS = (
+    "conversations_created",
+    "conversations_assigned",
+    "agent_replies",
+    "customer_replies",
+    "resolutions",
+    "reopens",
+)
+DURATIONS = ("first_response", "resolution")
+DURATION_FIGURES = ("count", "avg_seconds", "p50_seconds", "p90_seconds")
+DURATION_COLUMNS = frozenset(f"{metric}_{figure}" for metric in DURATIONS for figure in DURATION_FIGURES)
+LIVE = ("open_now", "unassigned_now", "unanswered_now")
+FIGURES = (*COUNTS, *(f"{metric}_{figure}" for metric in DURATIONS for figure in DURATION_FIGURES))
+"""The figures an agent or channel row can be ordered by (besides id, name and live counters)."""
+TIMESERIES_METRICS = {
+    **{name: f"sum(h.{name})::bigint" for name in COUNTS},
+    "avg_first_response_seconds": "sum(h.first_response_seconds) / NULLIF(sum(h.first_response_count), 0)",
+    "avg_resolution_seconds": "sum(h.resolution_seconds) / NULLIF(sum(h.resolution_count), 0)",
+    "events": "sum(h.events)::bigint",
+}
+COUNTED = (*COUNTS, "events")
+STAT_AGGREGATES = {
+    "count": "sum(h.value_count)::bigint",
+    "sum": "sum(h.value_sum)",
+    "avg": "sum(h.value_sum) / NULLIF(sum(h.value_count), 0)",
+    "min": "min(h.value_min)",
+    "max": "max(h.value_max)",
+}
+STEP = {"hour": "1 hour", "day": "1 day", "week": "1 week", "month": "1 month"}
+
+
+def fetch(sql: str, params: dict) -> list[dict]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column.name for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def window_params(workspace, window: Window) -> dict:
+    previous_start, _ = window.previous
+    return {
+        "workspace": workspace.pk,
+        "start": window.start,
+        "end": window.end,
+        "previous_start": previous_start,
+        "tz": window.tz.key,
+        "granularity": window.granularity,
+        "step": STEP.get(window.granularity),
+        "channel": window.channel,
+        "agent": window.agent,
+        "bins": list(DURATION_BINS),
+    }
+
+
+def dimension_filter(window: Window, alias: str) -> str:
+    """The channel/agent conditions of a summary table aliased `alias` (both have the columns)."""
+    conditions = []
+    if window.channel is not None:
+        conditions.append(f"AND {alias}.channel_id = %(channel)s")
+    if window.agent is not None:
+        conditions.append(f"AND {alias}.agent_id = %(agent)s")
+    return " ".join(conditions)
+
+
+# Percentiles of the histogram relation (key, metric, bin_start_seconds, n) -> one row per key
+# with first_response_p50_seconds ... resolution_p90_seconds. `key` is the period or dimension.
+PERCENTILES = """
+bins (lo, hi) AS (
+    SELECT lo, COALESCE(lead(lo) OVER (ORDER BY lo), 3 * lo)
+    FROM unnest(%(bins)s::int[]) AS b (lo)
+),
+cumulative AS (
+    SELECT h.key, h.metric, b.lo, b.hi, h.n,
+           sum(h.n) OVER (PARTITION BY h.key, h.metric ORDER BY b.lo) AS upto,
+           sum(h.n) OVER (PARTITION BY h.key, h.metric) AS total
+    FROM histogram AS h
+    JOIN bins AS b ON b.lo = h.bin_start_seconds
+    WHERE h.n > 0
+),
+crossing AS (
+    SELECT DISTINCT ON (c.key, c.metric, q.p)
+           c.key, c.metric, q.p,
+           c.lo + (c.hi - c.lo) * (q.p * c.total - (c.upto - c.n)) / c.n AS seconds
+    FROM cumulative AS c
+    CROSS JOIN (VALUES (0.5), (0.9)) AS q (p)
+    WHERE c.upto >= q.p * c.total
+    ORDER BY c.key, c.metric, q.p, c.lo
+),
+percentiles AS (
+    SELECT key,
+           max(seconds) FILTER (WHERE metric = 'first_response' AND p = 0.5) AS first_response_p50_seconds,
+           max(seconds) FILTER (WHERE metric = 'first_response' AND p = 0.9) AS first_response_p90_seconds,
+           max(seconds) FILTER (WHERE metric = 'resolution' AND p = 0.5) AS resolution_p50_seconds,
+           max(seconds) FILTER (WHERE metric = 'resolution' AND p = 0.9) AS resolution_p90_seconds
+    FROM crossing
+    GROUP BY key
+)"""
+
+# Sums of support_hourly rows aliased h, as the columns of one figures row.
+FIGURE_SUMS = """
+           COALESCE(sum(h.conversations_created), 0)::bigint AS conversations_created,
+           COALESCE(sum(h.conversations_assigned), 0)::bigint AS conversations_assigned,
+           COALESCE(sum(h.agent_replies), 0)::bigint AS agent_replies,
+           COALESCE(sum(h.customer_replies), 0)::bigint AS customer_replies,
+           COALESCE(sum(h.resolutions), 0)::bigint AS resolutions,
+           COALESCE(sum(h.reopens), 0)::bigint AS reopens,
+           COALESCE(sum(h.first_response_count), 0)::bigint AS first_response_count,
+           sum(h.first_response_seconds) / NULLIF(sum(h.first_response_count), 0) AS first_response_avg_seconds,
+           COALESCE(sum(h.resolution_count), 0)::bigint AS resolution_count,
+           sum(h.resolution_seconds) / NULLIF(sum(h.resolution_count), 0) AS resolution_avg_seconds"""
+
+FIGURE_COLUMNS = """
+       f.conversations_created, f.conversations_assigned, f.agent_replies, f.customer_replies,
+       f.resolutions, f.reopens,
+       f.first_response_count, f.first_response_avg_seconds,
+       p.first_response_p50_seconds, p.first_response_p90_seconds,
+       f.resolution_count, f.resolution_avg_seconds,
+       p.resolution_p50_seconds, p.resolution_p90_seconds"""
+
+
+def nest_figures(row: dict) -> dict:
+    """{first_response_count: ..} -> {first_response: {count: ..}}; other columns stay as they are."""
+    nested = {key: value for key, value in row.items() if key not in DURATION_COLUMNS}
+    for metric in DURATIONS:
+        nested[metric] = {figure: row[f"{metric}_{figure}"] for figure in DURATION_FIGURES}
+    return nested
+
+
+OVERVIEW = """
+WITH periods (key, lo, hi) AS (
+    VALUES ('current', %(start)s::timestamptz, %(end)s::timestamptz),
+           ('previous', %(previous_start)s::timestamptz, %(start)s::timestamptz)
+),
+figures AS (
+    SELECT p.key,{figure_sums}
+    FROM periods AS p
+    LEFT JOIN support_hourly AS h
+           ON h.workspace_id = %(workspace)s AND h.bucket >= p.lo AND h.bucket < p.hi {support_filter}
+    GROUP BY p.key
+),
+histogram AS (
+    SELECT p.key, d.metric, d.bin_start_seconds, sum(d.conversations) AS n
+    FROM periods AS p
+    JOIN support_duration_hourly AS d
+      ON d.workspace_id = %(workspace)s AND d.bucket >= p.lo AND d.bucket < p.hi {duration_filter}
+    GROUP BY 1, 2, 3
+),
+{percentiles},
+live AS (
+    SELECT COALESCE(sum(l.open), 0)::bigint AS open_now,
+           COALESCE(sum(l.unassigned), 0)::bigint AS unassigned_now,
+           COALESCE(sum(l.unanswered), 0)::bigint AS unanswered_now
+    FROM support_live AS l
+    WHERE l.workspace_id = %(workspace)s {live_filter}
+)
+SELECT f.key AS period,{figure_columns},
+       live.open_now, live.unassigned_now, live.unanswered_now
+FROM figures AS f
+LEFT JOIN percentiles AS p USING (key)
+CROSS JOIN live
+"""
+
+
+def overview(*, workspace, window: Window) -> dict:
+    """Support figures of the window and of the previous period of equal length, and the live
+    counters (by channel when filtered; live counters have no agent)."""
+    sql = OVERVIEW.format(
+        figure_sums=FIGURE_SUMS,
+        figure_columns=FIGURE_COLUMNS,
+        percentiles=PERCENTILES,
+        support_filter=dimension_filter(window, "h"),
+        duration_filter=dimension_filter(window, "d"),
+        live_filter="AND l.channel_id = %(channel)s" if window.channel is not None else "",
+    )
+    rows = {row.pop("period"): row for row in fetch(sql, window_params(workspace, window))}
+    current, previous = rows["current"], rows["previous"]
+    live = {name: current.pop(name) for name in LIVE}
+    for name in LIVE:
+        previous.pop(name)
+    previous_start, previous_end = window.previous
+    return {
+        "from": window.start,
+        "to": window.end,
+        "tz": window.tz.key,
+        **nest_figures(current),
+        **live,
+        "previous": {"from": previous_start, "to": previous_end, **nest_figures(previous)},
+    }
+
+
+def series_sql(window: Window, *, table: str, value: str, conditions: str, zero: bool, label: str = "bucket") -> str:
+    """A series of `value` (an aggregate over `table` aliased h) with a row for every bucket of the
+    window: `zero` fills empty buckets with 0, otherwise with NULL.
+
+    Hour buckets are the UTC hours themselves; day/week/month buckets are calendar units of the
+    zone, labelled by their local start.
+    """
+    if window.granularity == "hour":
+        series = """
+    SELECT key FROM generate_series(
+        date_trunc('hour', %(start)s::timestamptz - interval '1 microsecond', 'UTC') + interval '1 hour',
+        %(end)s::timestamptz - interval '1 microsecond', interval '1 hour') AS key"""
+        key, start = "h.bucket", "s.key"
+    else:
+        series = """
+    SELECT key FROM generate_series(
+        date_trunc(%(granularity)s, %(start)s::timestamptz AT TIME ZONE %(tz)s),
+        %(end)s::timestamptz AT TIME ZONE %(tz)s, %(step)s::interval) AS key
+    WHERE key < %(end)s::timestamptz AT TIME ZONE %(tz)s"""
+        key, start = "date_trunc(%(granularity)s, h.bucket AT TIME ZONE %(tz)s)", "s.key AT TIME ZONE %(tz)s"
+    filled = "COALESCE(d.value, 0)" if zero else "d.value"
+    return f"""
+WITH series AS ({series}
+),
+data AS (
+    SELECT {key} AS key, {value} AS value
+    FROM {table} AS h
+    WHERE h.workspace_id = %(workspace)s AND h.bucket >= %(start)s AND h.bucket < %(end)s {conditions}
+    GROUP BY 1
+)
+SELECT {start} AS {label}, {filled} AS value
+FROM series AS s
+LEFT JOIN data AS d USING (key)
+ORDER BY s.key
+"""
+
+
+def timeseries(*, workspace, window: Window, metric: str, name: str | None = None) -> list[dict]:
+    """[{bucket, value}] for every bucket of the window: counts are 0 and averages NULL where empty."""
+    params = window_params(workspace, window)
+    conditions = dimension_filter(window, "h")
+    if metric == "events":
+        table = "event_hourly"
+        if name is not None:
+            conditions += " AND h.name = %(name)s"
+            params["name"] = name
+    else:
+        table = "support_hourly"
+    sql = series_sql(
+        window, table=table, value=TIMESERIES_METRICS[metric], conditions=conditions, zero=metric in COUNTED
+    )
+    return fetch(sql, params)
+
+
+def event_stats(
+    *, workspace, window: Window, name: str | None, group_by: str, aggregate: str, sort_by: str, descending: bool
+) -> list[dict]:
+    """An aggregate of the numeric value of product events, per time bucket (every bucket of the
+    window; count and sum 0, avg/min/max NULL where empty) or per channel (NULL = events without
+    one). count = events that carried a value."""
+    expression = STAT_AGGREGATES[aggregate]
+    params = window_params(workspace, window)
+    conditions = dimension_filter(window, "h") + " AND h.name NOT LIKE 'conversation.%%'"
+    if name is not None:
+        conditions += " AND h.name = %(name)s"
+        params["name"] = name
+    if group_by == "channel":
+        sql = f"""
+SELECT NULLIF(h.channel_id, '') AS key, {expression} AS value
+FROM event_hourly AS h
+WHERE h.workspace_id = %(workspace)s AND h.bucket >= %(start)s AND h.bucket < %(end)s {conditions}
+GROUP BY h.channel_id
+"""
+    else:
+        sql = series_sql(
+            window,
+            table="event_hourly",
+            value=expression,
+            conditions=conditions,
+            zero=aggregate in ("count", "sum"),
+            label="key",
+        )
+    direction = "DESC" if descending else "ASC"
+    order = f"value {direction} NULLS LAST, key" if sort_by == aggregate else f"key {direction} NULLS FIRST"
+    return fetch(f"SELECT * FROM ({sql}) AS stats ORDER BY {order}", params)
+
+
+@dataclass
+class SqlRows:
+    """A lazy, ordered page source for DRF pagination: count() and slicing each run one query,
+    so the database orders and pages the rows, not Python."""
+
+    sql: str
+    count_sql: str
+    params: dict
+
+    def count(self) -> int:
+        return fetch(self.count_sql, self.params)[0]["count"]
+
+    def __getitem__(self, page: slice) -> list[dict]:
+        limit = None if page.stop is None else page.stop - (page.start or 0)
+        params = {**self.params, "limit": limit, "offset": page.start or 0}
+        return [nest_figures(row) for row in fetch(f"{self.sql}\nLIMIT %(limit)s OFFSET %(offset)s", params)]
+
+    def __len__(self) -> int:
+        return self.count()
+
+
+DIMENSION_FIGURES = """
+WITH figures AS (
+    SELECT h.{key} AS key,{figure_sums}
+    FROM support_hourly AS h
+    WHERE h.workspace_id = %(workspace)s AND h.bucket >= %(start)s AND h.bucket < %(end)s {support_filter}
+    GROUP BY 1
+),
+histogram AS (
+    SELECT d.{key} AS key, d.metric, d.bin_start_seconds, sum(d.conversations) AS n
+    FROM support_duration_hourly AS d
+    WHERE d.workspace_id = %(workspace)s AND d.bucket >= %(start)s AND d.bucket < %(end)s {duration_filter}
+    GROUP BY 1, 2, 3
+),
+{percentiles}
+SELECT * FROM (
+    SELECT dim.{key} AS id, dim.name,
+           COALESCE(f.conversations_created, 0) AS conversations_created,
+           COALESCE(f.conversations_assigned, 0) AS conversations_assigned,
+           COALESCE(f.agent_replies, 0) AS agent_replies,
+           COALESCE(f.customer_replies, 0) AS customer_replies,
+           COALESCE(f.resolutions, 0) AS resolutions,
+           COALESCE(f.reopens, 0) AS reopens,
+           COALESCE(f.first_response_count, 0) AS first_response_count,
+           f.first_response_avg_seconds, p.first_response_p50_seconds, p.first_response_p90_seconds,
+           COALESCE(f.resolution_count, 0) AS resolution_count,
+           f.resolution_avg_seconds, p.resolution_p50_seconds, p.resolution_p90_seconds{extra_columns}
+    FROM {table} AS dim
+    LEFT JOIN figures AS f ON f.key = dim.{key}
+    LEFT JOIN percentiles AS p ON p.key = dim.{key}{extra_joins}
+    WHERE dim.workspace_id = %(workspace)s {dimension_filter}
+) AS rows
+ORDER BY {ordering}"""
+
+DIMENSION_COUNT = (
+    "SELECT count(*) AS count FROM {table} AS dim WHERE dim.workspace_id = %(workspace)s {dimension_filter}"
+)
+
+LIVE_COLUMNS = """,
+           COALESCE(l.open, 0) AS open_now,
+           COALESCE(l.unassigned, 0) AS unassigned_now,
+           COALESCE(l.unanswered, 0) AS unanswered_now"""
+LIVE_JOIN = """
+    LEFT JOIN support_live AS l ON l.workspace_id = dim.workspace_id AND l.channel_id = dim.channel_id"""
+
+AGENT_ORDERING = ("id", "name", *FIGURES)
+CHANNEL_ORDERING = (*AGENT_ORDERING, *LIVE)
+
+
+def ordering_sql(ordering: str) -> str:
+    """`-resolutions` -> `resolutions DESC NULLS LAST, id`; the name was checked against *_ORDERING."""
+    field = ordering.removeprefix("-")
+    direction = "DESC" if ordering.startswith("-") else "ASC"
+    return f"{field} {direction} NULLS LAST" + ("" if field == "id" else ", id")
+
+
+def dimension_rows(*, workspace, window: Window, dimension: str, ordering: str) -> SqlRows:
+    """One row per agent or channel of the workspace (all of them, zeros where idle) with the
+    overview's figures for the window; channels also carry their live counters."""
+    key = f"{dimension}_id"
+    filters = {"agent": window.agent, "channel": window.channel}
+    values = {
+        "key": key,
+        "table": dimension,
+        "dimension_filter": f"AND dim.{key} = %({dimension})s" if filters[dimension] is not None else "",
+    }
+    sql = DIMENSION_FIGURES.format(
+        **values,
+        figure_sums=FIGURE_SUMS,
+        percentiles=PERCENTILES,
+        support_filter=dimension_filter(window, "h"),
+        duration_filter=dimension_filter(window, "d"),
+        extra_columns=LIVE_COLUMNS if dimension == "channel" else "",
+        extra_joins=LIVE_JOIN if dimension == "channel" else "",
+        ordering=ordering_sql(ordering),
+    )
+    return SqlRows(sql=sql, count_sql=DIMENSION_COUNT.format(**values), params=window_params(workspace, window))
+
+
+def customer_exists(*, workspace, customer_id: str) -> bool:
+    return bool(
+        fetch(
+            "SELECT EXISTS (SELECT 1 FROM customer WHERE workspace_id = %(workspace)s AND customer_id = %(customer)s)"
+            " AS found",
+            {"workspace": workspace.pk, "customer": customer_id},
+        )[0]["found"]
+    )
+
+
+def day_conditions(days: DayRange, alias: str = "h") -> str:
+    conditions = ""
+    if days.start is not None:
+        conditions += f" AND {alias}.bucket >= %(start)s"
+    if days.end is not None:
+        conditions += f" AND {alias}.bucket < %(end)s"
+    return conditions
+
+
+def customer_interactions(*, workspace, customer_id: str, days: DayRange) -> list[dict]:
+    """[{channel, interactions}] for every channel of the workspace, 0 where none. A channel is
+    named by its name (its id when it has none); names shared by several channels get the id."""
+    sql = f"""
+WITH counts AS (
+    SELECT i.channel_id, sum(i.interactions)::bigint AS interactions
+    FROM customer_interaction_hourly AS i
+    WHERE i.workspace_id = %(workspace)s AND i.customer_id = %(customer)s {day_conditions(days, "i")}
+    GROUP BY 1
+),
+channels AS (
+    SELECT ch.channel_id, COALESCE(ch.name, ch.channel_id) AS label,
+           count(*) OVER (PARTITION BY COALESCE(ch.name, ch.channel_id)) AS sharing
+    FROM channel AS ch
+    WHERE ch.workspace_id = %(workspace)s
+)
+SELECT CASE WHEN c.sharing > 1 THEN c.label || ' (' || c.channel_id || ')' ELSE c.label END AS channel,
+       COALESCE(counts.interactions, 0) AS interactions
+FROM channels AS c
+LEFT JOIN counts USING (channel_id)
+ORDER BY 1
+"""
+    return fetch(sql, {"workspace": workspace.pk, "customer": customer_id, "start": days.start, "end": days.end})
+
+
+def event_trend(*, workspace, days: DayRange) -> list[dict]:
+    """[{day, name, events}] per day of the zone and event name, days without events absent."""
+    sql = f"""
+SELECT (h.bucket AT TIME ZONE %(tz)s)::date AS day, h.name, sum(h.events)::bigint AS events
+FROM event_hourly AS h
+WHERE h.workspace_id = %(workspace)s {day_conditions(days)}
+GROUP BY 1, 2
+HAVING sum(h.events) > 0
+ORDER BY 1, 2
+"""
+    return fetch(sql, {"workspace": workspace.pk, "tz": days.tz.key, "start": days.start, "end": days.end})
+
+
+def event_frequency(*, workspace, days: DayRange, name: str | None) -> list[dict]:
+    """[{event_name, total}] by total descending (then name); only names with events."""
+    name_condition = " AND h.name = %(name)s" if name is not None else ""
+    sql = f"""
+SELECT h.name AS event_name, sum(h.events)::bigint AS total
+FROM event_hourly AS h
+WHERE h.workspace_id = %(workspace)s {day_conditions(days)}{name_condition}
+GROUP BY 1
+HAVING sum(h.events) > 0
+ORDER BY total DESC, event_name
+"""
+    return fetch(sql, {"workspace": workspace.pk, "start": days.start, "end": days.end, "name": name})

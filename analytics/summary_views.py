@@ -1,0 +1,381 @@
+"""The dashboard's read endpoints. Each is a generic view whose hooks parse the query (analytics.params)
+and call a selector of analytics.summaries, which reads summary tables only."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
+from rest_framework import generics, status
+from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+
+from analytics import params, summaries
+from analytics.summary_serializers import (
+    AgentSummarySerializer,
+    ChannelSummarySerializer,
+    CustomerInteractionsSerializer,
+    DetailErrorSerializer,
+    EventFrequencySerializer,
+    NumberField,
+    OverviewSerializer,
+    SimpleErrorSerializer,
+    TimeseriesPointSerializer,
+    ValidationErrorSerializer,
+)
+from core.models import Scope
+
+TIME_GROUPS = params.GRANULARITIES
+STAT_GROUPS = (*TIME_GROUPS, "channel")
+NUMBER = NumberField()
+
+
+class SummaryPagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class PlainError(APIException):
+    """The `{"error": "..."}` body the customer interactions endpoint promises."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+
+    def __init__(self, message: str):
+        super().__init__({"error": message})
+
+
+def first_message(error: ValidationError) -> str:
+    field, messages = next(iter(error.detail.items()))
+    return f"{field}: {messages[0]}"
+
+
+# OpenAPI descriptions shared by the views.
+
+AUTH_ERRORS = {
+    401: OpenApiResponse(DetailErrorSerializer, description="No token, or an invalid or revoked one."),
+    403: OpenApiResponse(DetailErrorSerializer, description="The token lacks the `read` scope."),
+}
+BAD_PARAMETER = {
+    400: OpenApiResponse(ValidationErrorSerializer, description="A parameter is invalid; `errors[].field` names it."),
+    **AUTH_ERRORS,
+}
+RANGE_PARAMETERS = [
+    OpenApiParameter(
+        "from",
+        OpenApiTypes.STR,
+        description="Start, inclusive: ISO date (midnight in `tz`) or datetime with a UTC offset "
+        "(encode `+` as `%2B`, or use Z). Default: 7 days before `to`, or the start of the last 7 days.",
+    ),
+    OpenApiParameter(
+        "to",
+        OpenApiTypes.STR,
+        description="End, exclusive, same forms as `from`. Default: 7 days after `from`, or the end of today in `tz`.",
+    ),
+    OpenApiParameter("tz", OpenApiTypes.STR, description="IANA zone of dates and buckets. Default: the workspace's."),
+    OpenApiParameter("channel", OpenApiTypes.STR, description="Only this channel (its external id)."),
+    OpenApiParameter(
+        "agent", OpenApiTypes.STR, description="Only this agent (its external id). Live counters ignore it."
+    ),
+]
+GRANULARITY = OpenApiParameter("granularity", OpenApiTypes.STR, enum=TIME_GROUPS, description="Default: day.")
+DAY_PARAMETERS = [
+    OpenApiParameter(
+        "start_date", OpenApiTypes.DATE, description="First day, inclusive (a day of `tz`). Default: open."
+    ),
+    OpenApiParameter("end_date", OpenApiTypes.DATE, description="Last day, inclusive (the whole day). Default: open."),
+    OpenApiParameter("tz", OpenApiTypes.STR, description="IANA zone of the days. Default: the workspace's."),
+]
+
+
+def ordering_parameter(choices) -> OpenApiParameter:
+    return OpenApiParameter(
+        "ordering",
+        OpenApiTypes.STR,
+        enum=[*choices, *(f"-{name}" for name in choices)],
+        description="Any figure, `-` for descending; nulls last, ties by id. Default: id.",
+    )
+
+
+class SummaryView(generics.GenericAPIView):
+    """Read scope; the parsed zone goes to the serializer so instants carry its offset.
+
+    Subclasses compute their answer in summarize(); get_queryset() and get_object() hand it out,
+    computed once per request (the browsable API asks for list data a second time).
+    """
+
+    required_scopes = {"GET": Scope.READ}
+    tz = None
+    _summary = None
+
+    @property
+    def workspace(self):
+        return self.request.user.workspace
+
+    def summarize(self):
+        raise NotImplementedError
+
+    def get_queryset(self):
+        if self._summary is None:
+            self._summary = self.summarize()
+        return self._summary
+
+    def get_object(self):
+        return self.get_queryset()
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "tz": self.tz}
+
+
+@extend_schema(
+    summary="Support overview",
+    description="Conversations created, assigned, agent and customer replies, resolutions, reopens, first "
+    "response and resolution time (count, average, p50, p90 from the duration histogram) for the range, the same "
+    "for the previous period of equal length, and the live counters (by channel when `channel` is given; the "
+    "`agent` filter does not apply to them). conversations_created has no agent: with `agent` it is 0.",
+    parameters=RANGE_PARAMETERS,
+    responses={200: OverviewSerializer, **BAD_PARAMETER},
+)
+class OverviewView(SummaryView, generics.RetrieveAPIView):
+    serializer_class = OverviewSerializer
+
+    def summarize(self):
+        window = params.parse_window(self.request.query_params, workspace=self.workspace)
+        self.tz = window.tz
+        return summaries.overview(workspace=self.workspace, window=window)
+
+
+@extend_schema(
+    summary="Support or event time series",
+    description="One point per bucket of the range, every bucket present: counts are 0 in an empty bucket, "
+    "averages null. Day, week and month buckets are calendar units of `tz` built from UTC hours.",
+    parameters=[
+        OpenApiParameter("metric", OpenApiTypes.STR, required=True, enum=list(summaries.TIMESERIES_METRICS)),
+        OpenApiParameter("name", OpenApiTypes.STR, description="With metric=events: only this event name."),
+        GRANULARITY,
+        *RANGE_PARAMETERS,
+    ],
+    responses={200: TimeseriesPointSerializer(many=True), **BAD_PARAMETER},
+)
+class TimeseriesView(SummaryView, generics.ListAPIView):
+    serializer_class = TimeseriesPointSerializer
+    pagination_class = None
+
+    def summarize(self):
+        query = self.request.query_params
+        metric = params.parse_choice(query, "metric", tuple(summaries.TIMESERIES_METRICS))
+        if metric is None:
+            raise params.invalid("metric", f"Is required: one of {', '.join(summaries.TIMESERIES_METRICS)}.")
+        window = params.parse_window(query, workspace=self.workspace, granularity=params.parse_granularity(query))
+        self.tz = window.tz
+        name = params.parse_text(query, "name", max_length=100)
+        return summaries.timeseries(workspace=self.workspace, window=window, metric=metric, name=name)
+
+
+class DimensionSummaryView(SummaryView, generics.ListAPIView):
+    pagination_class = SummaryPagination
+    dimension: str
+    orderings: tuple[str, ...]
+
+    def summarize(self):
+        query = self.request.query_params
+        window = params.parse_window(query, workspace=self.workspace)
+        self.tz = window.tz
+        choices = (*self.orderings, *(f"-{name}" for name in self.orderings))
+        ordering = params.parse_choice(query, "ordering", choices, default="id")
+        return summaries.dimension_rows(
+            workspace=self.workspace, window=window, dimension=self.dimension, ordering=ordering
+        )
+
+
+@extend_schema(
+    summary="Support figures per agent",
+    description="Every agent of the workspace (zeros where idle) with the overview's figures for the range. "
+    "Counting figures count events by their agent; first response and resolution go to the first responder and "
+    "the resolver. Conversations are created without an agent, so conversations_created is 0 here.",
+    parameters=[*RANGE_PARAMETERS, ordering_parameter(summaries.AGENT_ORDERING)],
+    responses={200: AgentSummarySerializer(many=True), **BAD_PARAMETER},
+)
+class AgentsSummaryView(DimensionSummaryView):
+    serializer_class = AgentSummarySerializer
+    dimension = "agent"
+    orderings = summaries.AGENT_ORDERING
+
+
+@extend_schema(
+    summary="Support figures per channel",
+    description="Every channel of the workspace (zeros where idle) with the overview's figures for the range "
+    "and its live counters.",
+    parameters=[*RANGE_PARAMETERS, ordering_parameter(summaries.CHANNEL_ORDERING)],
+    responses={200: ChannelSummarySerializer(many=True), **BAD_PARAMETER},
+)
+class ChannelsSummaryView(DimensionSummaryView):
+    serializer_class = ChannelSummarySerializer
+    dimension = "channel"
+    orderings = summaries.CHANNEL_ORDERING
+
+
+@extend_schema(
+    summary="A customer's interactions per channel",
+    description="Events that name this customer and a channel, counted per channel; every channel of the "
+    'workspace is present (0 where none). Errors of this endpoint are `{"error": "..."}`.',
+    parameters=DAY_PARAMETERS,
+    responses={
+        200: CustomerInteractionsSerializer,
+        400: OpenApiResponse(SimpleErrorSerializer, description="A malformed date, or start_date after end_date."),
+        404: OpenApiResponse(
+            SimpleErrorSerializer,
+            description="The workspace has no such customer.",
+            examples=[OpenApiExample("unknown", value={"error": "Customer not found"})],
+        ),
+        **AUTH_ERRORS,
+    },
+)
+class CustomerInteractionsView(SummaryView, generics.RetrieveAPIView):
+    serializer_class = CustomerInteractionsSerializer
+
+    def summarize(self):
+        try:
+            days = params.parse_day_range(self.request.query_params, workspace=self.workspace)
+        except ValidationError as error:
+            raise PlainError(first_message(error)) from None
+        customer_id = self.kwargs["customer_id"]
+        if "\x00" in customer_id or not summaries.customer_exists(workspace=self.workspace, customer_id=customer_id):
+            raise NotFound({"error": "Customer not found"})
+        rows = summaries.customer_interactions(workspace=self.workspace, customer_id=customer_id, days=days)
+        return {
+            "data": {"customer_id": customer_id, "interactions": {row["channel"]: row["interactions"] for row in rows}}
+        }
+
+
+@extend_schema(
+    summary="Events per day and name",
+    description="Every event (product and support) counted per day of `tz` and name; days without events are "
+    "absent. Days and names are in ascending order.",
+    parameters=DAY_PARAMETERS,
+    responses={
+        200: OpenApiResponse(
+            {
+                "type": "object",
+                "additionalProperties": {"type": "object", "additionalProperties": {"type": "integer"}},
+            },
+            examples=[OpenApiExample("trend", value={"2026-03-02": {"signup": 3, "page.view": 10}})],
+        ),
+        **BAD_PARAMETER,
+    },
+)
+class EventTrendView(SummaryView, generics.RetrieveAPIView):
+    def summarize(self):
+        days = params.parse_day_range(self.request.query_params, workspace=self.workspace)
+        trend = {}
+        for row in summaries.event_trend(workspace=self.workspace, days=days):
+            trend.setdefault(row["day"].isoformat(), {})[row["name"]] = row["events"]
+        return trend
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(self.get_object())
+
+
+@extend_schema(
+    summary="Event totals per name",
+    description="Without event_name: every name with events in the days, by total descending (ties by name). "
+    "With it: that name's total (0 when none).",
+    parameters=[OpenApiParameter("event_name", OpenApiTypes.STR), *DAY_PARAMETERS],
+    responses={
+        200: OpenApiResponse(
+            PolymorphicProxySerializer(
+                component_name="EventFrequencyResult",
+                serializers=[EventFrequencySerializer(many=True), EventFrequencySerializer],
+                resource_type_field_name=None,
+                many=False,
+            ),
+            examples=[
+                OpenApiExample("all names", value=[{"event_name": "page.view", "total": 10}]),
+                OpenApiExample("one name", value={"event_name": "signup", "total": 3}),
+            ],
+        ),
+        **BAD_PARAMETER,
+    },
+)
+class EventFrequencyView(SummaryView, generics.RetrieveAPIView):
+    serializer_class = EventFrequencySerializer
+
+    def summarize(self):
+        query = self.request.query_params
+        days = params.parse_day_range(query, workspace=self.workspace)
+        name = params.parse_text(query, "event_name", max_length=100)
+        rows = summaries.event_frequency(workspace=self.workspace, days=days, name=name)
+        if name is None:
+            return rows
+        return {"event_name": name, "total": rows[0]["total"] if rows else 0}
+
+    def retrieve(self, request, *args, **kwargs):
+        result = self.get_object()
+        return Response(self.get_serializer(result, many=isinstance(result, list)).data)
+
+
+@extend_schema(
+    summary="Aggregates of product event values",
+    description="count (events that carried a value), sum, avg, min or max of the numeric `value` of product "
+    "events (not conversation.*), per time bucket (every bucket present: count and sum 0, the others null) or per "
+    'channel (null = no channel). Each row is `{"<group_by>": key, "<aggregate>": number}`.',
+    parameters=[
+        OpenApiParameter("name", OpenApiTypes.STR, description="Only this event name."),
+        OpenApiParameter("group_by", OpenApiTypes.STR, enum=STAT_GROUPS, description="Default: day."),
+        OpenApiParameter(
+            "aggregate", OpenApiTypes.STR, enum=tuple(summaries.STAT_AGGREGATES), description="Default: count."
+        ),
+        OpenApiParameter(
+            "sort_by", OpenApiTypes.STR, description="The group_by or the aggregate name. Default: group_by."
+        ),
+        OpenApiParameter("order", OpenApiTypes.STR, enum=("asc", "desc"), description="Default: asc."),
+        *RANGE_PARAMETERS,
+    ],
+    responses={
+        200: OpenApiResponse(
+            {"type": "object", "additionalProperties": {"nullable": True}},
+            examples=[OpenApiExample("sum per day", value={"day": "2026-03-02T00:00:00+00:00", "sum": 42.5})],
+        ),
+        **BAD_PARAMETER,
+    },
+)
+class EventStatsView(SummaryView, generics.ListAPIView):
+    pagination_class = None
+
+    def summarize(self):
+        query = self.request.query_params
+        self.group_by = params.parse_choice(query, "group_by", STAT_GROUPS, default="day")
+        self.aggregate = params.parse_choice(query, "aggregate", tuple(summaries.STAT_AGGREGATES), default="count")
+        sort_by = params.parse_choice(query, "sort_by", (self.group_by, self.aggregate), default=self.group_by)
+        order = params.parse_choice(query, "order", ("asc", "desc"), default="asc")
+        granularity = None if self.group_by == "channel" else self.group_by
+        window = params.parse_window(
+            query, workspace=self.workspace, granularity=granularity, granularity_param="group_by"
+        )
+        self.tz = window.tz
+        return summaries.event_stats(
+            workspace=self.workspace,
+            window=window,
+            name=params.parse_text(query, "name", max_length=100),
+            group_by=self.group_by,
+            aggregate=self.aggregate,
+            sort_by=sort_by,
+            descending=order == "desc",
+        )
+
+    def list(self, request, *args, **kwargs):
+        rows = self.get_queryset()
+        show_key = str if self.group_by == "channel" else lambda key: key.astimezone(self.tz).isoformat()
+        return Response(
+            [
+                {
+                    self.group_by: None if row["key"] is None else show_key(row["key"]),
+                    self.aggregate: NUMBER.to_representation(row["value"]),
+                }
+                for row in rows
+            ]
+        )

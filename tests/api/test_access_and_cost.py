@@ -1,0 +1,107 @@
+"""Tokens, scopes and tenancy of every read endpoint; and what each costs: a bounded number of
+queries, none of which (but the raw listing's) touches the raw event table."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from tests.api.conftest import OTHER_WORKSPACE_ONLY, SUPPORT_WEEK, ingest
+
+WEEK = {"from": "2026-03-02", "to": "2026-03-09"}
+DAYS = {"start_date": "2026-03-02", "end_date": "2026-03-08"}
+SUMMARY_READS = [
+    ("/api/v1/summaries/overview", WEEK),
+    ("/api/v1/summaries/overview", {**WEEK, "channel": "email", "agent": "a1", "tz": "Europe/Berlin"}),
+    ("/api/v1/summaries/timeseries", {**WEEK, "metric": "avg_resolution_seconds", "granularity": "hour"}),
+    ("/api/v1/summaries/timeseries", {**WEEK, "metric": "events", "name": "signup", "granularity": "week"}),
+    ("/api/v1/summaries/agents", {**WEEK, "ordering": "-resolution_p90_seconds"}),
+    ("/api/v1/summaries/channels", {**WEEK, "ordering": "-open_now", "page_size": 1}),
+    ("/api/v1/customers/u1/interactions", DAYS),
+    ("/api/v1/events/trend", DAYS),
+    ("/api/v1/events/frequency", DAYS),
+    ("/api/v1/events/frequency", {**DAYS, "event_name": "signup"}),
+    ("/api/v1/events/stats", {**WEEK, "group_by": "month", "aggregate": "avg"}),
+    ("/api/v1/events/stats", {**WEEK, "group_by": "channel", "aggregate": "max"}),
+]
+ALL_READS = [*SUMMARY_READS, ("/api/v1/events/", {"name": "signup", "channel": "email"})]
+# The raw table is `event`; event_hourly, attributes_event_id and the like are other names.
+RAW_TABLE = re.compile(r'(?<![\w"])"?event"?(?![\w"])')
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("url", "query"), ALL_READS)
+def test_reads_need_a_token(support_week, url, query):
+    """Verifies a request without a token, or with a wrong one, is a 401."""
+    anonymous = APIClient()
+    assert anonymous.get(url, query).status_code == 401
+    anonymous.credentials(HTTP_AUTHORIZATION="Token tly_not-a-real-key")
+    assert anonymous.get(url, query).status_code == 401
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("url", "query"), ALL_READS)
+def test_reads_need_the_read_scope(support_week, make_client, url, query):
+    """Verifies an ingest-only token is refused with a 403."""
+    response = make_client(support_week, scopes=("ingest",)).get(url, query)
+    assert response.status_code == 403
+    assert response.json() == {"detail": "This token lacks the 'read' scope."}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("url", "query"), ALL_READS)
+def test_reads_cost_a_bounded_number_of_queries(support_week, reader, django_assert_max_num_queries, url, query):
+    """Verifies each read is the token lookup, its last-use update and at most two queries."""
+    with django_assert_max_num_queries(4):
+        assert reader.get(url, query).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("url", "query"), SUMMARY_READS)
+def test_summary_reads_never_touch_the_raw_event_table(support_week, reader, url, query):
+    """Verifies no SQL statement of a summary endpoint names the table `event`."""
+    with CaptureQueriesContext(connection) as queries:
+        assert reader.get(url, query).status_code == 200
+    statements = [query["sql"] for query in queries.captured_queries]
+    assert len(statements) >= 2
+    assert [sql for sql in statements if RAW_TABLE.search(sql)] == []
+
+
+def test_raw_table_pattern_tells_event_from_its_summaries():
+    """Verifies the pattern matches the raw table in any quoting and nothing else."""
+    assert RAW_TABLE.search('SELECT "event"."id" FROM "event" WHERE 1')
+    assert RAW_TABLE.search("SELECT * FROM event AS e")
+    assert RAW_TABLE.search("SELECT 1 FROM public.event")
+    assert not RAW_TABLE.search('SELECT * FROM "event_hourly" JOIN customer_interaction_hourly USING (x)')
+    assert not RAW_TABLE.search("SELECT attributes_event_id, h.events, recompute_event_hourly FROM event_hourly")
+
+
+@pytest.mark.django_db
+def test_raw_listing_is_the_one_reader_of_the_raw_table(support_week, reader):
+    """Verifies the capture would see the raw table: the listing's query names it."""
+    with CaptureQueriesContext(connection) as queries:
+        reader.get("/api/v1/events/", {"name": "signup"})
+    assert any(RAW_TABLE.search(query["sql"]) for query in queries.captured_queries)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("url", "query"), ALL_READS)
+def test_another_workspace_never_shows(make_client, workspace, other_workspace, url, query):
+    """Verifies acme's answers are the same with and without globex's data (same ids, more events)."""
+    acme = make_client(workspace)
+    ingest(acme, SUPPORT_WEEK)
+    alone = acme.get(url, query).json()
+    ingest(make_client(other_workspace), SUPPORT_WEEK + OTHER_WORKSPACE_ONLY)
+    assert acme.get(url, query).json() == alone
+    assert "sms" not in str(alone) and "globex" not in str(alone)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("url", "query"), ALL_READS)
+def test_browsable_api_renders_every_read(support_week, reader, url, query):
+    """Verifies each endpoint also renders as HTML for a browser."""
+    response = reader.get(url, query, HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
