@@ -7,6 +7,7 @@ same validation and insert as POST /api/v1/events/.
 import heapq
 import math
 import random
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -45,6 +46,9 @@ class Desk:
     tz: ZoneInfo
     agents: int = 20
     customers: int = 3000
+    # Ids are "sim<tag>-evt-<n>": deterministic for a seed (a rerun is all duplicates), and apart
+    # from ids a real client sends.
+    tag: str = ""
     serial: int = 0
     agent_pool: list[dict] = field(default_factory=list)
 
@@ -56,7 +60,7 @@ class Desk:
 
     def next_id(self, prefix: str) -> str:
         self.serial += 1
-        return f"{prefix}-{self.serial}"
+        return f"sim{self.tag}-{prefix}-{self.serial}"
 
     def customer(self) -> dict:
         # Pareto-ish: a few customers write often, most once or twice.
@@ -156,7 +160,7 @@ class Desk:
 
 def history(*, end: datetime, days: int, conversations: int, seed: int = 1, tz: str = "UTC") -> Iterator[dict]:
     """Every event of `days` up to `end`, in time order; events that would lie after `end` are left out."""
-    desk = Desk(rng=random.Random(seed), tz=ZoneInfo(tz))
+    desk = Desk(rng=random.Random(seed), tz=ZoneInfo(tz), tag=str(seed))
     begin = end - timedelta(days=days)
     queue: list[tuple[datetime, str, dict]] = []
     for start in desk.starts(begin, end, conversations):
@@ -176,7 +180,7 @@ def live(*, rate: float, seed: int = 1, tz: str = "UTC", late_share: float = 0.0
     """An endless stream of (seconds from now, event): new conversations arrive at a rate that gives
     about `rate` events/s; each event is due at its occurred_at, a share of them late by up to
     two minutes (so they arrive out of order)."""
-    desk = Desk(rng=random.Random(seed), tz=ZoneInfo(tz))
+    desk = Desk(rng=random.Random(seed), tz=ZoneInfo(tz), tag=f"{seed}live{int(time.time())}")
     origin = datetime.now(ZoneInfo("UTC"))
     queue: list[tuple[float, str, dict]] = []
     # Conversations that began before now are already under way, so the stream starts at its
