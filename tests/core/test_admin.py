@@ -1,5 +1,7 @@
 """The Django admin of workspaces and tokens."""
 
+import io
+
 import pytest
 
 from core.auth import token_create
@@ -35,3 +37,15 @@ def test_admin_action_revokes_selected_tokens(admin_client, workspace):
         token.pk for token in selected
     }
     assert ApiToken.objects.get(pk=other.pk).revoked_at is None
+
+
+@pytest.mark.django_db
+def test_admin_shows_when_each_rollup_was_refreshed(admin_client):
+    """Verifies the admin lists rollup_refresh rows after a refresh, read-only."""
+    from django.core.management import call_command
+
+    call_command("rollups", "refresh", stdout=io.StringIO())
+    listing = admin_client.get("/admin/analytics/rolluprefresh/")
+    assert listing.status_code == 200
+    assert "support_daily" in listing.content.decode()
+    assert admin_client.get("/admin/analytics/rolluprefresh/add/").status_code == 403
