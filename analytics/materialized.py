@@ -236,6 +236,7 @@ READABLE = (
     "customer_interaction_hourly",
     "support_hourly",
     "support_duration_hourly",
+    "support_total_hourly",
     "support_live",
     "support_daily",
     "support_duration_daily",

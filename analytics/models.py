@@ -7,6 +7,7 @@ they are derived data, rebuilt from the raw events, and an RI check per upserted
 paid on every ingest.
 """
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models.functions import Now
 from django_pgviews import view as pg
@@ -269,6 +270,47 @@ class SupportDurationHourly(models.Model):
         db_table = "support_duration_hourly"
 
 
+def empty_histogram() -> list[int]:
+    return [0] * len(DURATION_BINS)
+
+
+def histogram_field() -> ArrayField:
+    return ArrayField(
+        models.BigIntegerField(),
+        size=len(DURATION_BINS),
+        default=empty_histogram,
+        help_text="Conversations per duration bin; element i counts the bin starting at DURATION_BINS[i].",
+    )
+
+
+class SupportTotalHourly(models.Model):
+    """support_hourly and support_duration_hourly summed over channels and agents: one row per
+    workspace and hour, with both histograms as arrays aligned with DURATION_BINS.
+
+    The dashboard's unfiltered overview and time series read this table, so their cost is at
+    most one row per hour of the range however many channels, agents and events it holds.
+    """
+
+    pk = models.CompositePrimaryKey("workspace", "bucket")
+    workspace = workspace_key("+")
+    bucket = models.DateTimeField()
+    conversations_created = models.BigIntegerField(default=0)
+    conversations_assigned = models.BigIntegerField(default=0)
+    agent_replies = models.BigIntegerField(default=0)
+    customer_replies = models.BigIntegerField(default=0)
+    resolutions = models.BigIntegerField(default=0)
+    reopens = models.BigIntegerField(default=0)
+    first_response_count = models.BigIntegerField(default=0)
+    first_response_seconds = models.DecimalField(max_digits=30, decimal_places=6, default=0)
+    resolution_count = models.BigIntegerField(default=0)
+    resolution_seconds = models.DecimalField(max_digits=30, decimal_places=6, default=0)
+    first_response_bins = histogram_field()
+    resolution_bins = histogram_field()
+
+    class Meta:
+        db_table = "support_total_hourly"
+
+
 class SupportLive(models.Model):
     """Live counters per channel: open (created, not resolved since the last reopen),
     unassigned (open, never assigned), unanswered (open, no agent reply yet)."""
@@ -357,6 +399,15 @@ class RecomputeSupportDurationHourly(pg.ReadOnlyView):
     class Meta:
         managed = False
         db_table = "recompute_support_duration_hourly"
+
+
+class RecomputeSupportTotalHourly(pg.ReadOnlyView):
+    sql = recompute_sql("support_total_hourly")
+    dependencies = ["analytics.RecomputeSupportHourly", "analytics.RecomputeSupportDurationHourly"]
+
+    class Meta:
+        managed = False
+        db_table = "recompute_support_total_hourly"
 
 
 class RecomputeSupportLive(pg.ReadOnlyView):

@@ -8,6 +8,7 @@ triggers may leave zero rows behind when a conversation's contribution moves to 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import connection, models, transaction
 
 from analytics import models as tables
@@ -31,6 +32,13 @@ class Summary:
     def columns(self) -> list[str]:
         return [field.column for field in self.model._meta.concrete_fields if not field.generated]
 
+    def zero(self, column: str) -> str:
+        """The SQL value of `column` in a row of zeros (what a missing additive row stands for)."""
+        field = next(field for field in self.model._meta.concrete_fields if field.column == column)
+        if isinstance(field, ArrayField):
+            return f"array_fill(0::bigint, ARRAY[{field.size}])"
+        return "0"
+
     @property
     def values(self) -> list[str]:
         compared = [field.column for field in self.model._meta.concrete_fields]
@@ -50,6 +58,7 @@ SUMMARIES = (
         ("workspace_id", "bucket", "channel_id", "agent_id", "metric", "bin_start_seconds"),
         additive=True,
     ),
+    Summary(tables.SupportTotalHourly, ("workspace_id", "bucket"), additive=True),
     Summary(tables.SupportLive, ("workspace_id", "channel_id"), additive=True),
 )
 
@@ -72,7 +81,7 @@ def summary_differences(summary: Summary, *, workspace_id: int | None = None) ->
     where, params = _scope(workspace_id)
 
     def side(alias: str, column: str) -> str:
-        return f"COALESCE({alias}.{column}, 0)" if summary.additive else f"{alias}.{column}"
+        return f"COALESCE({alias}.{column}, {summary.zero(column)})" if summary.additive else f"{alias}.{column}"
 
     stored = ", ".join(side("s", column) for column in summary.values)
     recomputed = ", ".join(side("r", column) for column in summary.values)

@@ -2,6 +2,10 @@
 tables only, never the raw event table: a read's cost depends on the hours, channels and agents
 in its range (the summary rows), not on the number of events.
 
+Unfiltered support figures (no channel or agent) come from support_total_hourly, one row per
+workspace and hour; filtered ones and the per-agent/per-channel lists from support_hourly and
+support_duration_hourly.
+
 Time: summaries are kept per UTC hour (`bucket`). An hourly bucket belongs to a range when its
 start lies in [start, end), and to the day/week/month of `tz` in which its start falls:
 `date_trunc(granularity, bucket AT TIME ZONE tz)`. In a zone whose offset is not a whole number
@@ -156,18 +160,13 @@ WITH periods (key, lo, hi) AS (
            ('previous', %(previous_start)s::timestamptz, %(start)s::timestamptz)
 ),
 figures AS (
-    SELECT p.key,{figure_sums}
+    SELECT p.key,{figure_sums}{bin_sums}
     FROM periods AS p
-    LEFT JOIN support_hourly AS h
+    LEFT JOIN {support_table} AS h
            ON h.workspace_id = %(workspace)s AND h.bucket >= p.lo AND h.bucket < p.hi {support_filter}
     GROUP BY p.key
 ),
-histogram AS (
-    SELECT p.key, d.metric, d.bin_start_seconds, sum(d.conversations) AS n
-    FROM periods AS p
-    JOIN support_duration_hourly AS d
-      ON d.workspace_id = %(workspace)s AND d.bucket >= p.lo AND d.bucket < p.hi {duration_filter}
-    GROUP BY 1, 2, 3
+histogram AS ({histogram}
 ),
 {percentiles},
 live AS (
@@ -185,15 +184,51 @@ CROSS JOIN live
 """
 
 
+# The histogram (key, metric, bin_start_seconds, n) of each period: from the per-channel/agent
+# rows when the window is filtered by either; else from the workspace totals, whose bins the
+# figures CTE has already summed element-wise into two arrays aligned with DURATION_BINS
+# (unnest zips each with the bin starts).
+PERIOD_HISTOGRAM = """
+    SELECT p.key, d.metric, d.bin_start_seconds, sum(d.conversations) AS n
+    FROM periods AS p
+    JOIN support_duration_hourly AS d
+      ON d.workspace_id = %(workspace)s AND d.bucket >= p.lo AND d.bucket < p.hi {duration_filter}
+    GROUP BY 1, 2, 3"""
+PERIOD_TOTAL_HISTOGRAM = """
+    SELECT f.key, m.metric, u.bin_start_seconds, u.n
+    FROM figures AS f
+    CROSS JOIN LATERAL (VALUES ('first_response', f.first_response_bins),
+                               ('resolution', f.resolution_bins)) AS m (metric, bins)
+    CROSS JOIN LATERAL unnest(m.bins, %(bins)s::int[]) AS u (n, bin_start_seconds)"""
+BIN_SUMS = "".join(
+    f",\n           ARRAY[{', '.join(f'sum(h.{metric}_bins[{i}])' for i in range(1, len(DURATION_BINS) + 1))}]"
+    f" AS {metric}_bins"
+    for metric in DURATIONS
+)
+
+
+def unfiltered(window: Window) -> bool:
+    """True when no channel or agent narrows the window: support_total_hourly then holds the
+    figures in one row per hour, however many channels and agents the workspace has."""
+    return window.channel is None and window.agent is None
+
+
 def overview(*, workspace, window: Window) -> dict:
     """Support figures of the window and of the previous period of equal length, and the live
     counters (by channel when filtered; live counters have no agent)."""
+    if unfiltered(window):
+        support_table, bin_sums, histogram = "support_total_hourly", BIN_SUMS, PERIOD_TOTAL_HISTOGRAM
+    else:
+        support_table, bin_sums = "support_hourly", ""
+        histogram = PERIOD_HISTOGRAM.format(duration_filter=dimension_filter(window, "d"))
     sql = OVERVIEW.format(
         figure_sums=FIGURE_SUMS,
+        bin_sums=bin_sums,
         figure_columns=FIGURE_COLUMNS,
         percentiles=PERCENTILES,
+        support_table=support_table,
         support_filter=dimension_filter(window, "h"),
-        duration_filter=dimension_filter(window, "d"),
+        histogram=histogram,
         live_filter="AND l.channel_id = %(channel)s" if window.channel is not None else "",
     )
     rows = {row.pop("period"): row for row in fetch(sql, window_params(workspace, window))}
@@ -259,7 +294,7 @@ def timeseries(*, workspace, window: Window, metric: str, name: str | None = Non
             conditions += " AND h.name = %(name)s"
             params["name"] = name
     else:
-        table = "support_hourly"
+        table = "support_total_hourly" if unfiltered(window) else "support_hourly"
     sql = series_sql(
         window, table=table, value=TIMESERIES_METRICS[metric], conditions=conditions, zero=metric in COUNTED
     )

@@ -4,6 +4,7 @@
 --            support_hourly          = sql/recompute/support_hourly.sql
 --            support_duration_hourly = sql/recompute/support_duration_hourly.sql
 --            support_live            = sql/recompute/support_live.sql
+--            support_total_hourly    = sql/recompute/support_total_hourly.sql
 --
 -- How: each conversation row is a merge of its events in which every column is a min, a max,
 -- or the value of the least/greatest event by (occurred_at, event_id), so merging the batch
@@ -19,7 +20,8 @@
 --
 -- Locking: (1) new conversations are inserted empty in key order (an empty row contributes
 -- nothing); (2) all touched rows are locked in key order; (3) with the rows held, one
--- statement merges them and upserts each summary once, keys sorted.
+-- statement merges them and upserts each summary once, keys sorted, tables always in the same
+-- order (support_hourly, support_duration_hourly, support_total_hourly, support_live).
 
 INSERT INTO conversation (workspace_id, conversation_id)
 SELECT DISTINCT workspace_id, conversation_id
@@ -222,17 +224,96 @@ duration_deltas (workspace_id, bucket, channel_id, agent_id, metric, seconds, si
     FROM timed
     WHERE status = 'resolved'
 ),
+-- position: 1-based index of the duration's bin in bins.starts.
+binned AS (
+    SELECT d.*, width_bucket(d.seconds, bins.starts) AS position, bins.starts
+    FROM duration_deltas AS d
+    CROSS JOIN (SELECT '{0,60,300,900,1800,3600,7200,14400,28800,86400,259200}'::int[] AS starts) AS bins
+),
 duration_upsert AS (
     INSERT INTO support_duration_hourly AS h
         (workspace_id, bucket, channel_id, agent_id, metric, bin_start_seconds, conversations)
-    SELECT workspace_id, bucket, channel_id, agent_id, metric, bins.starts[width_bucket(seconds, bins.starts)], sum(sign)
-    FROM duration_deltas
-    CROSS JOIN (SELECT '{0,60,300,900,1800,3600,7200,14400,28800,86400,259200}'::int[] AS starts) AS bins
+    SELECT workspace_id, bucket, channel_id, agent_id, metric, starts[position], sum(sign)
+    FROM binned
     GROUP BY 1, 2, 3, 4, 5, 6
     HAVING sum(sign) <> 0
     ORDER BY 1, 2, 3, 4, 5, 6
     ON CONFLICT (workspace_id, bucket, channel_id, agent_id, metric, bin_start_seconds) DO UPDATE SET
         conversations = h.conversations + EXCLUDED.conversations
+),
+-- The same deltas summed over channels and agents, one row per workspace and hour; each
+-- metric's bins become an array of 11 counts (element i = bin i), added element-wise.
+total_counts AS (
+    SELECT workspace_id, bucket,
+           sum(conversations_created) AS conversations_created,
+           sum(conversations_assigned) AS conversations_assigned,
+           sum(agent_replies) AS agent_replies,
+           sum(customer_replies) AS customer_replies,
+           sum(resolutions) AS resolutions,
+           sum(reopens) AS reopens,
+           sum(first_response_count) AS first_response_count,
+           sum(first_response_seconds) AS first_response_seconds,
+           sum(resolution_count) AS resolution_count,
+           sum(resolution_seconds) AS resolution_seconds
+    FROM support_deltas
+    GROUP BY 1, 2
+),
+bin_counts AS (
+    SELECT workspace_id, bucket, metric, position, sum(sign) AS n
+    FROM binned
+    GROUP BY 1, 2, 3, 4
+),
+total_histograms AS (
+    SELECT k.workspace_id, k.bucket,
+           array_agg(COALESCE(f.n, 0) ORDER BY g.position) AS first_response_bins,
+           array_agg(COALESCE(r.n, 0) ORDER BY g.position) AS resolution_bins
+    FROM (SELECT DISTINCT workspace_id, bucket FROM bin_counts) AS k
+    CROSS JOIN generate_series(1, 11) AS g (position)
+    LEFT JOIN bin_counts AS f
+           ON (f.workspace_id, f.bucket, f.metric, f.position) = (k.workspace_id, k.bucket, 'first_response', g.position)
+    LEFT JOIN bin_counts AS r
+           ON (r.workspace_id, r.bucket, r.metric, r.position) = (k.workspace_id, k.bucket, 'resolution', g.position)
+    GROUP BY 1, 2
+),
+total_upsert AS (
+    INSERT INTO support_total_hourly AS t
+        (workspace_id, bucket, conversations_created, conversations_assigned, agent_replies,
+         customer_replies, resolutions, reopens, first_response_count, first_response_seconds,
+         resolution_count, resolution_seconds, first_response_bins, resolution_bins)
+    SELECT workspace_id, bucket,
+           COALESCE(c.conversations_created, 0), COALESCE(c.conversations_assigned, 0),
+           COALESCE(c.agent_replies, 0), COALESCE(c.customer_replies, 0),
+           COALESCE(c.resolutions, 0), COALESCE(c.reopens, 0),
+           COALESCE(c.first_response_count, 0), COALESCE(c.first_response_seconds, 0),
+           COALESCE(c.resolution_count, 0), COALESCE(c.resolution_seconds, 0),
+           COALESCE(h.first_response_bins, array_fill(0::bigint, ARRAY[11])),
+           COALESCE(h.resolution_bins, array_fill(0::bigint, ARRAY[11]))
+    FROM total_counts AS c
+    FULL JOIN total_histograms AS h USING (workspace_id, bucket)
+    WHERE c.conversations_created <> 0 OR c.conversations_assigned <> 0
+       OR c.agent_replies <> 0 OR c.customer_replies <> 0
+       OR c.resolutions <> 0 OR c.reopens <> 0
+       OR c.first_response_count <> 0 OR c.first_response_seconds <> 0
+       OR c.resolution_count <> 0 OR c.resolution_seconds <> 0
+       OR 0 <> ANY (h.first_response_bins) OR 0 <> ANY (h.resolution_bins)
+    ORDER BY 1, 2
+    ON CONFLICT (workspace_id, bucket) DO UPDATE SET
+        conversations_created = t.conversations_created + EXCLUDED.conversations_created,
+        conversations_assigned = t.conversations_assigned + EXCLUDED.conversations_assigned,
+        agent_replies = t.agent_replies + EXCLUDED.agent_replies,
+        customer_replies = t.customer_replies + EXCLUDED.customer_replies,
+        resolutions = t.resolutions + EXCLUDED.resolutions,
+        reopens = t.reopens + EXCLUDED.reopens,
+        first_response_count = t.first_response_count + EXCLUDED.first_response_count,
+        first_response_seconds = t.first_response_seconds + EXCLUDED.first_response_seconds,
+        resolution_count = t.resolution_count + EXCLUDED.resolution_count,
+        resolution_seconds = t.resolution_seconds + EXCLUDED.resolution_seconds,
+        first_response_bins = ARRAY(
+            SELECT a + b FROM unnest(t.first_response_bins, EXCLUDED.first_response_bins) WITH ORDINALITY AS u (a, b, i)
+            ORDER BY i),
+        resolution_bins = ARRAY(
+            SELECT a + b FROM unnest(t.resolution_bins, EXCLUDED.resolution_bins) WITH ORDINALITY AS u (a, b, i)
+            ORDER BY i)
 )
 INSERT INTO support_live AS l (workspace_id, channel_id, open, unassigned, unanswered)
 SELECT workspace_id,

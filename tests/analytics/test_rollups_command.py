@@ -78,7 +78,8 @@ def test_rebuild_restores_tampered_summaries(workspace):
         cursor.execute("UPDATE event_hourly SET events = 99")
     assert len(list(rollups.differences())) > 0
     out = run("rebuild")
-    assert "9/9" in out and "rebuilt 9 summaries" in out
+    total = len(rollups.SUMMARIES)
+    assert f"{total}/{total}" in out and f"rebuilt {total} summaries" in out
     assert list(rollups.differences()) == []
     assert not SupportLive.objects.filter(workspace=workspace).exclude(open=0).exists()
 

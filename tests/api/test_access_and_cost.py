@@ -69,6 +69,35 @@ def test_summary_reads_never_touch_the_raw_event_table(support_week, reader, url
     assert [sql for sql in statements if RAW_TABLE.search(sql)] == []
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("url", "query", "tables"),
+    [
+        ("/api/v1/summaries/overview", WEEK, {"support_total_hourly"}),
+        ("/api/v1/summaries/timeseries", {**WEEK, "metric": "resolutions"}, {"support_total_hourly"}),
+        (
+            "/api/v1/summaries/overview",
+            {**WEEK, "channel": "email"},
+            {"support_hourly", "support_duration_hourly"},
+        ),
+        ("/api/v1/summaries/timeseries", {**WEEK, "metric": "resolutions", "agent": "a1"}, {"support_hourly"}),
+    ],
+)
+def test_unfiltered_support_reads_use_the_workspace_totals(support_week, reader, url, query, tables):
+    """Verifies an overview or series without channel/agent reads support_total_hourly (one row
+    per hour) and not the per-channel/agent tables; a filtered one reads those instead."""
+    support_tables = {"support_total_hourly", "support_hourly", "support_duration_hourly"}
+    with CaptureQueriesContext(connection) as queries:
+        assert reader.get(url, query).status_code == 200
+    named = {
+        table
+        for statement in queries.captured_queries
+        for table in support_tables
+        if re.search(rf"\b{table}\b", statement["sql"])
+    }
+    assert named == tables
+
+
 def test_raw_table_pattern_tells_event_from_its_summaries():
     """Verifies the pattern matches the raw table in any quoting and nothing else."""
     assert RAW_TABLE.search('SELECT "event"."id" FROM "event" WHERE 1')
