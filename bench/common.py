@@ -10,10 +10,6 @@ from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-SUMMARY_TABLES = (
-    "event, conversation, agent, channel, customer, event_hourly, customer_interaction_hourly, "
-    "support_hourly, support_duration_hourly, support_live"
-)
 
 
 def base_url() -> str:
@@ -66,9 +62,22 @@ def prepare_database(url: str) -> tuple[int, str]:
         return cursor.fetchone()[0], key
 
 
+def setup_django(url: str) -> None:
+    """Django's settings for `url`, so the benchmark can use the project's own code and SQL."""
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings")
+    import django
+
+    django.setup()
+
+
 def reset(url: str) -> None:
+    """Empties the raw table and every summary the triggers keep (analytics.rollups.SUMMARIES)."""
+    setup_django(url)
+    from analytics.rollups import SUMMARIES
+
     with connect(url) as connection, connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {SUMMARY_TABLES}")
+        cursor.execute(f"TRUNCATE event, {', '.join(summary.table for summary in SUMMARIES)}")
 
 
 def count_events(url: str) -> int:
@@ -80,11 +89,7 @@ def count_events(url: str) -> int:
 def render_inserts(*, url: str, workspace_id: int, events: list[dict], size: int) -> list[bytes]:
     """The INSERT the API runs (analytics.services), one statement per `size` events, rendered to SQL
     beforehand so that timing measures the database only."""
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings")
-    import django
-
-    django.setup()
+    setup_django(url)
     from analytics.serializers import EventSerializer
     from analytics.services import COLUMNS, INSERT_EVENTS, event_row
 

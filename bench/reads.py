@@ -55,7 +55,13 @@ DATABASE = "tally_bench_reads"
 EVENTS_PER_CONVERSATION = 8
 CHUNK = 10_000
 SPAN = timedelta(days=90)
-SUMMARY_TABLES = ("support_hourly", "support_duration_hourly", "event_hourly", "customer_interaction_hourly")
+SUMMARY_TABLES = (
+    "support_total_hourly",
+    "support_hourly",
+    "support_duration_hourly",
+    "event_hourly",
+    "customer_interaction_hourly",
+)
 DEFAULT_SIZES = "10000,1000000,10000000"
 QUICK_SIZES = "10000,100000"
 

@@ -183,16 +183,19 @@ support_deltas (workspace_id, bucket, channel_id, agent_id,
     FROM timed
     WHERE status = 'resolved'
 ),
-support_upsert AS (
-    INSERT INTO support_hourly AS h
-        (workspace_id, bucket, channel_id, agent_id,
-         conversations_created, conversations_assigned, agent_replies, customer_replies,
-         resolutions, reopens, first_response_count, first_response_seconds,
-         resolution_count, resolution_seconds)
+-- Net deltas per support_hourly row; rows whose deltas cancel out are left alone.
+support_sums AS (
     SELECT workspace_id, bucket, channel_id, agent_id,
-           sum(conversations_created), sum(conversations_assigned), sum(agent_replies),
-           sum(customer_replies), sum(resolutions), sum(reopens), sum(first_response_count),
-           sum(first_response_seconds), sum(resolution_count), sum(resolution_seconds)
+           sum(conversations_created) AS conversations_created,
+           sum(conversations_assigned) AS conversations_assigned,
+           sum(agent_replies) AS agent_replies,
+           sum(customer_replies) AS customer_replies,
+           sum(resolutions) AS resolutions,
+           sum(reopens) AS reopens,
+           sum(first_response_count) AS first_response_count,
+           sum(first_response_seconds) AS first_response_seconds,
+           sum(resolution_count) AS resolution_count,
+           sum(resolution_seconds) AS resolution_seconds
     FROM support_deltas
     GROUP BY 1, 2, 3, 4
     HAVING sum(conversations_created) <> 0 OR sum(conversations_assigned) <> 0
@@ -200,6 +203,14 @@ support_upsert AS (
         OR sum(resolutions) <> 0 OR sum(reopens) <> 0
         OR sum(first_response_count) <> 0 OR sum(first_response_seconds) <> 0
         OR sum(resolution_count) <> 0 OR sum(resolution_seconds) <> 0
+),
+support_upsert AS (
+    INSERT INTO support_hourly AS h
+        (workspace_id, bucket, channel_id, agent_id,
+         conversations_created, conversations_assigned, agent_replies, customer_replies,
+         resolutions, reopens, first_response_count, first_response_seconds,
+         resolution_count, resolution_seconds)
+    SELECT * FROM support_sums
     ORDER BY 1, 2, 3, 4
     ON CONFLICT (workspace_id, bucket, channel_id, agent_id) DO UPDATE SET
         conversations_created = h.conversations_created + EXCLUDED.conversations_created,
@@ -230,18 +241,23 @@ binned AS (
     FROM duration_deltas AS d
     CROSS JOIN (SELECT '{0,60,300,900,1800,3600,7200,14400,28800,86400,259200}'::int[] AS starts) AS bins
 ),
+duration_sums AS (
+    SELECT workspace_id, bucket, channel_id, agent_id, metric, position, starts[position] AS bin_start_seconds,
+           sum(sign) AS conversations
+    FROM binned
+    GROUP BY 1, 2, 3, 4, 5, 6, 7
+    HAVING sum(sign) <> 0
+),
 duration_upsert AS (
     INSERT INTO support_duration_hourly AS h
         (workspace_id, bucket, channel_id, agent_id, metric, bin_start_seconds, conversations)
-    SELECT workspace_id, bucket, channel_id, agent_id, metric, starts[position], sum(sign)
-    FROM binned
-    GROUP BY 1, 2, 3, 4, 5, 6
-    HAVING sum(sign) <> 0
+    SELECT workspace_id, bucket, channel_id, agent_id, metric, bin_start_seconds, conversations
+    FROM duration_sums
     ORDER BY 1, 2, 3, 4, 5, 6
     ON CONFLICT (workspace_id, bucket, channel_id, agent_id, metric, bin_start_seconds) DO UPDATE SET
         conversations = h.conversations + EXCLUDED.conversations
 ),
--- The same deltas summed over channels and agents, one row per workspace and hour; each
+-- The same net deltas summed over channels and agents, one row per workspace and hour; each
 -- metric's bins become an array of 11 counts (element i = bin i), added element-wise.
 total_counts AS (
     SELECT workspace_id, bucket,
@@ -255,12 +271,12 @@ total_counts AS (
            sum(first_response_seconds) AS first_response_seconds,
            sum(resolution_count) AS resolution_count,
            sum(resolution_seconds) AS resolution_seconds
-    FROM support_deltas
+    FROM support_sums
     GROUP BY 1, 2
 ),
 bin_counts AS (
-    SELECT workspace_id, bucket, metric, position, sum(sign) AS n
-    FROM binned
+    SELECT workspace_id, bucket, metric, position, sum(conversations) AS n
+    FROM duration_sums
     GROUP BY 1, 2, 3, 4
 ),
 total_histograms AS (

@@ -25,6 +25,11 @@ def reset_tables() -> None:
         cursor.execute(f"TRUNCATE event, {', '.join(SUMMARY_TABLES)}")
 
 
+def is_zero(value) -> bool:
+    """0, or a histogram array of zeros."""
+    return all(item == 0 for item in value) if isinstance(value, list) else value == 0
+
+
 def snapshot() -> dict[str, list[tuple]]:
     """Every summary row, zero rows of additive tables left out (they equal a missing row)."""
     tables = {}
@@ -34,7 +39,7 @@ def snapshot() -> dict[str, list[tuple]]:
             rows = cursor.fetchall()
             if summary.additive:
                 first_value = len(summary.key)
-                rows = [row for row in rows if any(value != 0 for value in row[first_value:])]
+                rows = [row for row in rows if not all(is_zero(value) for value in row[first_value:])]
             tables[summary.table] = sorted(rows, key=repr)
     return tables
 
