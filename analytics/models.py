@@ -88,15 +88,25 @@ class Event(models.Model):
         return f"{self.name} {self.event_id} at {self.occurred_at:%Y-%m-%d %H:%M:%S}"
 
 
+def attribute_at() -> models.DateTimeField:
+    return models.DateTimeField(null=True, help_text="occurred_at of the event the attribute comes from.")
+
+
+def attribute_event_id() -> models.CharField:
+    return models.CharField(max_length=64, null=True, help_text="event_id of the event the attribute comes from.")
+
+
 class Dimension(models.Model):
-    """Attributes of an agent, channel or customer: the latest event (by occurred_at, then event id) wins."""
+    """An agent, channel or customer. Each attribute is merged on its own: its value comes from the
+    latest event (by occurred_at, then event id) that carried it, so an event that leaves an
+    attribute out never clears it, and arrival order does not matter."""
 
     workspace = workspace_key("+")
     name = models.CharField(max_length=200, null=True)
+    name_at = attribute_at()
+    name_event_id = attribute_event_id()
     first_seen_at = models.DateTimeField()
     last_seen_at = models.DateTimeField()
-    attributes_at = models.DateTimeField(null=True, help_text="occurred_at of the event the attributes come from.")
-    attributes_event_id = models.CharField(max_length=64, null=True)
 
     class Meta:
         abstract = True
@@ -106,6 +116,8 @@ class Agent(Dimension):
     pk = models.CompositePrimaryKey("workspace", "agent_id")
     agent_id = models.CharField(max_length=64)
     email = models.CharField(max_length=254, null=True)
+    email_at = attribute_at()
+    email_event_id = attribute_event_id()
 
     class Meta:
         db_table = "agent"
@@ -123,6 +135,8 @@ class Customer(Dimension):
     pk = models.CompositePrimaryKey("workspace", "customer_id")
     customer_id = models.CharField(max_length=64)
     type = models.CharField(max_length=50, null=True)
+    type_at = attribute_at()
+    type_event_id = attribute_event_id()
 
     class Meta:
         db_table = "customer"

@@ -26,7 +26,12 @@ def support_event(
     agent: str | None = None,
     customer: str | None = None,
     named: bool = True,
+    agent_attributes: tuple[str, ...] = ("name", "email"),
+    customer_attributes: tuple[str, ...] = ("name", "type"),
+    variant: str = "",
 ) -> dict:
+    """A conversation.<kind> event. With `named`, the channel, agent and customer come as objects
+    carrying the given attributes (values suffixed with `variant`), else as bare ids."""
     event = {
         "id": event_id,
         "name": f"conversation.{kind}",
@@ -35,9 +40,11 @@ def support_event(
         "channel": {"id": channel, "name": channel.title()} if named else channel,
     }
     if agent is not None:
-        event["agent"] = {"id": agent, "name": f"Agent {agent}", "email": f"{agent}@example.com"} if named else agent
+        values = {"name": f"Agent {agent}{variant}", "email": f"{agent}{variant}@example.com"}
+        event["agent"] = {"id": agent, **{key: values[key] for key in agent_attributes}} if named else agent
     if customer is not None:
-        event["customer"] = {"id": customer, "name": f"Customer {customer}", "type": "person"} if named else customer
+        values = {"name": f"Customer {customer}{variant}", "type": f"person{variant}"}
+        event["customer"] = {"id": customer, **{key: values[key] for key in customer_attributes}} if named else customer
     return event
 
 
@@ -84,6 +91,11 @@ def conversation_events(draw, conversation: str) -> list[dict]:
                 agent=draw(agents) if needs_agent or (kind == "resolved" and draw(st.booleans())) else None,
                 customer=draw(st.one_of(st.none(), customers)),
                 named=draw(st.booleans()),
+                # Any subset of the attributes, with values that differ between events, so an
+                # attribute taken from the wrong event, or cleared by one without it, shows.
+                agent_attributes=tuple(draw(st.sets(st.sampled_from(["name", "email"])))),
+                customer_attributes=tuple(draw(st.sets(st.sampled_from(["name", "type"])))),
+                variant=draw(st.sampled_from(["", " v2", " v3"])),
             )
         )
     return events

@@ -1,8 +1,9 @@
 -- Trigger:   AFTER INSERT ON event, FOR EACH STATEMENT, new rows as new_events.
 -- Reads:     new_events that name an agent.
 -- Keeps:     agent = sql/recompute/agent.sql: one row per agent id; first/last seen are the
---            min/max occurred_at; name and email come from the latest event (by occurred_at,
---            then event_id) that carried them, so the row does not depend on arrival order.
+--            min/max occurred_at. Each attribute (name, email) is merged on its own: it
+--            comes from the latest event (by occurred_at, then event_id) that carried it, so an
+--            event without it leaves it alone and the row does not depend on arrival order.
 -- Locking:   the upsert locks the statement's agents in key order; the attribute UPDATE then
 --            touches only rows this transaction already holds.
 INSERT INTO agent AS d (workspace_id, agent_id, first_seen_at, last_seen_at)
@@ -15,19 +16,39 @@ ON CONFLICT (workspace_id, agent_id) DO UPDATE SET
     first_seen_at = LEAST(d.first_seen_at, EXCLUDED.first_seen_at),
     last_seen_at = GREATEST(d.last_seen_at, EXCLUDED.last_seen_at);
 
-UPDATE agent AS d
-SET name = latest.agent_name,
-    email = latest.agent_email,
-    attributes_at = latest.occurred_at,
-    attributes_event_id = latest.event_id
-FROM (
-    SELECT DISTINCT ON (workspace_id, agent_id) workspace_id, agent_id, agent_name, agent_email, occurred_at, event_id
+WITH latest AS (
+    -- Per attribute: the value, occurred_at and event_id of the batch's latest event carrying it.
+    SELECT workspace_id,
+           agent_id,
+           (array_agg(agent_name ORDER BY occurred_at DESC, event_id DESC) FILTER (WHERE agent_name IS NOT NULL))[1] AS name,
+           max(occurred_at) FILTER (WHERE agent_name IS NOT NULL) AS name_at,
+           (array_agg(event_id ORDER BY occurred_at DESC, event_id DESC) FILTER (WHERE agent_name IS NOT NULL))[1] AS name_event_id,
+           (array_agg(agent_email ORDER BY occurred_at DESC, event_id DESC) FILTER (WHERE agent_email IS NOT NULL))[1] AS email,
+           max(occurred_at) FILTER (WHERE agent_email IS NOT NULL) AS email_at,
+           (array_agg(event_id ORDER BY occurred_at DESC, event_id DESC) FILTER (WHERE agent_email IS NOT NULL))[1] AS email_event_id
     FROM new_events
     WHERE agent_id IS NOT NULL AND (agent_name IS NOT NULL OR agent_email IS NOT NULL)
-    ORDER BY workspace_id, agent_id, occurred_at DESC, event_id DESC
-) AS latest
-WHERE d.workspace_id = latest.workspace_id
-  AND d.agent_id = latest.agent_id
-  AND (d.attributes_at IS NULL
-       OR (latest.occurred_at, latest.event_id) > (d.attributes_at, d.attributes_event_id));
+    GROUP BY 1, 2
+),
+merged AS (
+    -- takes_<attribute>: the batch's value is later than the stored one.
+    SELECT l.*,
+           l.name_at IS NOT NULL
+               AND (d.name_at IS NULL OR (l.name_at, l.name_event_id) > (d.name_at, d.name_event_id)) AS takes_name,
+           l.email_at IS NOT NULL
+               AND (d.email_at IS NULL OR (l.email_at, l.email_event_id) > (d.email_at, d.email_event_id)) AS takes_email
+    FROM latest AS l
+    JOIN agent AS d USING (workspace_id, agent_id)
+)
+UPDATE agent AS d SET
+    name = CASE WHEN m.takes_name THEN m.name ELSE d.name END,
+    name_at = CASE WHEN m.takes_name THEN m.name_at ELSE d.name_at END,
+    name_event_id = CASE WHEN m.takes_name THEN m.name_event_id ELSE d.name_event_id END,
+    email = CASE WHEN m.takes_email THEN m.email ELSE d.email END,
+    email_at = CASE WHEN m.takes_email THEN m.email_at ELSE d.email_at END,
+    email_event_id = CASE WHEN m.takes_email THEN m.email_event_id ELSE d.email_event_id END
+FROM merged AS m
+WHERE d.workspace_id = m.workspace_id
+  AND d.agent_id = m.agent_id
+  AND (m.takes_name OR m.takes_email);
 RETURN NULL;

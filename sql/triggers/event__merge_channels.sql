@@ -16,8 +16,8 @@ ON CONFLICT (workspace_id, channel_id) DO UPDATE SET
 
 UPDATE channel AS d
 SET name = latest.channel_name,
-    attributes_at = latest.occurred_at,
-    attributes_event_id = latest.event_id
+    name_at = latest.occurred_at,
+    name_event_id = latest.event_id
 FROM (
     SELECT DISTINCT ON (workspace_id, channel_id) workspace_id, channel_id, channel_name, occurred_at, event_id
     FROM new_events
@@ -26,6 +26,6 @@ FROM (
 ) AS latest
 WHERE d.workspace_id = latest.workspace_id
   AND d.channel_id = latest.channel_id
-  AND (d.attributes_at IS NULL
-       OR (latest.occurred_at, latest.event_id) > (d.attributes_at, d.attributes_event_id));
+  AND (d.name_at IS NULL
+       OR (latest.occurred_at, latest.event_id) > (d.name_at, d.name_event_id));
 RETURN NULL;

@@ -537,8 +537,48 @@ def test_agent_name_is_latest_named_event_and_bare_id_keeps_it(client_for, works
 
     agent = Agent.objects.get(workspace=workspace, agent_id="a1")
     # "Ann" at 10:00 is later than "Ann B." at 09:00; the bare id at 11:00 carries no name
-    assert (agent.name, agent.attributes_at, agent.attributes_event_id) == ("Ann", at("10:00"), "n1")
+    assert (agent.name, agent.name_at, agent.name_event_id) == ("Ann", at("10:00"), "n1")
     assert (agent.first_seen_at, agent.last_seen_at) == (at("09:00"), at("11:00"))
+    verify()
+
+
+PARTIAL_ATTRIBUTE_EVENTS = [
+    conv(
+        "m1",
+        "agent_replied",
+        "08:00",
+        agent={"id": "a1", "name": "Early", "email": "early@example.com"},
+        customer={"id": "u1", "name": "Cy", "type": "trial"},
+    ),
+    conv("m2", "assigned", "09:00", agent={"id": "a1", "name": "Ann", "email": "ann@example.com"}),
+    conv(
+        "m3",
+        "agent_replied",
+        "10:00",
+        agent={"id": "a1", "email": "ann@new.example.com"},
+        customer={"id": "u1", "type": "paying"},
+    ),
+    conv("m4", "resolved", "11:00", agent={"id": "a1", "name": "Ann B."}, customer={"id": "u1"}),
+]
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(range(4))))
+@pytest.mark.django_db
+def test_each_attribute_comes_from_the_latest_event_that_carried_it(client_for, workspace, order):
+    """Verifies an event without an attribute leaves it alone: the name and the email (the
+    customer's name and type) come from different events, whatever the arrival order."""
+    post_each(client_for, [PARTIAL_ATTRIBUTE_EVENTS[index] for index in order])
+
+    agent = Agent.objects.get(workspace=workspace, agent_id="a1")
+    assert (agent.name, agent.name_at, agent.name_event_id) == ("Ann B.", at("11:00"), "m4")
+    assert (agent.email, agent.email_at, agent.email_event_id) == ("ann@new.example.com", at("10:00"), "m3")
+    customer = Customer.objects.get(workspace=workspace, customer_id="u1")
+    assert (customer.name, customer.name_event_id, customer.type, customer.type_event_id) == (
+        "Cy",
+        "m1",
+        "paying",
+        "m3",
+    )
     verify()
 
 
