@@ -8,9 +8,7 @@ dashboards read it. The model fields mirror the view columns, so the ORM can rea
 """
 
 from django.db import connections, models
-from django.dispatch import receiver
 from django_pgviews import view as pg
-from django_pgviews.signals import all_views_synced
 
 from core.models import Workspace
 from core.sql import read_sql
@@ -267,9 +265,9 @@ def reader_grant(cursor, *, group: str) -> None:
     cursor.execute(f"GRANT SELECT ON {', '.join(READABLE)} TO {quote(group)}")
 
 
-@receiver(all_views_synced)
 def reader_regrant(sender, *, using: str, **kwargs) -> None:
-    """pgviews drops and recreates a view whose SQL changed, and the view's grants go with it."""
+    """Receiver of pgviews' all_views_synced (connected in AnalyticsConfig.ready): pgviews drops
+    and recreates a view whose SQL changed, and the view's grants go with it."""
     connection = connections[using]
     group = reader_group(connection)
     with connection.cursor() as cursor:
