@@ -71,6 +71,29 @@ def setup_django(url: str) -> None:
     django.setup()
 
 
+def scratch_database(name: str) -> str:
+    """Points Django's default connection at a fresh, migrated database `name`, made the way the
+    test runner makes its own; returns the configured database's name (for destroy_test_db)."""
+    from django.conf import settings
+    from django.db import connection
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()
+    settings.DATABASES["default"]["TEST"] = {**settings.DATABASES["default"].get("TEST", {}), "NAME": name}
+    original = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False, keepdb=False)
+    return original
+
+
+def scalar(sql: str, params=None):
+    """The first column of the first row, on Django's default connection."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()[0]
+
+
 def reset(url: str) -> None:
     """Empties the raw table and every summary the triggers keep (analytics.rollups.SUMMARIES)."""
     setup_django(url)

@@ -41,12 +41,11 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
 
 from analytics import params, summaries  # noqa: E402
+from bench.common import scalar, scratch_database  # noqa: E402
 from core.auth import token_create  # noqa: E402
 from core.models import Workspace  # noqa: E402
 
@@ -181,21 +180,6 @@ SELECT * FROM counts JOIN durations USING (key) CROSS JOIN live ORDER BY key
 """
 
 
-def scalar(sql: str, args=None):
-    with connection.cursor() as cursor:
-        cursor.execute(sql, args)
-        return cursor.fetchone()[0]
-
-
-def create_database() -> str:
-    """A database of its own, migrated; returns the name of the one configured before."""
-    setup_test_environment()
-    settings.DATABASES["default"]["TEST"] = {**settings.DATABASES["default"].get("TEST", {}), "NAME": DATABASE}
-    original = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False, keepdb=False)
-    return original
-
-
 def load(workspace: Workspace, *, have: int, want: int, t0: datetime) -> dict:
     """Inserts events [have, want) with the triggers on; returns timing."""
     started = time.perf_counter()
@@ -301,7 +285,7 @@ def main() -> None:
     repeat = args.requests or (30 if args.quick else 200)
     raw_repeat = max(5, repeat // 10) if args.quick else 20
 
-    original = create_database()
+    original = scratch_database(DATABASE)
     try:
         workspace, _ = Workspace.objects.get_or_create(slug="bench", defaults={"name": "Bench", "timezone": "UTC"})
         _, key = token_create(workspace=workspace, scopes=["read"], name="bench")

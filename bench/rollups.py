@@ -40,12 +40,12 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
 
 from analytics import refresh  # noqa: E402
 from analytics.models import DURATION_BINS  # noqa: E402
+from analytics.rollups import SUMMARIES  # noqa: E402
+from bench.common import scalar, scratch_database  # noqa: E402
 from core.models import Workspace  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "rollups.json"
@@ -219,26 +219,8 @@ def execute(sql: str, params=None) -> int:
         return cursor.rowcount
 
 
-def scalar(sql: str, params=None):
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()[0]
-
-
-def create_database() -> str:
-    """A database of its own, migrated (which creates the views); returns the name of the configured one."""
-    setup_test_environment()
-    settings.DATABASES["default"]["TEST"] = {**settings.DATABASES["default"].get("TEST", {}), "NAME": DATABASE}
-    original = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False, keepdb=False)
-    return original
-
-
 def clear() -> None:
-    execute(
-        "TRUNCATE event, conversation, agent, channel, customer, support_live, rollup_refresh, "
-        + ", ".join(HOURLY_TABLES)
-    )
+    execute(f"TRUNCATE event, rollup_refresh, {', '.join(summary.table for summary in SUMMARIES)}")
     execute("DROP TABLE IF EXISTS bench_events")
 
 
@@ -318,7 +300,7 @@ def main() -> None:
     repeat = args.repeat or (1 if args.quick else 3)
 
     started = time.perf_counter()
-    original = create_database()
+    original = scratch_database(DATABASE)
     try:
         workspaces = [
             Workspace.objects.create(slug=f"bench-{number}", name=f"Bench {number}", timezone=zone).pk
