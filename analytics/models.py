@@ -233,7 +233,25 @@ class CustomerInteractionHourly(models.Model):
         ]
 
 
-class SupportHourly(models.Model):
+class SupportFigures(models.Model):
+    """The support metrics of one summary row: counts, and durations as count + sum of seconds."""
+
+    conversations_created = models.BigIntegerField(default=0)
+    conversations_assigned = models.BigIntegerField(default=0)
+    agent_replies = models.BigIntegerField(default=0)
+    customer_replies = models.BigIntegerField(default=0)
+    resolutions = models.BigIntegerField(default=0)
+    reopens = models.BigIntegerField(default=0)
+    first_response_count = models.BigIntegerField(default=0)
+    first_response_seconds = models.DecimalField(max_digits=30, decimal_places=6, default=0)
+    resolution_count = models.BigIntegerField(default=0)
+    resolution_seconds = models.DecimalField(max_digits=30, decimal_places=6, default=0)
+
+    class Meta:
+        abstract = True
+
+
+class SupportHourly(SupportFigures):
     """Support metrics per hour x channel x agent.
 
     Counting columns count events in the hour they occurred, by the event's agent.
@@ -248,16 +266,6 @@ class SupportHourly(models.Model):
     bucket = models.DateTimeField()
     channel_id = dimension_key()
     agent_id = dimension_key()
-    conversations_created = models.BigIntegerField(default=0)
-    conversations_assigned = models.BigIntegerField(default=0)
-    agent_replies = models.BigIntegerField(default=0)
-    customer_replies = models.BigIntegerField(default=0)
-    resolutions = models.BigIntegerField(default=0)
-    reopens = models.BigIntegerField(default=0)
-    first_response_count = models.BigIntegerField(default=0)
-    first_response_seconds = models.DecimalField(max_digits=30, decimal_places=6, default=0)
-    resolution_count = models.BigIntegerField(default=0)
-    resolution_seconds = models.DecimalField(max_digits=30, decimal_places=6, default=0)
 
     class Meta:
         db_table = "support_hourly"
@@ -297,7 +305,7 @@ def histogram_field() -> ArrayField:
     )
 
 
-class SupportTotalHourly(models.Model):
+class SupportTotalHourly(SupportFigures):
     """support_hourly and support_duration_hourly summed over channels and agents: one row per
     workspace and hour, with both histograms as arrays aligned with DURATION_BINS.
 
@@ -308,16 +316,6 @@ class SupportTotalHourly(models.Model):
     pk = models.CompositePrimaryKey("workspace", "bucket")
     workspace = workspace_key("+")
     bucket = models.DateTimeField()
-    conversations_created = models.BigIntegerField(default=0)
-    conversations_assigned = models.BigIntegerField(default=0)
-    agent_replies = models.BigIntegerField(default=0)
-    customer_replies = models.BigIntegerField(default=0)
-    resolutions = models.BigIntegerField(default=0)
-    reopens = models.BigIntegerField(default=0)
-    first_response_count = models.BigIntegerField(default=0)
-    first_response_seconds = models.DecimalField(max_digits=30, decimal_places=6, default=0)
-    resolution_count = models.BigIntegerField(default=0)
-    resolution_seconds = models.DecimalField(max_digits=30, decimal_places=6, default=0)
     first_response_bins = histogram_field()
     resolution_bins = histogram_field()
 
