@@ -35,7 +35,7 @@ def snapshot() -> dict[str, list[tuple]]:
     tables = {}
     with connection.cursor() as cursor:
         for summary in rollups.SUMMARIES:
-            cursor.execute(f"SELECT {', '.join(summary.columns)} FROM {summary.table}")
+            cursor.execute(f"SELECT {', '.join([*summary.key, *summary.values])} FROM {summary.table}")
             rows = cursor.fetchall()
             if summary.additive:
                 first_value = len(summary.key)
