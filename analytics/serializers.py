@@ -182,6 +182,27 @@ class DimensionField(serializers.Field):
         return value
 
 
+def name_problem(name: str) -> str | None:
+    """Why `name` is not an event name, or None."""
+    if name.startswith("conversation."):
+        if name not in SUPPORT_EVENTS:
+            return f"Unknown support event; the conversation.* events are: {', '.join(sorted(SUPPORT_EVENTS))}."
+    elif not PRODUCT_EVENT_NAME.match(name):
+        return (
+            "A product event name is lowercase letters, digits and _ . : - (at most 100), "
+            "starting with a letter or digit."
+        )
+    return None
+
+
+def missing_for_support_event(attrs: dict) -> list[str]:
+    """The fields a conversation.* event lacks (conversation_id and channel; agent where needed)."""
+    missing = [field for field in ("conversation_id", "channel") if not attrs.get(field)]
+    if attrs["name"] in NEEDS_AGENT and not attrs.get("agent"):
+        missing.append("agent")
+    return missing
+
+
 class EventBatchSerializer(serializers.ListSerializer):
     default_error_messages = {
         "max_length": "A batch holds at most {max_length} events.",
@@ -193,6 +214,17 @@ class EventBatchSerializer(serializers.ListSerializer):
         kwargs.setdefault("max_length", settings.TALLY_MAX_BATCH)
         kwargs.setdefault("allow_empty", False)
         super().__init__(*args, **kwargs)
+
+    def to_internal_value(self, data):
+        """A well-formed batch takes the fast path (analytics.fast_validation); any other, and
+        every error record, comes from EventSerializer field by field."""
+        from analytics import fast_validation
+
+        if isinstance(data, list) and 0 < len(data) <= self.max_length:
+            validated = fast_validation.batch(data)
+            if validated is not None:
+                return validated
+        return super().to_internal_value(data)
 
 
 class EventSerializer(serializers.Serializer):
@@ -211,16 +243,9 @@ class EventSerializer(serializers.Serializer):
     properties = PropertiesField(required=False)
 
     def validate_name(self, name: str) -> str:
-        if name.startswith("conversation."):
-            if name not in SUPPORT_EVENTS:
-                raise serializers.ValidationError(
-                    f"Unknown support event; the conversation.* events are: {', '.join(sorted(SUPPORT_EVENTS))}."
-                )
-        elif not PRODUCT_EVENT_NAME.match(name):
-            raise serializers.ValidationError(
-                "A product event name is lowercase letters, digits and _ . : - (at most 100), "
-                "starting with a letter or digit."
-            )
+        problem = name_problem(name)
+        if problem is not None:
+            raise serializers.ValidationError(problem)
         return name
 
     class Meta:
@@ -237,9 +262,7 @@ class EventSerializer(serializers.Serializer):
     def validate(self, attrs):
         name = attrs["name"]
         if name in SUPPORT_EVENTS:
-            missing = [field for field in ("conversation_id", "channel") if not attrs.get(field)]
-            if name in NEEDS_AGENT and not attrs.get("agent"):
-                missing.append("agent")
+            missing = missing_for_support_event(attrs)
             if missing:
                 raise serializers.ValidationError({field: [f"Is required for {name}."] for field in missing})
         return attrs
