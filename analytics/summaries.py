@@ -164,6 +164,9 @@ figures AS (
     FROM periods AS p
     LEFT JOIN {support_table} AS h
            ON h.workspace_id = %(workspace)s AND h.bucket >= p.lo AND h.bucket < p.hi {support_filter}
+          -- The same range as constants, so the planner scans the key's bucket range whatever
+          -- it guesses about the join (without them it chose a scan of the whole table).
+          AND h.bucket >= %(previous_start)s AND h.bucket < %(end)s
     GROUP BY p.key
 ),
 histogram AS ({histogram}
@@ -193,6 +196,7 @@ PERIOD_HISTOGRAM = """
     FROM periods AS p
     JOIN support_duration_hourly AS d
       ON d.workspace_id = %(workspace)s AND d.bucket >= p.lo AND d.bucket < p.hi {duration_filter}
+     AND d.bucket >= %(previous_start)s AND d.bucket < %(end)s
     GROUP BY 1, 2, 3"""
 PERIOD_TOTAL_HISTOGRAM = """
     SELECT f.key, m.metric, u.bin_start_seconds, u.n

@@ -11,6 +11,8 @@ through the whole Django/DRF stack with the test client and a real `read` token:
 - overview: GET /api/v1/summaries/overview for the last 7 days of the data;
 - timeseries: GET /api/v1/summaries/timeseries?metric=conversations_created&granularity=day over 90 days;
 - interactions: GET /api/v1/customers/cust-1/interactions over the same 90 days;
+- overview_channel, agents_list: the overview filtered by channel=email, and the agents list, for
+  the 7 days (these read the per-channel/agent rows, not support_total_hourly);
 - overview_sql / raw_overview_sql: the overview's SQL alone, and the same figures (counts,
   durations, live counters) computed with count()/GROUP BY over the raw `event` table.
 
@@ -248,6 +250,9 @@ def measure(workspace: Workspace, client: Client, *, end: datetime, repeat: int,
             get(client, "/api/v1/summaries/timeseries", {**quarter, "metric": "conversations_created"}), repeat
         ),
         "customer_interactions_90d": timed(get(client, "/api/v1/customers/cust-1/interactions", days), repeat),
+        # Filtered and per-agent reads use the per-channel/agent rows, not support_total_hourly.
+        "overview_channel": timed(get(client, "/api/v1/summaries/overview", {**week, "channel": "email"}), repeat),
+        "agents_list": timed(get(client, "/api/v1/summaries/agents", {**week, "ordering": "-resolutions"}), repeat),
         "overview_sql": timed(overview_sql, repeat),
         "raw_overview_sql": timed(raw_overview_sql, raw_repeat, budget=60.0),
     }
@@ -328,7 +333,14 @@ def main() -> None:
 
 
 def print_table(results: list[dict]) -> None:
-    columns = ("overview", "timeseries_day_90d", "customer_interactions_90d", "overview_sql", "raw_overview_sql")
+    columns = (
+        "overview",
+        "timeseries_day_90d",
+        "customer_interactions_90d",
+        "overview_channel",
+        "agents_list",
+        "raw_overview_sql",
+    )
     print()
     print(f"{'events':>12} " + " ".join(f"{name:>27}" for name in columns))
     print(f"{'':>12} " + " ".join(f"{'p50 / p95 ms':>27}" for _ in columns))
