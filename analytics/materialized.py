@@ -133,6 +133,7 @@ class AgentLeaderboard30d(pg.ReadOnlyMaterializedView):
     """Per agent over the 30 days before the refresh: replies, resolutions, average response times."""
 
     sql = view_sql("agent_leaderboard_30d")
+    dependencies = ["analytics.Agent"]
     concurrent_index = "workspace_id, agent_id"
 
     pk = models.CompositePrimaryKey("workspace", "agent_id")
@@ -159,6 +160,7 @@ class SupportHourlyReport(pg.ReadOnlyView):
     """support_hourly with names, local hour and averages: what a DBA reads without the internals."""
 
     sql = view_sql("support_hourly_report")
+    dependencies = ["analytics.Agent", "analytics.Channel"]
 
     pk = models.CompositePrimaryKey("workspace", "bucket", "channel_id", "agent_id")
     workspace = workspace_key()
@@ -229,6 +231,9 @@ READABLE = (
     "agent",
     "channel",
     "customer",
+    "agent_slot",
+    "channel_slot",
+    "customer_slot",
     "conversation",
     "event_hourly",
     "customer_interaction_hourly",

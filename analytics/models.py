@@ -36,6 +36,18 @@ def dimension_key() -> models.CharField:
     return models.CharField(max_length=64, blank=True, default="")
 
 
+WRITE_SLOTS = 16
+"""Write slots 1..WRITE_SLOTS (sql/functions/tally_write_slot.sql); slot 0 holds what compaction folded."""
+
+
+def slot_key() -> models.SmallIntegerField:
+    return models.SmallIntegerField(
+        default=0,
+        help_text="Write slot: each connection writes its own (1-16), so concurrent writers of one key do not "
+        "queue on one row; 0 holds what `rollups compact` folded. A key's figures are the sum (or merge) of its slots.",
+    )
+
+
 class Event(models.Model):
     """One raw event, append-only. `event_id` is the client's idempotency key (or a server uuid)."""
 
@@ -96,12 +108,15 @@ def attribute_event_id() -> models.CharField:
     return models.CharField(max_length=64, null=True, help_text="event_id of the event the attribute comes from.")
 
 
-class Dimension(models.Model):
-    """An agent, channel or customer. Each attribute is merged on its own: its value comes from the
-    latest event (by occurred_at, then event id) that carried it, so an event that leaves an
-    attribute out never clears it, and arrival order does not matter."""
+class DimensionSlot(models.Model):
+    """An agent, channel or customer as merged from the events written through one write slot.
+    Each attribute is merged on its own: its value comes from the latest event (by occurred_at,
+    then event id) that carried it, so an event that leaves an attribute out never clears it, and
+    arrival order does not matter. The merge is associative, so the views agent, channel and
+    customer (sql/views/) merge a key's slots into the row all its events give."""
 
     workspace = workspace_key("+")
+    slot = slot_key()
     name = models.CharField(max_length=200, null=True)
     name_at = attribute_at()
     name_event_id = attribute_event_id()
@@ -112,33 +127,100 @@ class Dimension(models.Model):
         abstract = True
 
 
-class Agent(Dimension):
-    pk = models.CompositePrimaryKey("workspace", "agent_id")
+class AgentSlot(DimensionSlot):
+    pk = models.CompositePrimaryKey("workspace", "agent_id", "slot")
     agent_id = models.CharField(max_length=64)
     email = models.CharField(max_length=254, null=True)
     email_at = attribute_at()
     email_event_id = attribute_event_id()
 
     class Meta:
-        db_table = "agent"
+        db_table = "agent_slot"
 
 
-class Channel(Dimension):
-    pk = models.CompositePrimaryKey("workspace", "channel_id")
+class ChannelSlot(DimensionSlot):
+    pk = models.CompositePrimaryKey("workspace", "channel_id", "slot")
     channel_id = models.CharField(max_length=64)
 
     class Meta:
-        db_table = "channel"
+        db_table = "channel_slot"
 
 
-class Customer(Dimension):
-    pk = models.CompositePrimaryKey("workspace", "customer_id")
+class CustomerSlot(DimensionSlot):
+    pk = models.CompositePrimaryKey("workspace", "customer_id", "slot")
     customer_id = models.CharField(max_length=64)
     type = models.CharField(max_length=50, null=True)
     type_at = attribute_at()
     type_event_id = attribute_event_id()
 
     class Meta:
+        db_table = "customer_slot"
+
+
+def dimension_view_sql(name: str) -> str:
+    return read_sql(f"views/{name}.sql").rstrip(";")
+
+
+class Agent(pg.ReadOnlyView):
+    """agent_slot with its write slots merged: one row per agent, as every reader sees it."""
+
+    sql = dimension_view_sql("agent")
+
+    pk = models.CompositePrimaryKey("workspace", "agent_id")
+    workspace = workspace_key("+")
+    agent_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=200, null=True)
+    name_at = attribute_at()
+    name_event_id = attribute_event_id()
+    email = models.CharField(max_length=254, null=True)
+    email_at = attribute_at()
+    email_event_id = attribute_event_id()
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+
+    class Meta:
+        managed = False
+        db_table = "agent"
+
+
+class Channel(pg.ReadOnlyView):
+    """channel_slot with its write slots merged: one row per channel."""
+
+    sql = dimension_view_sql("channel")
+
+    pk = models.CompositePrimaryKey("workspace", "channel_id")
+    workspace = workspace_key("+")
+    channel_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=200, null=True)
+    name_at = attribute_at()
+    name_event_id = attribute_event_id()
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+
+    class Meta:
+        managed = False
+        db_table = "channel"
+
+
+class Customer(pg.ReadOnlyView):
+    """customer_slot with its write slots merged: one row per customer."""
+
+    sql = dimension_view_sql("customer")
+
+    pk = models.CompositePrimaryKey("workspace", "customer_id")
+    workspace = workspace_key("+")
+    customer_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=200, null=True)
+    name_at = attribute_at()
+    name_event_id = attribute_event_id()
+    type = models.CharField(max_length=50, null=True)
+    type_at = attribute_at()
+    type_event_id = attribute_event_id()
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+
+    class Meta:
+        managed = False
         db_table = "customer"
 
 
@@ -200,12 +282,13 @@ class Conversation(models.Model):
 class EventHourly(models.Model):
     """Every event (product and support) per hour x name x channel x agent, with its value's count/sum/min/max."""
 
-    pk = models.CompositePrimaryKey("workspace", "bucket", "name", "channel_id", "agent_id")
+    pk = models.CompositePrimaryKey("workspace", "bucket", "name", "channel_id", "agent_id", "slot")
     workspace = workspace_key("+")
     bucket = models.DateTimeField(help_text="date_trunc('hour', occurred_at) in UTC.")
     name = models.CharField(max_length=100)
     channel_id = dimension_key()
     agent_id = dimension_key()
+    slot = slot_key()
     events = models.BigIntegerField(default=0)
     value_count = models.BigIntegerField(default=0)
     value_sum = models.DecimalField(max_digits=38, decimal_places=6, default=0)
@@ -219,11 +302,12 @@ class EventHourly(models.Model):
 class CustomerInteractionHourly(models.Model):
     """Events that name both a customer and a channel, per hour x customer x channel."""
 
-    pk = models.CompositePrimaryKey("workspace", "bucket", "customer_id", "channel_id")
+    pk = models.CompositePrimaryKey("workspace", "bucket", "customer_id", "channel_id", "slot")
     workspace = workspace_key("+")
     bucket = models.DateTimeField()
     customer_id = models.CharField(max_length=64)
     channel_id = models.CharField(max_length=64)
+    slot = slot_key()
     interactions = models.BigIntegerField(default=0)
 
     class Meta:
@@ -261,11 +345,12 @@ class SupportHourly(SupportFigures):
     *_seconds / *_count at any grain.
     """
 
-    pk = models.CompositePrimaryKey("workspace", "bucket", "channel_id", "agent_id")
+    pk = models.CompositePrimaryKey("workspace", "bucket", "channel_id", "agent_id", "slot")
     workspace = workspace_key("+")
     bucket = models.DateTimeField()
     channel_id = dimension_key()
     agent_id = dimension_key()
+    slot = slot_key()
 
     class Meta:
         db_table = "support_hourly"
@@ -279,13 +364,16 @@ class DurationMetric(models.TextChoices):
 class SupportDurationHourly(models.Model):
     """Histogram of first response and resolution times, bins starting at DURATION_BINS seconds."""
 
-    pk = models.CompositePrimaryKey("workspace", "bucket", "channel_id", "agent_id", "metric", "bin_start_seconds")
+    pk = models.CompositePrimaryKey(
+        "workspace", "bucket", "channel_id", "agent_id", "metric", "bin_start_seconds", "slot"
+    )
     workspace = workspace_key("+")
     bucket = models.DateTimeField()
     channel_id = dimension_key()
     agent_id = dimension_key()
     metric = models.CharField(max_length=16, choices=DurationMetric.choices)
     bin_start_seconds = models.IntegerField()
+    slot = slot_key()
     conversations = models.BigIntegerField(default=0)
 
     class Meta:
@@ -313,9 +401,10 @@ class SupportTotalHourly(SupportFigures):
     most one row per hour of the range however many channels, agents and events it holds.
     """
 
-    pk = models.CompositePrimaryKey("workspace", "bucket")
+    pk = models.CompositePrimaryKey("workspace", "bucket", "slot")
     workspace = workspace_key("+")
     bucket = models.DateTimeField()
+    slot = slot_key()
     first_response_bins = histogram_field()
     resolution_bins = histogram_field()
 
@@ -327,9 +416,10 @@ class SupportLive(models.Model):
     """Live counters per channel: open (created, not resolved since the last reopen),
     unassigned (open, never assigned), unanswered (open, no agent reply yet)."""
 
-    pk = models.CompositePrimaryKey("workspace", "channel_id")
+    pk = models.CompositePrimaryKey("workspace", "channel_id", "slot")
     workspace = workspace_key("+")
     channel_id = dimension_key()
+    slot = slot_key()
     open = models.BigIntegerField(default=0)
     unassigned = models.BigIntegerField(default=0)
     unanswered = models.BigIntegerField(default=0)

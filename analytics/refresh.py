@@ -1,5 +1,7 @@
 """Refreshes the materialized rollups (analytics/materialized.py) and records each refresh in
-rollup_refresh; `manage.py rollups refresh [--every SECONDS]` runs it once or in a loop.
+rollup_refresh; `manage.py rollups refresh [--every SECONDS]` runs it once or in a loop. Each
+pass of the loop also folds the write slots of closed hours (rollups.compact), so the hourly
+tables keep one row per key outside the last two hours.
 
 A populated view is refreshed CONCURRENTLY: readers keep reading the old rows meanwhile, and
 ingestion is never blocked (a refresh only reads the hourly tables). A view that has never been
@@ -12,11 +14,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from django.apps import apps
 from django.db import Error, connection, transaction
 from django_pgviews.view import MaterializedView
+
+from analytics import rollups
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +76,17 @@ def view_refresh(*, view: type[MaterializedView]) -> Refresh:
     return Refresh(view=table, concurrently=populated, refreshed_at=refreshed_at, duration_ms=duration_ms)
 
 
+def compaction_horizon(now: datetime | None = None) -> datetime:
+    """The start of the previous hour: hours before it are closed, and live writers rarely touch them."""
+    now = now or datetime.now(UTC)
+    return now.astimezone(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+
+
+def log_compaction(folded: dict[str, int]) -> None:
+    if any(folded.values()):
+        logger.info("compacted: %s", ", ".join(f"{name} {rows}" for name, rows in folded.items() if rows))
+
+
 def views_refresh() -> list[Refresh]:
     """Refreshes every materialized view, one transaction each."""
     return [view_refresh(view=view) for view in materialized_views()]
@@ -95,6 +110,7 @@ def refresh_loop(*, every: float, stop: threading.Event, on_refresh: Callable[[R
                 if stop.is_set():
                     return
                 on_refresh(view_refresh(view=view))
+            log_compaction(rollups.compact(before=compaction_horizon()))
         except Error as error:
             retry = min(every, RETRY_SECONDS)
             logger.warning("refresh failed, retrying in %gs: %s", retry, " ".join(str(error).split()))

@@ -1,17 +1,27 @@
-"""Compare every summary with its recomputation from the raw events, and rebuild it.
+"""Compare every summary with its recomputation from the raw events, rebuild it, and fold its
+write slots.
 
 Each summary table has a view recompute_<table> (sql/recompute/<table>.sql) that derives it
 from the event table alone. For additive tables a missing row equals a row of zeros: the
 triggers may leave zero rows behind when a conversation's contribution moves to another hour.
+
+Summary tables other than conversation have a write `slot` in their key (see
+sql/functions/tally_write_slot.sql): a key's figures are the merge of its slot rows (sums,
+min/max, the attribute of the latest event). Verify compares that merge with the
+recomputation; rebuild writes slot 0; compact folds the slots of closed hours into slot 0.
 """
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection, models, transaction
 
 from analytics import models as tables
+
+LATEST = "latest"
+"""Merge of a dimension attribute: the value of the slot whose carrying event is latest."""
 
 
 @dataclass(frozen=True)
@@ -19,22 +29,42 @@ class Summary:
     model: type[models.Model]
     key: tuple[str, ...]
     additive: bool
+    merge: dict[str, str] = field(default_factory=dict)
+    """How the slot rows of a key combine, per column: 'sum' (the default), 'min', 'max' or LATEST."""
+    merged_view: str | None = None
+    """A view that already merges the slots (the dimensions' agent, channel, customer)."""
 
     @property
     def table(self) -> str:
         return self.model._meta.db_table
 
     @property
+    def name(self) -> str:
+        """What the summary is called for a reader: the merged view, else the table."""
+        return self.merged_view or self.table
+
+    @property
     def view(self) -> str:
-        return f"recompute_{self.table}"
+        return f"recompute_{self.name}"
+
+    @property
+    def slotted(self) -> bool:
+        return any(field.column == "slot" for field in self.model._meta.concrete_fields)
+
+    @property
+    def hourly(self) -> bool:
+        return "bucket" in self.key
 
     @property
     def columns(self) -> list[str]:
         return [field.column for field in self.model._meta.concrete_fields if not field.generated]
 
+    def _field(self, column: str) -> models.Field:
+        return next(field for field in self.model._meta.concrete_fields if field.column == column)
+
     def zero(self, column: str) -> str:
         """The SQL value of `column` in a row of zeros (what a missing additive row stands for)."""
-        field = next(field for field in self.model._meta.concrete_fields if field.column == column)
+        field = self._field(column)
         if isinstance(field, ArrayField):
             return f"array_fill(0::bigint, ARRAY[{field.size}])"
         return "0"
@@ -42,15 +72,72 @@ class Summary:
     @property
     def values(self) -> list[str]:
         compared = [field.column for field in self.model._meta.concrete_fields]
-        return [column for column in compared if column not in self.key]
+        return [column for column in compared if column not in self.key and column != "slot"]
+
+    def merged_value(self, column: str, alias: str = "t") -> str:
+        """The aggregate that merges `column` over the slot rows of one key (rows aliased `alias`)."""
+        kind = self.merge.get(column, "sum")
+        field = self._field(column)
+        if kind == LATEST:
+            attribute = column.removesuffix("_at").removesuffix("_event_id")
+            order = f"{alias}.{attribute}_at DESC NULLS LAST, {alias}.{attribute}_event_id DESC NULLS LAST"
+            if column == f"{attribute}_at":
+                return f"max({alias}.{column})"
+            return f"(array_agg({alias}.{column} ORDER BY {order}))[1]"
+        if kind in ("min", "max"):
+            return f"{kind}({alias}.{column})"
+        if isinstance(field, ArrayField):
+            elements = ", ".join(f"sum({alias}.{column}[{i}])" for i in range(1, field.size + 1))
+            return f"ARRAY[{elements}]::bigint[]"
+        return f"sum({alias}.{column})"
+
+    def merged_sql(self, where: str = "") -> str:
+        """One row per key: the slots merged (the table itself when it has no slots)."""
+        if self.merged_view is not None:
+            return f"SELECT * FROM {self.merged_view} {where}"
+        if not self.slotted:
+            return f"SELECT * FROM {self.table} {where}"
+        keys = ", ".join(f"t.{column}" for column in self.key)
+        merged = ", ".join(f"{self.merged_value(column)} AS {column}" for column in self.values)
+        return f"SELECT {keys}, {merged} FROM {self.table} AS t {where} GROUP BY {keys}"
+
+
+def dimension_merge(*attributes: str) -> dict[str, str]:
+    merge = {"first_seen_at": "min", "last_seen_at": "max"}
+    for attribute in attributes:
+        merge.update({attribute: LATEST, f"{attribute}_at": LATEST, f"{attribute}_event_id": LATEST})
+    return merge
 
 
 SUMMARIES = (
     Summary(tables.Conversation, ("workspace_id", "conversation_id"), additive=False),
-    Summary(tables.Agent, ("workspace_id", "agent_id"), additive=False),
-    Summary(tables.Channel, ("workspace_id", "channel_id"), additive=False),
-    Summary(tables.Customer, ("workspace_id", "customer_id"), additive=False),
-    Summary(tables.EventHourly, ("workspace_id", "bucket", "name", "channel_id", "agent_id"), additive=False),
+    Summary(
+        tables.AgentSlot,
+        ("workspace_id", "agent_id"),
+        additive=False,
+        merge=dimension_merge("name", "email"),
+        merged_view="agent",
+    ),
+    Summary(
+        tables.ChannelSlot,
+        ("workspace_id", "channel_id"),
+        additive=False,
+        merge=dimension_merge("name"),
+        merged_view="channel",
+    ),
+    Summary(
+        tables.CustomerSlot,
+        ("workspace_id", "customer_id"),
+        additive=False,
+        merge=dimension_merge("name", "type"),
+        merged_view="customer",
+    ),
+    Summary(
+        tables.EventHourly,
+        ("workspace_id", "bucket", "name", "channel_id", "agent_id"),
+        additive=False,
+        merge={"value_min": "min", "value_max": "max"},
+    ),
     Summary(tables.CustomerInteractionHourly, ("workspace_id", "bucket", "customer_id", "channel_id"), additive=False),
     Summary(tables.SupportHourly, ("workspace_id", "bucket", "channel_id", "agent_id"), additive=True),
     Summary(
@@ -87,7 +174,7 @@ def summary_differences(summary: Summary, *, workspace_id: int | None = None) ->
     recomputed = ", ".join(side("r", column) for column in summary.values)
     sql = f"""
         SELECT {", ".join(summary.key)}, {stored}, {recomputed}
-        FROM (SELECT * FROM {summary.table} {where}) AS s
+        FROM ({summary.merged_sql(where)}) AS s
         FULL JOIN (SELECT * FROM {summary.view} {where}) AS r USING ({", ".join(summary.key)})
         WHERE ({stored}) IS DISTINCT FROM ({recomputed})
         ORDER BY {", ".join(summary.key)}
@@ -100,7 +187,7 @@ def summary_differences(summary: Summary, *, workspace_id: int | None = None) ->
             values = row[len(summary.key) :]
             for index, column in enumerate(summary.values):
                 if values[index] != values[width + index]:
-                    yield Difference(summary.table, key, column, values[index], values[width + index])
+                    yield Difference(summary.name, key, column, values[index], values[width + index])
 
 
 def differences(*, workspace_id: int | None = None) -> Iterator[Difference]:
@@ -114,19 +201,100 @@ def rebuild(*, workspace_id: int | None = None, progress: Callable[[Summary, int
     SHARE mode on the event table waits for in-flight ingest transactions and holds new ones
     until commit, so no event can land between the recomputation and the swap; the writers then
     proceed, and their triggers add to the rebuilt rows. Readers keep seeing the old summaries
-    until the commit.
+    until the commit. Every rebuilt row is slot 0.
     """
     where, params = _scope(workspace_id)
     written = 0
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("LOCK TABLE event IN SHARE MODE")
         for summary in SUMMARIES:
-            columns = ", ".join(summary.columns)
+            columns = [column for column in summary.columns if column != "slot"]
+            targets = ", ".join([*columns, "slot"] if summary.slotted else columns)
+            sources = ", ".join([*columns, "0"] if summary.slotted else columns)
             cursor.execute(f"DELETE FROM {summary.table} {where}", params)
             cursor.execute(
-                f"INSERT INTO {summary.table} ({columns}) SELECT {columns} FROM {summary.view} {where}", params
+                f"INSERT INTO {summary.table} ({targets}) SELECT {sources} FROM {summary.view} {where}", params
             )
             written += cursor.rowcount
             if progress is not None:
                 progress(summary, cursor.rowcount)
     return written
+
+
+def compact_summary(summary: Summary, *, before: datetime, workspace_id: int | None = None) -> int:
+    """Folds the write slots of `summary` into slot 0, in one transaction; returns the slot rows folded.
+
+    Hourly tables fold the buckets that start before `before` (closed hours, which live writers
+    rarely touch); the dimensions and live counters fold every key. The rows are first locked
+    in key order, the order in which the triggers lock them, so compaction and ingestion cannot
+    deadlock; a writer that needs a locked row waits for this short transaction. Figures do not
+    change: the merge of a key's slots is the same before and after.
+    """
+    if not summary.slotted:
+        return 0
+    key = ", ".join(summary.key)
+    conditions = ["slot <> 0"]
+    params: dict = {"before": before, "workspace": workspace_id}
+    if summary.hourly:
+        conditions.append("bucket < %(before)s")
+    if workspace_id is not None:
+        conditions.append("workspace_id = %(workspace)s")
+    where = " AND ".join(conditions)
+    if summary.additive or summary.hourly:
+        # Sums, min and max fold into the slot 0 row in place.
+        folded = f"DELETE FROM {summary.table} WHERE {where} RETURNING *"
+        lock = f"SELECT 1 FROM {summary.table} WHERE {where} ORDER BY {key}, slot FOR UPDATE"
+        updates = ", ".join(f"{column} = {fold(summary, column)}" for column in summary.values)
+        conflict = f"ON CONFLICT ({key}, slot) DO UPDATE SET {updates}"
+    else:
+        # A dimension's attributes merge by their events' order: every slot of the key, 0 included,
+        # is replaced by one merged row.
+        touched = f"SELECT DISTINCT {key} FROM {summary.table} WHERE {where}"
+        lock = f"SELECT 1 FROM {summary.table} WHERE ({key}) IN ({touched}) ORDER BY {key}, slot FOR UPDATE"
+        folded = f"DELETE FROM {summary.table} WHERE ({key}) IN ({touched}) RETURNING *"
+        conflict = ""
+    merged = ", ".join(summary.merged_value(column) for column in summary.values)
+    keys = ", ".join(f"t.{column}" for column in summary.key)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(lock, params)
+        cursor.execute(
+            f"""
+            WITH folded AS ({folded}),
+            merged AS (
+                INSERT INTO {summary.table} AS s ({key}, slot, {", ".join(summary.values)})
+                SELECT {keys}, 0, {merged}
+                FROM folded AS t
+                GROUP BY {keys}
+                ORDER BY {keys}
+                {conflict}
+                RETURNING 1
+            )
+            SELECT (SELECT count(*) FROM folded WHERE slot <> 0), (SELECT count(*) FROM merged)
+            """,
+            params,
+        )
+        (folded_rows, _) = cursor.fetchone()
+    return folded_rows
+
+
+def fold(summary: Summary, column: str) -> str:
+    """The slot 0 value after folding EXCLUDED (the merged slots) into the stored s."""
+    kind = summary.merge.get(column, "sum")
+    field = summary._field(column)
+    if kind == "min":
+        return f"LEAST(s.{column}, EXCLUDED.{column})"
+    if kind == "max":
+        return f"GREATEST(s.{column}, EXCLUDED.{column})"
+    if isinstance(field, ArrayField):
+        elements = ", ".join(f"s.{column}[{i}] + EXCLUDED.{column}[{i}]" for i in range(1, field.size + 1))
+        return f"ARRAY[{elements}]::bigint[]"
+    return f"s.{column} + EXCLUDED.{column}"
+
+
+def compact(*, before: datetime, workspace_id: int | None = None) -> dict[str, int]:
+    """Folds the write slots of every summary; {summary name: slot rows folded}."""
+    return {
+        summary.name: compact_summary(summary, before=before, workspace_id=workspace_id)
+        for summary in SUMMARIES
+        if summary.slotted
+    }

@@ -16,6 +16,10 @@ Percentiles come from the duration histogram (DURATION_BINS): the bin in which t
 count reaches p x count, interpolated linearly inside it; the open last bin (> 3 days) is taken
 to end at 3 x its start. Averages are seconds / count. Both are NULL when count is 0.
 
+Every summary table may hold several rows per key, one per write slot (see
+sql/functions/tally_write_slot.sql): every read sums over the rows it selects, never takes one
+row per key. The dimension views (agent, channel, customer) already merge their slots.
+
 Every aggregate is computed by PostgreSQL; Python only assembles rows into responses.
 """
 
@@ -401,7 +405,12 @@ LIVE_COLUMNS = """,
            COALESCE(l.unassigned, 0) AS unassigned_now,
            COALESCE(l.unanswered, 0) AS unanswered_now"""
 LIVE_JOIN = """
-    LEFT JOIN support_live AS l ON l.workspace_id = dim.workspace_id AND l.channel_id = dim.channel_id"""
+    LEFT JOIN (
+        SELECT channel_id, sum(open) AS open, sum(unassigned) AS unassigned, sum(unanswered) AS unanswered
+        FROM support_live
+        WHERE workspace_id = %(workspace)s
+        GROUP BY channel_id
+    ) AS l ON l.channel_id = dim.channel_id"""
 
 AGENT_ORDERING = ("id", "name", *FIGURES)
 CHANNEL_ORDERING = (*AGENT_ORDERING, *LIVE)
@@ -440,8 +449,8 @@ def dimension_rows(*, workspace, window: Window, dimension: str, ordering: str) 
 def customer_exists(*, workspace, customer_id: str) -> bool:
     return bool(
         fetch(
-            "SELECT EXISTS (SELECT 1 FROM customer WHERE workspace_id = %(workspace)s AND customer_id = %(customer)s)"
-            " AS found",
+            "SELECT EXISTS (SELECT 1 FROM customer_slot"
+            " WHERE workspace_id = %(workspace)s AND customer_id = %(customer)s) AS found",
             {"workspace": workspace.pk, "customer": customer_id},
         )[0]["found"]
     )

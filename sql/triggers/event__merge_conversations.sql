@@ -21,7 +21,10 @@
 -- Locking: (1) new conversations are inserted empty in key order (an empty row contributes
 -- nothing); (2) all touched rows are locked in key order; (3) with the rows held, one
 -- statement merges them and upserts each summary once, keys sorted, tables always in the same
--- order (support_hourly, support_duration_hourly, support_total_hourly, support_live).
+-- order (support_hourly, support_duration_hourly, support_total_hourly, support_live). The
+-- summaries are written in this connection's write slot (sql/functions/tally_write_slot.sql):
+-- concurrent connections touch different rows of the same workspace-hour and channel, so only
+-- writers of the same conversation wait for each other.
 
 INSERT INTO conversation (workspace_id, conversation_id)
 SELECT DISTINCT workspace_id, conversation_id
@@ -206,13 +209,17 @@ support_sums AS (
 ),
 support_upsert AS (
     INSERT INTO support_hourly AS h
-        (workspace_id, bucket, channel_id, agent_id,
+        (workspace_id, bucket, channel_id, agent_id, slot,
          conversations_created, conversations_assigned, agent_replies, customer_replies,
          resolutions, reopens, first_response_count, first_response_seconds,
          resolution_count, resolution_seconds)
-    SELECT * FROM support_sums
+    SELECT workspace_id, bucket, channel_id, agent_id, tally_write_slot(),
+           conversations_created, conversations_assigned, agent_replies, customer_replies,
+           resolutions, reopens, first_response_count, first_response_seconds,
+           resolution_count, resolution_seconds
+    FROM support_sums
     ORDER BY 1, 2, 3, 4
-    ON CONFLICT (workspace_id, bucket, channel_id, agent_id) DO UPDATE SET
+    ON CONFLICT (workspace_id, bucket, channel_id, agent_id, slot) DO UPDATE SET
         conversations_created = h.conversations_created + EXCLUDED.conversations_created,
         conversations_assigned = h.conversations_assigned + EXCLUDED.conversations_assigned,
         agent_replies = h.agent_replies + EXCLUDED.agent_replies,
@@ -250,11 +257,11 @@ duration_sums AS (
 ),
 duration_upsert AS (
     INSERT INTO support_duration_hourly AS h
-        (workspace_id, bucket, channel_id, agent_id, metric, bin_start_seconds, conversations)
-    SELECT workspace_id, bucket, channel_id, agent_id, metric, bin_start_seconds, conversations
+        (workspace_id, bucket, channel_id, agent_id, metric, bin_start_seconds, slot, conversations)
+    SELECT workspace_id, bucket, channel_id, agent_id, metric, bin_start_seconds, tally_write_slot(), conversations
     FROM duration_sums
     ORDER BY 1, 2, 3, 4, 5, 6
-    ON CONFLICT (workspace_id, bucket, channel_id, agent_id, metric, bin_start_seconds) DO UPDATE SET
+    ON CONFLICT (workspace_id, bucket, channel_id, agent_id, metric, bin_start_seconds, slot) DO UPDATE SET
         conversations = h.conversations + EXCLUDED.conversations
 ),
 -- The same net deltas summed over channels and agents, one row per workspace and hour; each
@@ -293,10 +300,10 @@ total_histograms AS (
 ),
 total_upsert AS (
     INSERT INTO support_total_hourly AS t
-        (workspace_id, bucket, conversations_created, conversations_assigned, agent_replies,
+        (workspace_id, bucket, slot, conversations_created, conversations_assigned, agent_replies,
          customer_replies, resolutions, reopens, first_response_count, first_response_seconds,
          resolution_count, resolution_seconds, first_response_bins, resolution_bins)
-    SELECT workspace_id, bucket,
+    SELECT workspace_id, bucket, tally_write_slot(),
            COALESCE(c.conversations_created, 0), COALESCE(c.conversations_assigned, 0),
            COALESCE(c.agent_replies, 0), COALESCE(c.customer_replies, 0),
            COALESCE(c.resolutions, 0), COALESCE(c.reopens, 0),
@@ -313,7 +320,7 @@ total_upsert AS (
        OR c.resolution_count <> 0 OR c.resolution_seconds <> 0
        OR 0 <> ANY (h.first_response_bins) OR 0 <> ANY (h.resolution_bins)
     ORDER BY 1, 2
-    ON CONFLICT (workspace_id, bucket) DO UPDATE SET
+    ON CONFLICT (workspace_id, bucket, slot) DO UPDATE SET
         conversations_created = t.conversations_created + EXCLUDED.conversations_created,
         conversations_assigned = t.conversations_assigned + EXCLUDED.conversations_assigned,
         agent_replies = t.agent_replies + EXCLUDED.agent_replies,
@@ -331,9 +338,10 @@ total_upsert AS (
             SELECT a + b FROM unnest(t.resolution_bins, EXCLUDED.resolution_bins) WITH ORDINALITY AS u (a, b, i)
             ORDER BY i)
 )
-INSERT INTO support_live AS l (workspace_id, channel_id, open, unassigned, unanswered)
+INSERT INTO support_live AS l (workspace_id, channel_id, slot, open, unassigned, unanswered)
 SELECT workspace_id,
        channel_id,
+       tally_write_slot(),
        sum(sign),
        COALESCE(sum(sign) FILTER (WHERE first_assigned_at IS NULL), 0),
        COALESCE(sum(sign) FILTER (WHERE first_response_at IS NULL), 0)
@@ -344,7 +352,7 @@ HAVING sum(sign) <> 0
     OR sum(sign) FILTER (WHERE first_assigned_at IS NULL) <> 0
     OR sum(sign) FILTER (WHERE first_response_at IS NULL) <> 0
 ORDER BY 1, 2
-ON CONFLICT (workspace_id, channel_id) DO UPDATE SET
+ON CONFLICT (workspace_id, channel_id, slot) DO UPDATE SET
     open = l.open + EXCLUDED.open,
     unassigned = l.unassigned + EXCLUDED.unassigned,
     unanswered = l.unanswered + EXCLUDED.unanswered;

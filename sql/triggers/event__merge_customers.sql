@@ -1,18 +1,22 @@
 -- Trigger:   AFTER INSERT ON event, FOR EACH STATEMENT, new rows as new_events.
 -- Reads:     new_events that name a customer.
--- Keeps:     customer = sql/recompute/customer.sql: one row per customer id; first/last seen are the
---            min/max occurred_at. Each attribute (name, type) is merged on its own: it
+-- Keeps:     customer_slot, whose slots merged (the view customer) = sql/recompute/customer.sql;
+--            first/last seen are the min/max occurred_at. Each attribute (name, type) is merged on its own: it
 --            comes from the latest event (by occurred_at, then event_id) that carried it, so an
 --            event without it leaves it alone and the row does not depend on arrival order.
--- Locking:   the upsert locks the statement's customers in key order; the attribute UPDATE then
---            touches only rows this transaction already holds.
-INSERT INTO customer AS d (workspace_id, customer_id, first_seen_at, last_seen_at)
-SELECT workspace_id, customer_id, min(occurred_at), max(occurred_at)
+--            Each slot row is the merge of the events written through its slot; merging is
+--            associative, so the view customer merges the slots into the same row.
+-- Locking:   the upsert locks the statement's customers in key order, in this connection's write
+--            slot (sql/functions/tally_write_slot.sql), so concurrent connections never wait
+--            for each other's row of one customer; the attribute UPDATE then touches only rows
+--            this transaction already holds.
+INSERT INTO customer_slot AS d (workspace_id, customer_id, slot, first_seen_at, last_seen_at)
+SELECT workspace_id, customer_id, tally_write_slot(), min(occurred_at), max(occurred_at)
 FROM new_events
 WHERE customer_id IS NOT NULL
 GROUP BY 1, 2
 ORDER BY 1, 2
-ON CONFLICT (workspace_id, customer_id) DO UPDATE SET
+ON CONFLICT (workspace_id, customer_id, slot) DO UPDATE SET
     first_seen_at = LEAST(d.first_seen_at, EXCLUDED.first_seen_at),
     last_seen_at = GREATEST(d.last_seen_at, EXCLUDED.last_seen_at);
 
@@ -38,9 +42,10 @@ merged AS (
            l.type_at IS NOT NULL
                AND (d.type_at IS NULL OR (l.type_at, l.type_event_id) > (d.type_at, d.type_event_id)) AS takes_type
     FROM latest AS l
-    JOIN customer AS d USING (workspace_id, customer_id)
+    JOIN customer_slot AS d USING (workspace_id, customer_id)
+    WHERE d.slot = tally_write_slot()
 )
-UPDATE customer AS d SET
+UPDATE customer_slot AS d SET
     name = CASE WHEN m.takes_name THEN m.name ELSE d.name END,
     name_at = CASE WHEN m.takes_name THEN m.name_at ELSE d.name_at END,
     name_event_id = CASE WHEN m.takes_name THEN m.name_event_id ELSE d.name_event_id END,
@@ -50,5 +55,6 @@ UPDATE customer AS d SET
 FROM merged AS m
 WHERE d.workspace_id = m.workspace_id
   AND d.customer_id = m.customer_id
+  AND d.slot = tally_write_slot()
   AND (m.takes_name OR m.takes_type);
 RETURN NULL;

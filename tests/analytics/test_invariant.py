@@ -31,16 +31,17 @@ def is_zero(value) -> bool:
 
 
 def snapshot() -> dict[str, list[tuple]]:
-    """Every summary row, zero rows of additive tables left out (they equal a missing row)."""
+    """Every summary row with its write slots merged (which slot a connection writes is not part
+    of the state), zero rows of additive tables left out (they equal a missing row)."""
     tables = {}
     with connection.cursor() as cursor:
         for summary in rollups.SUMMARIES:
-            cursor.execute(f"SELECT {', '.join([*summary.key, *summary.values])} FROM {summary.table}")
+            cursor.execute(f"SELECT {', '.join([*summary.key, *summary.values])} FROM ({summary.merged_sql()}) AS m")
             rows = cursor.fetchall()
             if summary.additive:
                 first_value = len(summary.key)
                 rows = [row for row in rows if not all(is_zero(value) for value in row[first_value:])]
-            tables[summary.table] = sorted(rows, key=repr)
+            tables[summary.name] = sorted(rows, key=repr)
     return tables
 
 
