@@ -20,4 +20,4 @@ USER tally
 
 EXPOSE 8000
 
-CMD ["sh", "-c", "python manage.py migrate --noinput && exec gunicorn core.wsgi --bind 0.0.0.0:8000 --workers 2 --threads 4 --access-logfile -"]
+CMD ["sh", "-c", "python manage.py migrate --noinput && exec gunicorn --bind 0.0.0.0:8000"]

@@ -23,7 +23,7 @@ $(STAMP): requirements.txt
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py ensure_demo --url http://$(HOST):$(PORT)
-	$(PY) -m gunicorn core.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -
+	TALLY_BIND=$(HOST):$(PORT) $(PY) -m gunicorn
 
 test: $(STAMP)
 	$(PY) -m pytest $(ARGS)

@@ -11,7 +11,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from analytics import selectors, services
+from analytics import fast_validation, selectors, services
 from analytics.serializers import EventOutputSerializer, EventSerializer
 from analytics.summary_serializers import DetailErrorSerializer, ValidationErrorSerializer
 from core.models import Scope
@@ -94,8 +94,14 @@ class EventsView(generics.ListCreateAPIView):
         body = request.data
         if not isinstance(body, dict | list):
             raise ValidationError("The body must be an event object or a JSON list of events.")
-        serializer = self.get_serializer(data=body, many=isinstance(body, list))
-        serializer.is_valid(raise_exception=True)
-        events = serializer.validated_data if isinstance(body, list) else [serializer.validated_data]
-        result = services.events_ingest(workspace=request.user.workspace, events=events)
+        # A well-formed single event takes the fast path as a batch does (EventBatchSerializer);
+        # anything else, and every error record, comes from EventSerializer.
+        fast = fast_validation.event(body) if isinstance(body, dict) else None
+        if fast is not None:
+            events = [fast]
+        else:
+            serializer = self.get_serializer(data=body, many=isinstance(body, list))
+            serializer.is_valid(raise_exception=True)
+            events = serializer.validated_data if isinstance(body, list) else [serializer.validated_data]
+        result = services.events_ingest_shared(workspace=request.user.workspace, events=events)
         return Response({"accepted": result.accepted, "duplicates": result.duplicates}, status=status.HTTP_201_CREATED)

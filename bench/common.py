@@ -114,7 +114,7 @@ def render_inserts(*, url: str, workspace_id: int, events: list[dict], size: int
     beforehand so that timing measures the database only."""
     setup_django(url)
     from analytics.serializers import EventSerializer
-    from analytics.services import COLUMNS, INSERT_EVENTS, event_row
+    from analytics.services import INSERT_EVENTS, event_row, insert_params
 
     connection = connect(url)
     statements = []
@@ -123,7 +123,7 @@ def render_inserts(*, url: str, workspace_id: int, events: list[dict], size: int
             serializer = EventSerializer(data=events[start : start + size], many=True)
             serializer.is_valid(raise_exception=True)
             rows = [event_row(event) for event in serializer.validated_data]
-            params = [workspace_id, *([row[column] for row in rows] for column in COLUMNS)]
+            params = insert_params([(workspace_id, row) for row in rows])
             statements.append(cursor.mogrify(INSERT_EVENTS, params))
     connection.close()
     return statements

@@ -1,10 +1,12 @@
 """Ingest throughput over HTTP, side by side with the database's own ceiling for the same rows.
 
-The service runs the way production would (gunicorn, gthread workers sized for this 2-core
-machine, keep-alive); wrk (a C load generator, so the client costs the shared cores as little
-as possible) POSTs bodies of simulated events from bench/ingest.lua. The ceiling sends the
-same INSERT statement the API runs (analytics.services.INSERT_EVENTS, rendered beforehand) from
-psycopg2 threads with the same batch sizes and concurrency, triggers on. Each run starts on
+The service runs the way `make run` and the Docker image serve it (gunicorn with the project's
+gunicorn.conf.py: gthread workers, keep-alive, access log), twice side by side: with group
+commit (the default, analytics/group_commit.py) and with TALLY_GROUP_COMMIT=0. wrk (a C load
+generator, so the client costs the shared cores as little as possible) POSTs bodies of
+simulated events from bench/ingest.lua. The ceiling sends the same INSERT statement the API
+runs (analytics.services.INSERT_EVENTS, rendered beforehand) from psycopg2 threads with the
+same batch sizes and concurrency, one statement per request, triggers on. Each run starts on
 emptied tables with fresh event ids.
 
     .venv/bin/python bench/ingest.py            # full run, writes bench/results/ingest.json
@@ -67,13 +69,15 @@ def deal(items: list, hands: int) -> list[list]:
     return [items[hand::hands] for hand in range(hands)]
 
 
-def start_server(url: str, port: int, workers: int, threads: int) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": url, "DJANGO_DEBUG": "0", "DJANGO_LOG_LEVEL": "WARNING"}
-    command = [
-        PYTHON, "-m", "gunicorn", "core.wsgi", "--bind", f"127.0.0.1:{port}", "--worker-class", "gthread",
-        "--workers", str(workers), "--threads", str(threads), "--keep-alive", "10", "--log-level", "warning",
-    ]  # fmt: skip
-    server = subprocess.Popen(command, cwd=ROOT, env=env)
+def start_server(url: str, port: int, workers: int | None, threads: int | None, group_commit: bool) -> subprocess.Popen:
+    """gunicorn as gunicorn.conf.py configures it; --workers/--threads override it when given."""
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_DEBUG": "0", "TALLY_GROUP_COMMIT": "1" if group_commit else "0"}
+    if workers is not None:
+        env["TALLY_WORKERS"] = str(workers)
+    if threads is not None:
+        env["TALLY_THREADS"] = str(threads)
+    command = [PYTHON, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}"]
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -119,8 +123,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="short runs, for a check in about a minute")
     parser.add_argument("--seconds", type=float, default=None, help="length of each run (default 10, quick 3)")
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="gunicorn worker processes (default: gunicorn.conf.py)"
+    )
+    parser.add_argument("--threads", type=int, default=None, help="threads per worker (default: gunicorn.conf.py)")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--output", default=str(ROOT / "bench" / "results" / "ingest.json"))
     args = parser.parse_args()
@@ -133,33 +139,45 @@ def main() -> None:
     conversations = 6000 if args.quick else 40000
     pool = list(history(end=datetime.now(UTC), days=14, conversations=conversations, seed=11))
     print(f"{len(pool)} simulated events; each run lasts {seconds:g}s", flush=True)
-    server = start_server(url, args.port, args.workers, args.threads)
+    servers = {
+        mode: start_server(url, args.port + offset, args.workers, args.threads, group_commit=mode)
+        for offset, mode in enumerate((True, False))
+    }
     rows = []
     try:
         with tempfile.TemporaryDirectory() as workdir:
             for number, (label, size, clients, per_second) in enumerate(SHAPES):
                 prepared = pool[: int(per_second * seconds)]
-                events = tagged(prepared, f"r{number}")
-                http = run_http(
-                    url=url, port=args.port, key=key, events=events, size=size, clients=clients, seconds=seconds,
-                    workdir=workdir,
-                )  # fmt: skip
                 ceiling = run_ceiling(
                     url=url, workspace_id=workspace_id, events=tagged(prepared, f"c{number}"), size=size,
                     clients=clients, seconds=seconds,
                 )  # fmt: skip
-                row = {"shape": label, "events_per_request": size, "clients": clients, "http": http, "ceiling": ceiling}
-                row["ratio"] = http["events_per_second"] / ceiling["events_per_second"]
-                rows.append(row)
-                print(
-                    f"{label:6} x{size:<5} c={clients:<3} http {http['requests_per_second']:8.0f} req/s "
-                    f"{http['events_per_second']:8.0f} ev/s p99 {http['p99_ms']:7.1f} ms | ceiling "
-                    f"{ceiling['events_per_second']:8.0f} ev/s | ratio {row['ratio']:.2f}",
-                    flush=True,
-                )
+                for offset, group_commit in enumerate((True, False)):
+                    http = run_http(
+                        url=url, port=args.port + offset, key=key, events=tagged(prepared, f"r{number}-{offset}"),
+                        size=size, clients=clients, seconds=seconds, workdir=workdir,
+                    )  # fmt: skip
+                    row = {
+                        "shape": label,
+                        "events_per_request": size,
+                        "clients": clients,
+                        "group_commit": group_commit,
+                        "http": http,
+                        "ceiling": ceiling,
+                        "ratio": http["events_per_second"] / ceiling["events_per_second"],
+                    }
+                    rows.append(row)
+                    print(
+                        f"{label:6} x{size:<5} c={clients:<3} group commit {'on ' if group_commit else 'off'} "
+                        f"http {http['requests_per_second']:8.0f} req/s {http['events_per_second']:8.0f} ev/s "
+                        f"p99 {http['p99_ms']:7.1f} ms non-201 {http['non_201']} | ceiling "
+                        f"{ceiling['events_per_second']:8.0f} ev/s | ratio {row['ratio']:.2f}",
+                        flush=True,
+                    )
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for server in servers.values():
+            server.terminate()
+            server.wait(timeout=30)
     with connect(url) as connection, connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         server_version = cursor.fetchone()[0]
@@ -167,7 +185,11 @@ def main() -> None:
         "timestamp": datetime.now(UTC).isoformat(),
         "server_version": server_version,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
-        "gunicorn": {"worker_class": "gthread", "workers": args.workers, "threads": args.threads, "keep_alive": 10},
+        "gunicorn": {
+            "config": "gunicorn.conf.py",
+            "workers": args.workers or int(os.environ.get("TALLY_WORKERS", "2")),
+            "threads": args.threads or int(os.environ.get("TALLY_THREADS", "16")),
+        },
         "seconds_per_run": seconds,
         "load_generator": "wrk 4.1 with bench/ingest.lua",
         "rows": rows,
@@ -175,12 +197,16 @@ def main() -> None:
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(json.dumps(report, indent=2) + "\n")
     print()
-    print("| shape | clients | HTTP req/s | HTTP events/s | p50 / p95 / p99 ms | ceiling events/s | HTTP ÷ ceiling |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print(
+        "| shape | clients | group commit | HTTP req/s | HTTP events/s | p50 / p95 / p99 ms | ceiling events/s "
+        "| HTTP ÷ ceiling |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for row in rows:
         http, ceiling = row["http"], row["ceiling"]
         print(
-            f"| {row['shape']} of {row['events_per_request']} | {row['clients']} | {http['requests_per_second']:.0f} | "
+            f"| {row['shape']} of {row['events_per_request']} | {row['clients']} | "
+            f"{'on' if row['group_commit'] else 'off'} | {http['requests_per_second']:.0f} | "
             f"{http['events_per_second']:.0f} | {http['p50_ms']:.1f} / {http['p95_ms']:.1f} / {http['p99_ms']:.1f} | "
             f"{ceiling['events_per_second']:.0f} | {row['ratio']:.2f} |"
         )

@@ -30,11 +30,14 @@ READS = [
 
 
 def ingest_one_by_one_from(connections_count: int, client_for_workspace, events: list[dict]) -> None:
+    """Posts the events one per request from `connections_count` threads, thread i pinned to write slot i + 1."""
     errors: list[BaseException] = []
 
     def writer(index: int) -> None:
         client = client_for_workspace()
         try:
+            with connection.cursor() as cursor:
+                cursor.execute("SET tally.write_slot = %s", [index + 1])
             for event in events[index::connections_count]:
                 response = client.post("/api/v1/events/", event, format="json")
                 assert response.status_code == 201, response.content
@@ -52,8 +55,12 @@ def ingest_one_by_one_from(connections_count: int, client_for_workspace, events:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_every_read_is_the_same_over_several_slots_and_after_compaction(make_client, workspace, other_workspace):
+def test_every_read_is_the_same_over_several_slots_and_after_compaction(
+    make_client, workspace, other_workspace, settings
+):
     """Verifies overview, series, lists, interactions and event reads agree before and after folding the slots."""
+    # Each request in its own statement on its own thread's connection, so the slots are the threads'.
+    settings.TALLY_GROUP_COMMIT = False
     ingest_one_by_one_from(8, lambda: make_client(workspace, scopes=("ingest",)), SUPPORT_WEEK)
     ingest_one_by_one_from(4, lambda: make_client(other_workspace, scopes=("ingest",)), OTHER_WORKSPACE_ONLY)
     with connection.cursor() as cursor:
