@@ -1,8 +1,18 @@
 import pytest
+from hypothesis import settings
 from rest_framework.test import APIClient
 
 from core.auth import clear_token_cache, token_create
 from core.models import Workspace
+from tests.factories import HYPOTHESIS_PROFILE
+
+# `make test` and CI run the "ci" profile: derandomized, so every run tries the same examples and
+# a mutant is killed every time or never (never by luck); the cases that matter most are pinned
+# with @example. HYPOTHESIS_PROFILE=thorough (make test-thorough) runs ten times the examples
+# with fresh randomness, for a hand run before resolving an issue that touches a merge.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("thorough", derandomize=False, print_blob=True)
+settings.load_profile(HYPOTHESIS_PROFILE)
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,6 @@
 """Event builders in the API's JSON shape, and Hypothesis strategies for random event streams."""
 
+import os
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import strategies as st
@@ -8,7 +9,15 @@ from analytics.models import Event
 from analytics.serializers import EventSerializer
 from analytics.services import event_row
 
+HYPOTHESIS_PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 BASE = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
+def examples(count: int) -> int:
+    """A property test's number of examples under the active Hypothesis profile (tests/conftest.py)."""
+    return count * 10 if HYPOTHESIS_PROFILE == "thorough" else count
+
+
 SUPPORT = ("created", "assigned", "agent_replied", "customer_replied", "resolved", "reopened")
 
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from analytics import fast_validation
 from analytics.serializers import EventSerializer
-from tests.factories import event_streams
+from tests.factories import event_streams, examples
 
 texts = st.one_of(
     st.sampled_from(["c1", "email", "Ann", "", " padded ", "tab\t", "x" * 64, "x" * 65, "x" * 129, "é", "a\x00b"]),
@@ -101,7 +101,7 @@ def serializer_result(data: dict):
     return serializer.validated_data if serializer.is_valid() else None
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(1500), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(raw_events())
 def test_fast_path_accepts_only_what_the_serializer_accepts_and_gives_the_same(data):
     """Verifies, on events around every validation rule, that whatever the fast path accepts the
@@ -111,7 +111,7 @@ def test_fast_path_accepts_only_what_the_serializer_accepts_and_gives_the_same(d
         assert fast == serializer_result(data)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(event_streams())
 def test_fast_path_takes_well_formed_events(events):
     """Verifies the events the invariant tests send (parsed as the API parses them) take the fast

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analytics.models import Event
+from tests.factories import examples
 
 URL = "/api/v1/events/"
 
@@ -268,7 +269,7 @@ event_like = st.fixed_dictionaries(
 
 
 @pytest.mark.django_db
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=st.one_of(event_like, st.lists(event_like, max_size=4), json_values))
 def test_arbitrary_json_bodies_get_201_or_400_never_500(client_for, body):
     """Verifies random JSON bodies are either accepted or refused with a 400 that lists errors."""
