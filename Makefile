@@ -11,7 +11,7 @@ ARGS ?=
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench db-stop clean
+.PHONY: run test test-thorough lint bench mutate db-stop clean
 
 $(STAMP): requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.11+ not found on PATH"; exit 1; }
@@ -27,6 +27,14 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest $(ARGS)
+
+# Ten times the property-test examples, with fresh randomness (tests/conftest.py).
+test-thorough: $(STAMP)
+	HYPOTHESIS_PROFILE=thorough $(PY) -m pytest $(ARGS)
+
+# Plants each bug of scripts/mutate.py in turn and reports which the tests kill.
+mutate: $(STAMP)
+	$(PY) scripts/mutate.py $(ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -128,3 +128,22 @@ def test_a_tie_on_occurred_at_goes_to_the_greater_event_id_in_either_order(
     assert getattr(row, attribute) == (upper[next(iter(upper))][attribute])
     assert getattr(row, f"{attribute}_event_id") == "x2"
     assert list(rollups.differences()) == []
+
+
+@pytest.mark.django_db
+def test_a_percentile_that_is_reached_exactly_at_a_bin_end_stays_in_that_bin_across_an_empty_one(
+    make_client, workspace
+):
+    """Verifies first responses of 60 s and 1000 s (bins [60, 300) and [900, 1800), the bins between
+    empty) give p50 = 300 (the count reaches half at the end of the first bin) and p90 = 1620."""
+    events = [
+        conversation("created", "g1-c", "g1", "2026-03-02T08:00:00Z", "email"),
+        conversation("agent_replied", "g1-r", "g1", "2026-03-02T08:01:00Z", "email", agent="a1"),
+        conversation("created", "g2-c", "g2", "2026-03-02T10:00:00Z", "email"),
+        conversation("agent_replied", "g2-r", "g2", "2026-03-02T10:16:40Z", "email", agent="a1"),
+    ]
+    ingest(make_client(workspace, scopes=("ingest",)), events)
+    reader = make_client(workspace, scopes=("read",))
+    for params in (WEEK, {**WEEK, "channel": "email"}):
+        first_response = reader.get("/api/v1/summaries/overview", params).json()["first_response"]
+        assert first_response == {"count": 2, "avg_seconds": 530.0, "p50_seconds": 300.0, "p90_seconds": 1620.0}

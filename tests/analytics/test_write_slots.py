@@ -243,3 +243,36 @@ def test_compact_command_reports_what_it_folded_and_refuses_bad_arguments(worksp
         call_command("rollups", "verify", "--before", "2100-01-01T00:00:00Z")
     with pytest.raises(CommandError, match="needs a UTC offset"):
         call_command("rollups", "compact", "--before", "2100-01-01")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_compaction_keeps_value_min_and_max_of_slots_written_apart():
+    """Verifies valued events of one hourly key written through three pinned slots, compacted, then
+    written again and compacted once more, keep count, sum, min and max."""
+    workspace = Workspace.objects.create(slug="valued", name="Valued")
+    values = {1: [5, 7], 2: [3, 9], 3: [4]}
+
+    def write(slot: int, numbers: list[int], round_number: int) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SET tally.write_slot = %s", [slot])
+        events = [
+            {"id": f"v{round_number}-{slot}-{n}", "name": "purchase", "occurred_at": at_minute(10 + n), "value": n}
+            for n in numbers
+        ]
+        services.events_ingest(workspace=workspace, events=validated(events))
+
+    for slot, numbers in values.items():
+        write(slot, numbers, 0)
+    rollups.compact(before=FAR_FUTURE)
+    write(2, [1], 1)
+    write(3, [12], 1)
+    rollups.compact(before=FAR_FUTURE)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT slot, events, value_count, value_sum, value_min, value_max FROM event_hourly")
+        assert cursor.fetchall() == [(0, 7, 7, 41, 1, 12)]
+        cursor.execute("RESET tally.write_slot")
+    assert list(rollups.differences()) == []
+
+
+def at_minute(minute: int) -> str:
+    return f"2026-03-02T09:{minute:02d}:00Z"

@@ -1,0 +1,244 @@
+"""Mutation testing of the summaries: plant one plausible bug at a time in the trigger bodies, the
+recompute views, the dimension views, the read selectors and compaction, run the tests that guard
+them, and report which bugs the suite kills.
+
+    .venv/bin/python scripts/mutate.py            # every mutant; writes bench/results/mutation.json
+    .venv/bin/python scripts/mutate.py --only T2  # one mutant, by id
+    make mutate
+
+A trigger body reaches the test database only through a migration (pgtrigger installs what the
+migration holds), so for a mutant in sql/triggers/ the script writes a throwaway migration with
+`makemigrations`, and removes it afterwards; views and Python are read fresh by each test run.
+Every file is restored whatever happens. The suite runs first without any mutant: if it fails,
+nothing is reported. A mutant is killed when the tests fail; "survived" means a bug the tests
+cannot see, to be fixed with a test (or argued equivalent in the list below).
+
+Equivalent mutants are left out, with the reason: shifting only the `periods` start of the
+overview SQL by an hour changes nothing, because the join also bounds the buckets by the same
+constants (analytics/summaries.py); `>=` -> `>` in the percentile crossing is equivalent when the
+neighbouring bins are both occupied (the interpolation is continuous there), so S3 needs a test
+with an empty bin between two occupied ones.
+
+Run it before resolving an issue that adds a trigger or a metric, with the tests of that change
+added to TESTS, and keep the list growing with each new merge rule.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+MIGRATIONS = ROOT / "analytics" / "migrations"
+TESTS = [
+    "tests/analytics/test_lock_order.py",
+    "tests/analytics/test_edges.py",
+    "tests/analytics/test_metric_definitions.py",
+    "tests/analytics/test_write_slots.py",
+    "tests/api",
+    "tests/analytics/test_invariant.py",
+]
+
+
+@dataclass(frozen=True)
+class Mutant:
+    id: str
+    path: str
+    old: str
+    new: str
+    what: str
+
+
+MUTANTS = [
+    Mutant(
+        "T1",
+        "sql/triggers/event__count_hourly.sql",
+        "ORDER BY 1, 2, 3, 4, 5\n",
+        "",
+        "event_hourly upsert without its ORDER BY (rows locked in hash order)",
+    ),
+    Mutant(
+        "T2",
+        "sql/triggers/event__count_hourly.sql",
+        "value_min = LEAST(h.value_min, EXCLUDED.value_min)",
+        "value_min = EXCLUDED.value_min",
+        "value_min overwritten instead of kept as the minimum",
+    ),
+    Mutant(
+        "T3",
+        "sql/triggers/event__count_hourly.sql",
+        "value_max = GREATEST(h.value_max, EXCLUDED.value_max)",
+        "value_max = LEAST(h.value_max, EXCLUDED.value_max)",
+        "value_max kept as a minimum",
+    ),
+    Mutant(
+        "T4",
+        "sql/triggers/event__merge_customers.sql",
+        "(l.type_at, l.type_event_id) > (d.type_at, d.type_event_id)",
+        "l.type_at > d.type_at",
+        "customer type tie on occurred_at not broken by event id",
+    ),
+    Mutant(
+        "T5",
+        "sql/triggers/event__merge_agents.sql",
+        "last_seen_at = GREATEST(d.last_seen_at",
+        "last_seen_at = LEAST(d.last_seen_at",
+        "agent last_seen_at kept as a minimum",
+    ),
+    Mutant(
+        "T6",
+        "sql/triggers/event__merge_conversations.sql",
+        "'{0,60,300,900,1800,3600,7200,14400,28800,86400,259200}'::int[]",
+        "'{0,60,301,900,1800,3600,7200,14400,28800,86400,259200}'::int[]",
+        "trigger histogram bin edge moved by one second",
+    ),
+    Mutant(
+        "T7",
+        "sql/triggers/event__merge_conversations.sql",
+        "COALESCE(sum(sign) FILTER (WHERE first_response_at IS NULL), 0)",
+        "COALESCE(sum(sign) FILTER (WHERE first_assigned_at IS NULL), 0)",
+        "live unanswered counts the unassigned instead",
+    ),
+    Mutant(
+        "T8",
+        "sql/triggers/event__merge_conversations.sql",
+        "first_response_event_id)\n                       < (c.first_response_at",
+        "first_response_event_id)\n                       > (c.first_response_at",
+        "first response taken from the latest reply",
+    ),
+    Mutant(
+        "R1",
+        "sql/recompute/support_duration_hourly.sql",
+        "WHEN seconds < 300 THEN 60",
+        "WHEN seconds <= 300 THEN 60",
+        "recompute histogram bin edge inclusive",
+    ),
+    Mutant(
+        "R2",
+        "sql/recompute/event_hourly.sql",
+        "min(value) AS value_min",
+        "max(value) AS value_min",
+        "recompute value_min as a maximum",
+    ),
+    Mutant(
+        "V1",
+        "sql/views/agent.sql",
+        "(array_agg(name ORDER BY name_at DESC NULLS LAST",
+        "(array_agg(name ORDER BY name_at ASC NULLS LAST",
+        "agent view takes the name of the earliest slot",
+    ),
+    Mutant(
+        "V2",
+        "sql/views/channel.sql",
+        "min(first_seen_at) AS first_seen_at",
+        "max(first_seen_at) AS first_seen_at",
+        "channel view first_seen_at over slots as a maximum",
+    ),
+    Mutant(
+        "S1",
+        "analytics/params.py",
+        "return self.start - (self.end - self.start), self.start",
+        "return self.start - (self.end - self.start) - timedelta(hours=1), self.start",
+        "previous period starts an hour early",
+    ),
+    Mutant(
+        "S2",
+        "analytics/summaries.py",
+        "        GROUP BY channel_id\n    ) AS l ON l.channel_id = dim.channel_id",
+        "        GROUP BY channel_id, slot\n    ) AS l ON l.channel_id = dim.channel_id",
+        "channel list joins live counters per slot (rows multiplied)",
+    ),
+    Mutant(
+        "S3",
+        "analytics/summaries.py",
+        "WHERE c.upto >= q.p * c.total",
+        "WHERE c.upto > q.p * c.total",
+        "percentile crossing one bin late on an exact boundary",
+    ),
+    Mutant(
+        "C1",
+        "analytics/rollups.py",
+        'return f"LEAST(s.{column}, EXCLUDED.{column})"',
+        'return f"GREATEST(s.{column}, EXCLUDED.{column})"',
+        "compaction folds value_min as a maximum",
+    ),
+]
+
+
+def run_tests(env: dict) -> tuple[bool, float, str]:
+    started = time.monotonic()
+    result = subprocess.run(
+        [PYTHON, "-m", "pytest", "-x", "-q", "-p", "no:randomly", *TESTS],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    tail = (result.stdout.strip().splitlines() or [""])[-1]
+    return result.returncode == 0, time.monotonic() - started, tail
+
+
+def with_mutant(mutant: Mutant, env: dict) -> tuple[bool, float, str]:
+    """Runs the tests with `mutant` planted; always restores the file and removes the migration."""
+    path = ROOT / mutant.path
+    original = path.read_text()
+    if original.count(mutant.old) != 1:
+        raise SystemExit(f"{mutant.id}: the text to mutate is not found exactly once in {mutant.path}")
+    before = set(MIGRATIONS.glob("*.py"))
+    try:
+        path.write_text(original.replace(mutant.old, mutant.new))
+        if mutant.path.startswith("sql/triggers/"):
+            subprocess.run(
+                [PYTHON, "manage.py", "makemigrations", "analytics", "--name", "mutant", "-v0"],
+                cwd=ROOT,
+                env=env,
+                check=True,
+            )
+        return run_tests(env)
+    finally:
+        path.write_text(original)
+        for created in set(MIGRATIONS.glob("*.py")) - before:
+            created.unlink()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", nargs="*", metavar="ID", help="run these mutants only")
+    parser.add_argument("--output", default=str(ROOT / "bench" / "results" / "mutation.json"))
+    args = parser.parse_args()
+    env = {**os.environ, "TALLY_TEST_DATABASE": os.environ.get("TALLY_TEST_DATABASE", "test_tally_mutants")}
+    chosen = [mutant for mutant in MUTANTS if not args.only or mutant.id in args.only]
+    passed, seconds, tail = run_tests(env)
+    print(f"without mutants: {'passed' if passed else 'FAILED'} in {seconds:.0f}s ({tail})", flush=True)
+    if not passed:
+        raise SystemExit("the tests fail without any mutant; fix that first")
+    results = []
+    for mutant in chosen:
+        survived, seconds, tail = with_mutant(mutant, env)
+        results.append({"id": mutant.id, "file": mutant.path, "what": mutant.what, "killed": not survived})
+        print(
+            f"{mutant.id:3} {'SURVIVED' if survived else 'killed  '} {seconds:5.0f}s  {mutant.what}  ({tail})",
+            flush=True,
+        )
+    killed = sum(result["killed"] for result in results)
+    report = {
+        "timestamp": datetime.now(UTC).isoformat(),
+        "tests": TESTS,
+        "hypothesis_profile": os.environ.get("HYPOTHESIS_PROFILE", "ci"),
+        "killed": killed,
+        "mutants": len(results),
+        "results": results,
+    }
+    if not args.only:
+        Path(args.output).write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\n{killed} of {len(results)} mutants killed" + ("" if args.only else f"; written to {args.output}"))
+
+
+if __name__ == "__main__":
+    main()
