@@ -104,19 +104,10 @@ class SharedWriter:
                 batch[0].error = error
                 return
             for pending in batch:
-                self._write_alone(pending)
+                self._write([pending])
             return
         for pending in batch:
             pending.accepted = claim(stored, pending)
-
-    def _write_alone(self, pending: Pending) -> None:
-        self.statements += 1
-        try:
-            stored = services.rows_insert([(pending.workspace_id, row) for row in pending.rows])
-        except Exception as error:
-            pending.error = error
-            return
-        pending.accepted = claim(stored, pending)
 
 
 def claim(stored: set[tuple[int, str]], pending: Pending) -> int:

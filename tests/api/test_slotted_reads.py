@@ -2,13 +2,13 @@
 event per transaction from 8 connections so that its summary rows spread over several slots,
 reads the same before and after `rollups compact` folds them into one row per key."""
 
-import threading
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from analytics import rollups
+from tests.analytics.test_write_slots import run_writers
 from tests.api.conftest import OTHER_WORKSPACE_ONLY, SUPPORT_WEEK
 from tests.api.test_overview import WEEK
 
@@ -31,27 +31,16 @@ READS = [
 
 def ingest_one_by_one_from(connections_count: int, client_for_workspace, events: list[dict]) -> None:
     """Posts the events one per request from `connections_count` threads, thread i pinned to write slot i + 1."""
-    errors: list[BaseException] = []
 
     def writer(index: int) -> None:
         client = client_for_workspace()
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("SET tally.write_slot = %s", [index + 1])
-            for event in events[index::connections_count]:
-                response = client.post("/api/v1/events/", event, format="json")
-                assert response.status_code == 201, response.content
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
+        with connection.cursor() as cursor:
+            cursor.execute("SET tally.write_slot = %s", [index + 1])
+        for event in events[index::connections_count]:
+            response = client.post("/api/v1/events/", event, format="json")
+            assert response.status_code == 201, response.content
 
-    threads = [threading.Thread(target=writer, args=(index,)) for index in range(connections_count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert run_writers(connections_count, writer) == []
 
 
 @pytest.mark.django_db(transaction=True)
