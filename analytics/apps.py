@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class AnalyticsConfig(AppConfig):
@@ -11,3 +12,18 @@ class AnalyticsConfig(AppConfig):
         from analytics.materialized import reader_regrant
 
         all_views_synced.connect(reader_regrant, dispatch_uid="analytics.reader_regrant")
+        post_migrate.connect(partitions_ahead, sender=self, dispatch_uid="analytics.partitions_ahead")
+
+
+def partitions_ahead(sender, using, plan=None, **kwargs) -> None:
+    """Every migrate (`make run` runs one at each start) creates the raw partitions now and next
+    interval need, once the table is partitioned."""
+    from django.db import connections
+
+    from analytics import partitions
+
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_partitioned_table WHERE partrelid = to_regclass('event')")
+        if cursor.fetchone() is None:
+            return
+    partitions.ensure_ahead()

@@ -49,9 +49,13 @@ def slot_key() -> models.SmallIntegerField:
 
 
 class Event(models.Model):
-    """One raw event, append-only. `event_id` is the client's idempotency key (or a server uuid)."""
+    """One raw event, append-only. `event_id` is the client's idempotency key (or a server uuid).
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="events")
+    The table is partitioned by range of occurred_at (analytics/partitions.py), so retention
+    drops whole partitions. A unique index of a partitioned table must contain the partition
+    key, so the idempotency key lives in EventKey, which the ingest statement claims first."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="events", db_index=False)
     event_id = models.CharField(max_length=64)
     name = models.CharField(max_length=100)
     occurred_at = models.DateTimeField()
@@ -72,9 +76,6 @@ class Event(models.Model):
 
     class Meta:
         db_table = "event"
-        constraints = [
-            models.UniqueConstraint(fields=["workspace", "event_id"], name="event_workspace_event_id_uniq"),
-        ]
         indexes = [
             models.Index(fields=["workspace", "-occurred_at", "-id"], name="event_ws_occurred_idx"),
             models.Index(
@@ -98,6 +99,29 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.event_id} at {self.occurred_at:%Y-%m-%d %H:%M:%S}"
+
+
+class EventKey(models.Model):
+    """The idempotency key of every stored event, across all partitions of `event`.
+
+    The ingest statement inserts here first (ON CONFLICT DO NOTHING) and stores in `event` only
+    the events whose key it claimed, so a retried event is stored and counted once in whatever
+    partition it falls, also when two connections send it at the same time (the second waits on
+    this primary key until the first commits). The first event stored under an id wins: a later
+    event with the same id is a duplicate even if its occurred_at or content differ.
+    """
+
+    pk = models.CompositePrimaryKey("workspace_id", "event_id")
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="+"
+    )
+    event_id = models.CharField(max_length=64)
+    occurred_at = models.DateTimeField(
+        help_text="occurred_at of the stored event: retention drops keys before its horizon."
+    )
+
+    class Meta:
+        db_table = "event_key"
 
 
 def attribute_at() -> models.DateTimeField:

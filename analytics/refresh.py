@@ -1,7 +1,8 @@
 """Refreshes the materialized rollups (analytics/materialized.py) and records each refresh in
 rollup_refresh; `manage.py rollups refresh [--every SECONDS]` runs it once or in a loop. Each
 pass of the loop also folds the write slots of closed hours (rollups.compact), so the hourly
-tables keep one row per key outside the last two hours.
+tables keep one row per key outside the last two hours, and creates the raw event partitions
+that the coming interval needs (analytics/partitions.py).
 
 A populated view is refreshed CONCURRENTLY: readers keep reading the old rows meanwhile, and
 ingestion is never blocked (a refresh only reads the hourly tables). A view that has never been
@@ -20,7 +21,7 @@ from django.apps import apps
 from django.db import Error, connection, transaction
 from django_pgviews.view import MaterializedView
 
-from analytics import rollups
+from analytics import partitions, rollups
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +93,11 @@ def views_refresh() -> list[Refresh]:
     return [view_refresh(view=view) for view in materialized_views()]
 
 
+def log_partitions(created: list[str]) -> None:
+    if created:
+        logger.info("created raw event partitions: %s", ", ".join(created))
+
+
 def log_refresh(refresh: Refresh) -> None:
     logger.info("%s", refresh)
 
@@ -111,6 +117,7 @@ def refresh_loop(*, every: float, stop: threading.Event, on_refresh: Callable[[R
                     return
                 on_refresh(view_refresh(view=view))
             log_compaction(rollups.compact(before=compaction_horizon()))
+            log_partitions(partitions.ensure_ahead())
         except Error as error:
             retry = min(every, RETRY_SECONDS)
             logger.warning("refresh failed, retrying in %gs: %s", retry, " ".join(str(error).split()))

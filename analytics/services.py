@@ -1,20 +1,42 @@
-"""Writes. Ingestion is one INSERT per request; the summary triggers do the rest in the same
-transaction."""
+"""Writes. Ingestion is one statement per request (or per group of concurrent requests); the
+summary triggers do the rest in the same transaction."""
 
 import uuid
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
+from psycopg2 import errors
 from psycopg2.extras import Json
 
+from analytics import partitions
 from core.models import Workspace
 
 # unnest() turns the column arrays into rows: one statement, a fixed number of parameters
-# whatever the batch size, and rows sorted by (workspace, event_id) so that two concurrent
-# batches with overlapping ids take the unique-index locks in the same order (no deadlock). A
-# statement may hold the events of several workspaces (group commit, analytics/group_commit.py);
-# of two rows with the same key the first in the arrays is stored. RETURNING says which were.
+# whatever the batch size. A statement may hold the events of several workspaces (group commit,
+# analytics/group_commit.py). The first copy of each key in the arrays is the candidate; its key
+# is claimed in event_key (sorted by key, so two concurrent batches with overlapping ids take
+# the key locks in the same order: no deadlock), and only the events whose key was claimed are
+# stored in the partitioned event table. RETURNING says which were.
 INSERT_EVENTS = """
+WITH batch AS (
+    SELECT DISTINCT ON (workspace_id, event_id) *
+    FROM unnest(
+        %s::bigint[], %s::varchar[], %s::varchar[], %s::timestamptz[], %s::varchar[],
+        %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[],
+        %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::numeric[], %s::jsonb[]
+    ) WITH ORDINALITY AS batch (
+        workspace_id, event_id, name, occurred_at, conversation_id,
+        channel_id, channel_name, agent_id, agent_name, agent_email,
+        customer_id, customer_name, customer_type, session_id, user_id, value, properties, position
+    )
+    ORDER BY workspace_id, event_id, position
+),
+claimed AS (
+    INSERT INTO event_key (workspace_id, event_id, occurred_at)
+    SELECT workspace_id, event_id, occurred_at FROM batch ORDER BY workspace_id, event_id
+    ON CONFLICT (workspace_id, event_id) DO NOTHING
+    RETURNING workspace_id, event_id
+)
 INSERT INTO event (
     workspace_id, event_id, name, occurred_at, conversation_id,
     channel_id, channel_name, agent_id, agent_name, agent_email,
@@ -23,17 +45,8 @@ INSERT INTO event (
 SELECT workspace_id, event_id, name, occurred_at, conversation_id,
        channel_id, channel_name, agent_id, agent_name, agent_email,
        customer_id, customer_name, customer_type, session_id, user_id, value, properties
-FROM unnest(
-    %s::bigint[], %s::varchar[], %s::varchar[], %s::timestamptz[], %s::varchar[],
-    %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[],
-    %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::numeric[], %s::jsonb[]
-) WITH ORDINALITY AS batch (
-    workspace_id, event_id, name, occurred_at, conversation_id,
-    channel_id, channel_name, agent_id, agent_name, agent_email,
-    customer_id, customer_name, customer_type, session_id, user_id, value, properties, position
-)
-ORDER BY workspace_id, event_id, position
-ON CONFLICT (workspace_id, event_id) DO NOTHING
+FROM batch JOIN claimed USING (workspace_id, event_id)
+ORDER BY workspace_id, event_id
 RETURNING workspace_id, event_id
 """
 
@@ -94,7 +107,21 @@ def insert_params(rows: list[tuple[int, dict]]) -> list:
 
 
 def rows_insert(rows: list[tuple[int, dict]]) -> set[tuple[int, str]]:
-    """Runs INSERT_EVENTS for (workspace_id, event_row) pairs in one transaction; the keys stored."""
+    """Runs INSERT_EVENTS for (workspace_id, event_row) pairs in one transaction; the keys stored.
+
+    If an event falls outside every partition of the raw table (history older than the oldest
+    partition), the statement fails as a whole and nothing is written; the missing partitions are
+    then created and the statement runs once more."""
+    try:
+        return _rows_insert(rows)
+    except IntegrityError as error:
+        if not (isinstance(error.__cause__, errors.CheckViolation) and "no partition of relation" in str(error)):
+            raise
+    partitions.ensure(row["occurred_at"] for _, row in rows)
+    return _rows_insert(rows)
+
+
+def _rows_insert(rows: list[tuple[int, dict]]) -> set[tuple[int, str]]:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(INSERT_EVENTS, insert_params(rows))
         return set(cursor.fetchall())

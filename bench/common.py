@@ -100,7 +100,7 @@ def reset(url: str) -> None:
     from analytics.rollups import SUMMARIES
 
     with connect(url) as connection, connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE event, {', '.join(summary.table for summary in SUMMARIES)}")
+        cursor.execute(f"TRUNCATE event, event_key, {', '.join(summary.table for summary in SUMMARIES)}")
 
 
 def count_events(url: str) -> int:

@@ -220,7 +220,7 @@ def execute(sql: str, params=None) -> int:
 
 
 def clear() -> None:
-    execute(f"TRUNCATE event, rollup_refresh, {', '.join(summary.table for summary in SUMMARIES)}")
+    execute(f"TRUNCATE event, event_key, rollup_refresh, {', '.join(summary.table for summary in SUMMARIES)}")
     execute("DROP TABLE IF EXISTS bench_events")
 
 

@@ -153,6 +153,8 @@ TALLY_GROUP_COMMIT_MAX_EVENTS = int(os.environ.get("TALLY_GROUP_COMMIT_MAX_EVENT
 TALLY_TOKEN_CACHE_SECONDS = float(os.environ.get("TALLY_TOKEN_CACHE_SECONDS", "10"))
 # How far in the future an occurred_at may lie (client clocks drift a little).
 TALLY_MAX_FUTURE_SECONDS = int(os.environ.get("TALLY_MAX_FUTURE_SECONDS", "300"))
+# The raw event table has one partition per day, week or month of occurred_at (analytics/partitions.py).
+TALLY_PARTITION_INTERVAL = os.environ.get("TALLY_PARTITION_INTERVAL", "month")
 
 LOGGING = {
     "version": 1,

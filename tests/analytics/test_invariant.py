@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from analytics import rollups, services
-from analytics.models import Event
+from analytics.models import Event, EventKey
 from core.auth import token_create
 from core.models import Workspace
 from tests.factories import at, event_streams, examples, orm_events, support_event, validated
@@ -22,7 +22,7 @@ def reset_tables() -> None:
     with connection.cursor() as cursor:
         # The event -> workspace foreign key is deferred; its pending checks would block TRUNCATE.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute(f"TRUNCATE event, {', '.join(SUMMARY_TABLES)}")
+        cursor.execute(f"TRUNCATE event, event_key, {', '.join(SUMMARY_TABLES)}")
 
 
 def is_zero(value) -> bool:
@@ -50,8 +50,19 @@ def write(workspace, batch: list[dict], path: str, client) -> None:
         response = client.post("/api/v1/events/", batch, format="json")
         assert response.status_code == 201, response.json()
     elif path == "orm":
-        objects = sorted(orm_events(workspace, batch), key=lambda event: event.event_id)
-        Event.objects.bulk_create(objects, ignore_conflicts=True)
+        # The ORM's bulk INSERT, with the keys claimed the way the ingest statement claims them:
+        # the first copy of an id in the batch, unless the workspace has the id already.
+        objects = {}
+        for event in orm_events(workspace, batch):
+            objects.setdefault(event.event_id, event)
+        known = set(
+            EventKey.objects.filter(workspace=workspace, event_id__in=objects).values_list("event_id", flat=True)
+        )
+        new = [objects[event_id] for event_id in sorted(objects) if event_id not in known]
+        EventKey.objects.bulk_create(
+            [EventKey(workspace=workspace, event_id=event.event_id, occurred_at=event.occurred_at) for event in new]
+        )
+        Event.objects.bulk_create(new)
     else:
         services.events_ingest(workspace=workspace, events=validated(batch))
 

@@ -1,5 +1,7 @@
 """GET /api/v1/events/: filters, cursor pages, and an index behind every filter."""
 
+import re
+
 import pytest
 from django.db import connection
 
@@ -57,7 +59,14 @@ def plan(queryset) -> str:
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(f"EXPLAIN {sql}", params)
-        return "\n".join(row[0] for row in cursor.fetchall())
+        text = "\n".join(row[0] for row in cursor.fetchall())
+        # event is partitioned: the plan names each partition's index; say which index of event it is.
+        for used in set(re.findall(r"(?:using|Index Scan on) (\w+)", text)):
+            cursor.execute("SELECT inhparent::regclass::text FROM pg_inherits WHERE inhrelid = %s::regclass", [used])
+            parent = cursor.fetchone()
+            if parent is not None:
+                text = text.replace(f" {used} ", f" {parent[0]} ({used}) ")
+        return text
 
 
 @pytest.fixture
