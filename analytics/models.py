@@ -132,15 +132,15 @@ def attribute_event_id() -> models.CharField:
     return models.CharField(max_length=64, null=True, help_text="event_id of the event the attribute comes from.")
 
 
-class DimensionSlot(models.Model):
-    """An agent, channel or customer as merged from the events written through one write slot.
-    Each attribute is merged on its own: its value comes from the latest event (by occurred_at,
-    then event id) that carried it, so an event that leaves an attribute out never clears it, and
-    arrival order does not matter. The merge is associative, so the views agent, channel and
-    customer (sql/views/) merge a key's slots into the row all its events give."""
+class DimensionState(models.Model):
+    """An agent, channel or customer as merged from some of its events. Each attribute is merged
+    on its own: its value comes from the latest event (by occurred_at, then event id) that carried
+    it, so an event that leaves an attribute out never clears it, and arrival order does not
+    matter. The merge is associative: the views agent, channel and customer (sql/views/) merge a
+    key's write slots into the row all its events give, and the recomputation merges the sealed
+    state of events that retention dropped with the retained events."""
 
     workspace = workspace_key("+")
-    slot = slot_key()
     name = models.CharField(max_length=200, null=True)
     name_at = attribute_at()
     name_event_id = attribute_event_id()
@@ -151,34 +151,85 @@ class DimensionSlot(models.Model):
         abstract = True
 
 
-class AgentSlot(DimensionSlot):
-    pk = models.CompositePrimaryKey("workspace", "agent_id", "slot")
+class AgentState(DimensionState):
     agent_id = models.CharField(max_length=64)
     email = models.CharField(max_length=254, null=True)
     email_at = attribute_at()
     email_event_id = attribute_event_id()
 
     class Meta:
-        db_table = "agent_slot"
+        abstract = True
 
 
-class ChannelSlot(DimensionSlot):
-    pk = models.CompositePrimaryKey("workspace", "channel_id", "slot")
+class ChannelState(DimensionState):
     channel_id = models.CharField(max_length=64)
 
     class Meta:
-        db_table = "channel_slot"
+        abstract = True
 
 
-class CustomerSlot(DimensionSlot):
-    pk = models.CompositePrimaryKey("workspace", "customer_id", "slot")
+class CustomerState(DimensionState):
     customer_id = models.CharField(max_length=64)
     type = models.CharField(max_length=50, null=True)
     type_at = attribute_at()
     type_event_id = attribute_event_id()
 
     class Meta:
+        abstract = True
+
+
+class AgentSlot(AgentState):
+    """An agent as merged from the events written through one write slot."""
+
+    pk = models.CompositePrimaryKey("workspace", "agent_id", "slot")
+    slot = slot_key()
+
+    class Meta:
+        db_table = "agent_slot"
+
+
+class ChannelSlot(ChannelState):
+    pk = models.CompositePrimaryKey("workspace", "channel_id", "slot")
+    slot = slot_key()
+
+    class Meta:
+        db_table = "channel_slot"
+
+
+class CustomerSlot(CustomerState):
+    pk = models.CompositePrimaryKey("workspace", "customer_id", "slot")
+    slot = slot_key()
+
+    class Meta:
         db_table = "customer_slot"
+
+
+class AgentSealed(AgentState):
+    """An agent as merged from the raw events that retention dropped (analytics/retention.py);
+    recompute_agent merges it with the retained events."""
+
+    pk = models.CompositePrimaryKey("workspace", "agent_id")
+
+    class Meta:
+        db_table = "agent_sealed"
+
+
+class ChannelSealed(ChannelState):
+    """A channel as merged from the raw events that retention dropped."""
+
+    pk = models.CompositePrimaryKey("workspace", "channel_id")
+
+    class Meta:
+        db_table = "channel_sealed"
+
+
+class CustomerSealed(CustomerState):
+    """A customer as merged from the raw events that retention dropped."""
+
+    pk = models.CompositePrimaryKey("workspace", "customer_id")
+
+    class Meta:
+        db_table = "customer_sealed"
 
 
 def dimension_view_sql(name: str) -> str:
@@ -248,12 +299,12 @@ class Customer(pg.ReadOnlyView):
         db_table = "customer"
 
 
-class Conversation(models.Model):
-    """One row per conversation, merged from its events so that arrival order does not matter.
+class ConversationState(models.Model):
+    """A conversation merged from its events so that arrival order does not matter.
 
-    Every column is a min, a max, or the value of the event that is least/greatest by
-    (occurred_at, event_id); see ../shared/DESIGN.md. The `*_event_id`/`*_rank` columns are the
-    tie-breakers that make the merge order-independent.
+    Every column is a min, a max, a sum, or the value of the event that is least/greatest by
+    (occurred_at, event_id). The `*_event_id`/`*_rank` columns are the tie-breakers that make the
+    merge order-independent, and associative: two states merge into the state of all their events.
     """
 
     pk = models.CompositePrimaryKey("workspace", "conversation_id")
@@ -283,6 +334,14 @@ class Conversation(models.Model):
     agent_replies = models.IntegerField(db_default=0)
     customer_replies = models.IntegerField(db_default=0)
     last_event_at = models.DateTimeField(null=True)
+
+    class Meta:
+        abstract = True
+
+
+class Conversation(ConversationState):
+    """One row per conversation, merged from all its events (sql/triggers/event__merge_conversations.sql)."""
+
     status = models.GeneratedField(
         expression=models.Case(
             models.When(
@@ -301,6 +360,30 @@ class Conversation(models.Model):
 
     class Meta:
         db_table = "conversation"
+
+
+class ConversationSealed(ConversationState):
+    """A conversation merged from the raw events that retention dropped (analytics/retention.py);
+    recompute_conversation merges it with the retained events."""
+
+    class Meta:
+        db_table = "conversation_sealed"
+
+
+class RawRetention(models.Model):
+    """One row per raw event partition that retention dropped: the retention horizon is the end
+    of the latest one. Summaries of the dropped events stay; their conversations and dimensions
+    live on in *_sealed, so that every figure can still be recomputed."""
+
+    partition = models.CharField(max_length=63, primary_key=True)
+    range_start = models.DateTimeField()
+    range_end = models.DateTimeField()
+    events = models.BigIntegerField(null=True, help_text="Rows the partition held when it was sealed.")
+    recorded_at = models.DateTimeField(db_default=Now(), help_text="When the horizon moved past this partition.")
+    sealed_at = models.DateTimeField(null=True, help_text="When its state was sealed and the partition dropped.")
+
+    class Meta:
+        db_table = "raw_retention"
 
 
 class EventHourly(models.Model):

@@ -9,8 +9,9 @@ already dropped. Partitions are created
   `manage.py partitions`, for the current interval, the next one, and as far ahead as the API
   accepts occurred_at (TALLY_MAX_FUTURE_SECONDS);
 - on demand: an ingest statement that fails for lack of a partition (an import of old history)
-  creates the missing ones and runs once more (analytics/services.py), unless the range lies
-  before the retention horizon, which is refused.
+  creates the missing ones and runs once more (analytics/services.py); an event before the
+  retention horizon is refused instead (analytics/retention.py), and no partition is ever
+  created below the horizon.
 
 A partition is created as a plain table and then attached, which locks the parent in SHARE
 UPDATE EXCLUSIVE mode only: concurrent ingest is not blocked. Creation is serialized by a
@@ -99,6 +100,15 @@ def gap_around(partitions: list[Partition], moment: datetime, unit: str) -> tupl
     return start, end
 
 
+def retention_horizon(cursor) -> datetime | None:
+    """max(range_end) of raw_retention; None also while migrating, before the table exists."""
+    cursor.execute("SELECT to_regclass('raw_retention') IS NOT NULL")
+    if not cursor.fetchone()[0]:
+        return None
+    cursor.execute("SELECT max(range_end) FROM raw_retention")
+    return cursor.fetchone()[0]
+
+
 def create(cursor, start: datetime, end: datetime) -> str:
     name = f"event_p{start:%Y%m%d}"
     cursor.execute(f"CREATE TABLE {name} (LIKE event INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE)")
@@ -108,6 +118,8 @@ def create(cursor, start: datetime, end: datetime) -> str:
 
 def ensure(moments: Iterable[datetime], *, unit: str | None = None) -> list[str]:
     """Creates the partitions that the given moments need and do not have; the names created.
+    Never below the retention horizon (analytics/retention.py), and a partition that would
+    straddle it starts at the horizon.
 
     Runs in its own transaction (or savepoint): call it outside the statement that needed it."""
     unit = unit or interval()
@@ -115,11 +127,14 @@ def ensure(moments: Iterable[datetime], *, unit: str | None = None) -> list[str]
     created = []
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+        horizon = retention_horizon(cursor)
         partitions = existing(cursor)
         for moment in wanted:
-            if covering(partitions, moment) is not None:
+            if covering(partitions, moment) is not None or (horizon is not None and moment < horizon):
                 continue
             start, end = gap_around(partitions, moment, unit)
+            if horizon is not None:
+                start = max(start, horizon)
             created.append(create(cursor, start, end))
             partitions = sorted([*partitions, Partition(created[-1], start, end)], key=lambda p: p.start)
     return created

@@ -2,7 +2,8 @@
 rollup_refresh; `manage.py rollups refresh [--every SECONDS]` runs it once or in a loop. Each
 pass of the loop also folds the write slots of closed hours (rollups.compact), so the hourly
 tables keep one row per key outside the last two hours, and creates the raw event partitions
-that the coming interval needs (analytics/partitions.py).
+that the coming interval needs (analytics/partitions.py), and, with TALLY_RAW_RETENTION set,
+retires the raw partitions older than it (analytics/retention.py).
 
 A populated view is refreshed CONCURRENTLY: readers keep reading the old rows meanwhile, and
 ingestion is never blocked (a refresh only reads the hourly tables). A view that has never been
@@ -18,10 +19,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.apps import apps
+from django.conf import settings
 from django.db import Error, connection, transaction
 from django_pgviews.view import MaterializedView
 
-from analytics import partitions, rollups
+from analytics import partitions, retention, rollups
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +95,21 @@ def views_refresh() -> list[Refresh]:
     return [view_refresh(view=view) for view in materialized_views()]
 
 
+def retain_due(now: datetime | None = None) -> retention.Retained | None:
+    """With TALLY_RAW_RETENTION set, drops the raw partitions that end before now minus it."""
+    keep = retention.parse_retention(settings.TALLY_RAW_RETENTION)
+    if keep is None:
+        return None
+    return retention.retain(before=(now or datetime.now(UTC)) - keep)
+
+
+def log_retention(done: retention.Retained | None) -> None:
+    if done is not None and done.partitions:
+        logger.info(
+            "retired raw partitions %s (%d events); horizon %s", ", ".join(done.partitions), done.events, done.horizon
+        )
+
+
 def log_partitions(created: list[str]) -> None:
     if created:
         logger.info("created raw event partitions: %s", ", ".join(created))
@@ -118,6 +135,7 @@ def refresh_loop(*, every: float, stop: threading.Event, on_refresh: Callable[[R
                 on_refresh(view_refresh(view=view))
             log_compaction(rollups.compact(before=compaction_horizon()))
             log_partitions(partitions.ensure_ahead())
+            log_retention(retain_due())
         except Error as error:
             retry = min(every, RETRY_SECONDS)
             logger.warning("refresh failed, retrying in %gs: %s", retry, " ".join(str(error).split()))

@@ -11,7 +11,8 @@ min/max, the attribute of the latest event). Verify compares that merge with the
 recomputation; rebuild writes slot 0; compact folds the slots of closed hours into slot 0.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -19,6 +20,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import connection, models, transaction
 
 from analytics import models as tables
+from analytics import retention
 
 LATEST = "latest"
 """Merge of a dimension attribute: the value of the slot whose carrying event is latest."""
@@ -159,13 +161,97 @@ class Difference:
     recomputed: object
 
 
-def _scope(workspace_id: int | None) -> tuple[str, list]:
-    return ("WHERE workspace_id = %s", [workspace_id]) if workspace_id is not None else ("", [])
+@dataclass(frozen=True)
+class Scope:
+    """What verify and rebuild cover: a workspace or all, every hour or [since, until).
+
+    Hourly summaries are compared from the retention horizon on (analytics/retention.py): older
+    buckets are sealed. With a range, the hours inside it (widened to whole hours) are compared,
+    and the conversations that have an event inside it, recomputed from all their events; the
+    dimensions and live counters, which depend on all history, only in a full run."""
+
+    workspace_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    @property
+    def bounded(self) -> bool:
+        return self.since is not None or self.until is not None
+
+    def covers(self, summary: "Summary") -> bool:
+        return not self.bounded or summary.hourly or summary.table == "conversation"
+
+    def where(self, summary: "Summary", horizon: datetime | None) -> str:
+        conditions = []
+        if self.workspace_id is not None:
+            conditions.append("workspace_id = %(workspace)s")
+        if summary.hourly:
+            if horizon is not None:
+                conditions.append("bucket >= %(horizon)s")
+            if self.since is not None:
+                conditions.append("bucket >= date_trunc('hour', %(since)s::timestamptz, 'UTC')")
+            if self.until is not None:
+                conditions.append("bucket < %(until)s")
+        elif self.bounded:
+            conditions.append("(workspace_id, conversation_id) IN (SELECT * FROM pg_temp.scope_conversation)")
+        return f"WHERE {' AND '.join(conditions)}" if conditions else ""
+
+    def params(self, horizon: datetime | None) -> dict:
+        return {"workspace": self.workspace_id, "since": self.since, "until": self.until, "horizon": horizon}
+
+    def events_sql(self) -> str:
+        """The raw events a bounded recomputation reads: those inside the range (hours widened) of the
+        workspace, and every event of a conversation that has one inside it."""
+        conditions = []
+        if self.workspace_id is not None:
+            conditions.append("workspace_id = %(workspace)s")
+        if self.since is not None:
+            conditions.append("occurred_at >= date_trunc('hour', %(since)s::timestamptz, 'UTC')")
+        if self.until is not None:
+            conditions.append("occurred_at < %(until)s")
+        inside = " AND ".join(conditions)
+        return f"""
+            SELECT * FROM {{schema}}.event WHERE {inside}
+            UNION
+            SELECT e.* FROM {{schema}}.event AS e
+            WHERE (e.workspace_id, e.conversation_id) IN (
+                SELECT workspace_id, conversation_id FROM {{schema}}.event
+                WHERE {inside} AND name LIKE 'conversation.%%'
+            )
+        """
 
 
-def summary_differences(summary: Summary, *, workspace_id: int | None = None) -> Iterator[Difference]:
+@contextmanager
+def scoped(scope: Scope, *, write: bool = False):
+    """A transaction in which the recompute views read what `scope` needs, under the shared
+    retention lock (a retention run never overlaps it). With `write` (rebuild), ingestion is held
+    too (SHARE mode on event, before the scope's events are read) and the transaction commits;
+    without, it is rolled back. Temporary objects are dropped at the end either way."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [retention.RETAIN_LOCK])
+        if write:
+            cursor.execute("LOCK TABLE event IN SHARE MODE")
+        horizon = retention.horizon()
+        if scope.bounded:
+            cursor.execute("SELECT current_schema()")
+            (schema,) = cursor.fetchone()
+            events = scope.events_sql().format(schema=connection.ops.quote_name(schema))
+            with retention.scoped_recompute(cursor, events, scope.params(horizon)):
+                cursor.execute(
+                    "CREATE TEMP TABLE scope_conversation AS SELECT DISTINCT workspace_id, conversation_id "
+                    "FROM pg_temp.event WHERE name LIKE 'conversation.%'"
+                )
+                yield cursor, horizon
+                cursor.execute("DROP TABLE pg_temp.scope_conversation")
+        else:
+            yield cursor, horizon
+        if not write:
+            transaction.set_rollback(True)
+
+
+def summary_differences(summary: Summary, cursor, *, scope: Scope, horizon: datetime | None) -> list[Difference]:
     """Rows where the summary and its recomputation disagree, one Difference per differing column."""
-    where, params = _scope(workspace_id)
+    where = scope.where(summary, horizon)
 
     def side(alias: str, column: str) -> str:
         return f"COALESCE({alias}.{column}, {summary.zero(column)})" if summary.additive else f"{alias}.{column}"
@@ -180,34 +266,53 @@ def summary_differences(summary: Summary, *, workspace_id: int | None = None) ->
         ORDER BY {", ".join(summary.key)}
     """
     width = len(summary.values)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params * 2)
-        for row in cursor:
-            key = dict(zip(summary.key, row[: len(summary.key)], strict=True))
-            values = row[len(summary.key) :]
-            for index, column in enumerate(summary.values):
-                if values[index] != values[width + index]:
-                    yield Difference(summary.name, key, column, values[index], values[width + index])
+    found = []
+    cursor.execute(sql, scope.params(horizon))
+    for row in cursor.fetchall():
+        key = dict(zip(summary.key, row[: len(summary.key)], strict=True))
+        values = row[len(summary.key) :]
+        for index, column in enumerate(summary.values):
+            if values[index] != values[width + index]:
+                found.append(Difference(summary.name, key, column, values[index], values[width + index]))
+    return found
 
 
-def differences(*, workspace_id: int | None = None) -> Iterator[Difference]:
-    for summary in SUMMARIES:
-        yield from summary_differences(summary, workspace_id=workspace_id)
+def differences(
+    *, workspace_id: int | None = None, since: datetime | None = None, until: datetime | None = None
+) -> list[Difference]:
+    """Every difference between the summaries and their recomputation within the scope."""
+    scope = Scope(workspace_id, since, until)
+    found = []
+    with scoped(scope) as (cursor, horizon):
+        for summary in SUMMARIES:
+            if scope.covers(summary):
+                found += summary_differences(summary, cursor, scope=scope, horizon=horizon)
+    return found
 
 
-def rebuild(*, workspace_id: int | None = None, progress: Callable[[Summary, int], None] | None = None) -> int:
-    """Replaces every summary (of one workspace, or all) with its recomputation, in one transaction.
+def rebuild(
+    *,
+    workspace_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    progress: Callable[[Summary, int], None] | None = None,
+) -> int:
+    """Replaces every summary within the scope with its recomputation, in one transaction.
 
     SHARE mode on the event table waits for in-flight ingest transactions and holds new ones
     until commit, so no event can land between the recomputation and the swap; the writers then
     proceed, and their triggers add to the rebuilt rows. Readers keep seeing the old summaries
-    until the commit. Every rebuilt row is slot 0.
+    until the commit. Every rebuilt row is slot 0. Sealed hours (before the retention horizon)
+    are never deleted or changed.
     """
-    where, params = _scope(workspace_id)
+    scope = Scope(workspace_id, since, until)
     written = 0
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("LOCK TABLE event IN SHARE MODE")
+    with scoped(scope, write=True) as (cursor, horizon):
+        params = scope.params(horizon)
         for summary in SUMMARIES:
+            if not scope.covers(summary):
+                continue
+            where = scope.where(summary, horizon)
             columns = [column for column in summary.columns if column != "slot"]
             targets = ", ".join([*columns, "slot"] if summary.slotted else columns)
             sources = ", ".join([*columns, "0"] if summary.slotted else columns)

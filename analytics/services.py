@@ -8,7 +8,7 @@ from django.db import IntegrityError, connection, transaction
 from psycopg2 import errors
 from psycopg2.extras import Json
 
-from analytics import partitions
+from analytics import partitions, retention
 from core.models import Workspace
 
 # unnest() turns the column arrays into rows: one statement, a fixed number of parameters
@@ -111,13 +111,18 @@ def rows_insert(rows: list[tuple[int, dict]]) -> set[tuple[int, str]]:
 
     If an event falls outside every partition of the raw table (history older than the oldest
     partition), the statement fails as a whole and nothing is written; the missing partitions are
-    then created and the statement runs once more."""
+    then created and the statement runs once more. Events before the retention horizon raise
+    retention.BeforeHorizon, and nothing is written: the horizon this process remembers is
+    checked first, the database's when the statement found no partition (the horizon moved)."""
+    moments = [row["occurred_at"] for _, row in rows]
+    retention.check(moments, retention.cached_horizon())
     try:
         return _rows_insert(rows)
     except IntegrityError as error:
         if not (isinstance(error.__cause__, errors.CheckViolation) and "no partition of relation" in str(error)):
             raise
-    partitions.ensure(row["occurred_at"] for _, row in rows)
+    retention.check(moments, retention.horizon())
+    partitions.ensure(moments)
     return _rows_insert(rows)
 
 
@@ -129,6 +134,7 @@ def _rows_insert(rows: list[tuple[int, dict]]) -> set[tuple[int, str]]:
 
 def events_ingest(*, workspace: Workspace, events: list[dict]) -> IngestResult:
     """Inserts validated events in one statement; events whose id the workspace already has are skipped."""
+    retention.check([event["occurred_at"] for event in events], retention.cached_horizon())
     rows = [(workspace.pk, event_row(event)) for event in events]
     accepted = len(rows_insert(rows))
     return IngestResult(accepted=accepted, duplicates=len(rows) - accepted)
@@ -143,5 +149,6 @@ def events_ingest_shared(*, workspace: Workspace, events: list[dict]) -> IngestR
     writer = shared_writer()
     if writer is None or len(events) > writer.max_request_events:
         return events_ingest(workspace=workspace, events=events)
+    retention.check([event["occurred_at"] for event in events], retention.cached_horizon())
     accepted = writer.write(workspace_id=workspace.pk, rows=[event_row(event) for event in events])
     return IngestResult(accepted=accepted, duplicates=len(events) - accepted)

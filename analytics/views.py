@@ -11,7 +11,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from analytics import fast_validation, selectors, services
+from analytics import fast_validation, retention, selectors, services
 from analytics.serializers import EventOutputSerializer, EventSerializer
 from analytics.summary_serializers import DetailErrorSerializer, ValidationErrorSerializer
 from core.models import Scope
@@ -103,5 +103,12 @@ class EventsView(generics.ListCreateAPIView):
             serializer = self.get_serializer(data=body, many=isinstance(body, list))
             serializer.is_valid(raise_exception=True)
             events = serializer.validated_data if isinstance(body, list) else [serializer.validated_data]
-        result = services.events_ingest_shared(workspace=request.user.workspace, events=events)
+        try:
+            result = services.events_ingest_shared(workspace=request.user.workspace, events=events)
+        except retention.BeforeHorizon as refused:
+            # Nothing was written; the positions are those of the events in the body.
+            error = {"occurred_at": [refused.message]}
+            raise ValidationError(
+                {position: error for position in refused.positions} if isinstance(body, list) else error
+            ) from None
         return Response({"accepted": result.accepted, "duplicates": result.duplicates}, status=status.HTTP_201_CREATED)

@@ -155,6 +155,14 @@ TALLY_TOKEN_CACHE_SECONDS = float(os.environ.get("TALLY_TOKEN_CACHE_SECONDS", "1
 TALLY_MAX_FUTURE_SECONDS = int(os.environ.get("TALLY_MAX_FUTURE_SECONDS", "300"))
 # The raw event table has one partition per day, week or month of occurred_at (analytics/partitions.py).
 TALLY_PARTITION_INTERVAL = os.environ.get("TALLY_PARTITION_INTERVAL", "month")
+# migrate re-creates the views from sql/ (django-pgviews); off for migrating to an older state
+# with today's code, whose views may read tables that state does not have yet.
+MATERIALIZED_VIEWS_DISABLE_SYNC_ON_MIGRATE = os.environ.get("TALLY_SYNC_VIEWS_ON_MIGRATE", "1") == "0"
+# Raw events older than this ("90d", "12w") are retired by `rollups refresh --every` (analytics/retention.py);
+# empty keeps them forever. Summaries are never retired.
+TALLY_RAW_RETENTION = os.environ.get("TALLY_RAW_RETENTION", "")
+# How long a worker may reuse the retention horizon it read (it only ever moves forward).
+TALLY_HORIZON_CACHE_SECONDS = float(os.environ.get("TALLY_HORIZON_CACHE_SECONDS", "5"))
 
 LOGGING = {
     "version": 1,

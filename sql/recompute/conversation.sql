@@ -4,12 +4,17 @@
 -- event_id); assignee from the latest assignment; first responder from the earliest reply;
 -- resolver from the latest resolution; status resolved when the last resolution is later than
 -- the last reopen.
+--
+-- Retention (analytics/retention.py) drops old raw partitions and keeps, in
+-- conversation_sealed, each conversation merged from the dropped events. The merge is
+-- associative, so the conversation of all events = merge(sealed state, retained events): the
+-- second step merges the two partial states column by column, by the same rules.
 WITH conversation_events AS (
     SELECT e.*, (e.name <> 'conversation.created')::int AS source_rank
     FROM event AS e
     WHERE e.name LIKE 'conversation.%'
 ),
-merged AS (
+from_events AS (
     SELECT workspace_id,
            conversation_id,
            (array_agg(channel_id ORDER BY source_rank, occurred_at, event_id))[1] AS channel_id,
@@ -37,6 +42,55 @@ merged AS (
            count(*) FILTER (WHERE name = 'conversation.customer_replied')::int AS customer_replies,
            max(occurred_at) AS last_event_at
     FROM conversation_events
+    GROUP BY workspace_id, conversation_id
+),
+parts AS (
+    SELECT * FROM from_events
+    UNION ALL
+    SELECT workspace_id, conversation_id, channel_id, channel_rank, channel_at, channel_event_id,
+           customer_id, customer_rank, customer_at, customer_event_id, created_at, first_assigned_at,
+           assignee_id, assigned_at, assigned_event_id, first_response_at, first_responder_id,
+           first_response_event_id, first_resolved_at, last_resolved_at, resolver_id, resolved_event_id,
+           last_reopened_at, agent_replies, customer_replies, last_event_at
+    FROM conversation_sealed
+),
+merged AS (
+    SELECT workspace_id,
+           conversation_id,
+           (array_agg(channel_id ORDER BY channel_rank, channel_at, channel_event_id))[1] AS channel_id,
+           min(channel_rank) AS channel_rank,
+           (array_agg(channel_at ORDER BY channel_rank, channel_at, channel_event_id))[1] AS channel_at,
+           (array_agg(channel_event_id ORDER BY channel_rank, channel_at, channel_event_id))[1] AS channel_event_id,
+           (array_agg(customer_id ORDER BY customer_rank, customer_at, customer_event_id)
+                FILTER (WHERE customer_at IS NOT NULL))[1] AS customer_id,
+           min(customer_rank) AS customer_rank,
+           (array_agg(customer_at ORDER BY customer_rank, customer_at, customer_event_id)
+                FILTER (WHERE customer_at IS NOT NULL))[1] AS customer_at,
+           (array_agg(customer_event_id ORDER BY customer_rank, customer_at, customer_event_id)
+                FILTER (WHERE customer_at IS NOT NULL))[1] AS customer_event_id,
+           min(created_at) AS created_at,
+           min(first_assigned_at) AS first_assigned_at,
+           (array_agg(assignee_id ORDER BY assigned_at DESC, assigned_event_id DESC)
+                FILTER (WHERE assigned_at IS NOT NULL))[1] AS assignee_id,
+           max(assigned_at) AS assigned_at,
+           (array_agg(assigned_event_id ORDER BY assigned_at DESC, assigned_event_id DESC)
+                FILTER (WHERE assigned_at IS NOT NULL))[1] AS assigned_event_id,
+           min(first_response_at) AS first_response_at,
+           (array_agg(first_responder_id ORDER BY first_response_at, first_response_event_id)
+                FILTER (WHERE first_response_at IS NOT NULL))[1] AS first_responder_id,
+           (array_agg(first_response_event_id ORDER BY first_response_at, first_response_event_id)
+                FILTER (WHERE first_response_at IS NOT NULL))[1] AS first_response_event_id,
+           min(first_resolved_at) AS first_resolved_at,
+           max(last_resolved_at) AS last_resolved_at,
+           (array_agg(resolver_id ORDER BY last_resolved_at DESC, resolved_event_id DESC)
+                FILTER (WHERE last_resolved_at IS NOT NULL))[1] AS resolver_id,
+           (array_agg(resolved_event_id ORDER BY last_resolved_at DESC, resolved_event_id DESC)
+                FILTER (WHERE last_resolved_at IS NOT NULL))[1] AS resolved_event_id,
+           max(last_reopened_at) AS last_reopened_at,
+           sum(agent_replies)::int AS agent_replies,
+           sum(customer_replies)::int AS customer_replies,
+           max(last_event_at) AS last_event_at
+    FROM parts
     GROUP BY workspace_id, conversation_id
 )
 SELECT merged.*,

@@ -68,8 +68,8 @@ def admin_connection():
     return connection
 
 
-def manage(*args: str) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "DATABASE_URL": scratch_url()}
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "DATABASE_URL": scratch_url(), **env}
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=600
     )
@@ -112,7 +112,8 @@ def test_a_database_filled_by_simulate_keeps_every_event_and_figure_through_the_
     """Verifies: migrate to 0009, store 40 days of `simulate` events with 0009's statement, migrate
     to the end; the same events and summary figures, one key per event, 0 differences; the same
     events sent again store nothing, and new ones get new ids."""
-    completed = manage("migrate", "analytics", "0009_write_slots", "--noinput")
+    # Today's views read tables of later migrations: the old state gets none (its triggers need none).
+    completed = manage("migrate", "analytics", "0009_write_slots", "--noinput", TALLY_SYNC_VIEWS_ON_MIGRATE="0")
     assert completed.returncode == 0, completed.stderr
     completed = manage("shell", "-c", FILL.replace("MODE", LEGACY))
     assert completed.returncode == 0, completed.stderr

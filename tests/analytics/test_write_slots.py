@@ -222,7 +222,8 @@ def snapshot_row(summary: rollups.Summary) -> tuple:
 
 @pytest.mark.django_db
 def test_compact_command_reports_what_it_folded_and_refuses_bad_arguments(workspace):
-    """Verifies `rollups compact --before` prints the rows folded; --before elsewhere or without offset is refused."""
+    """Verifies `rollups compact --before` prints the rows folded; --before elsewhere, or a datetime
+    without offset, is refused."""
     from io import StringIO
 
     from django.core.management import CommandError, call_command
@@ -239,10 +240,10 @@ def test_compact_command_reports_what_it_folded_and_refuses_bad_arguments(worksp
     with connection.cursor() as cursor:
         cursor.execute("SELECT slot, events FROM event_hourly")
         assert cursor.fetchall() == [(0, 1)]
-    with pytest.raises(CommandError, match="--before applies to compact only"):
+    with pytest.raises(CommandError, match="--before applies to compact and retain only"):
         call_command("rollups", "verify", "--before", "2100-01-01T00:00:00Z")
     with pytest.raises(CommandError, match="needs a UTC offset"):
-        call_command("rollups", "compact", "--before", "2100-01-01")
+        call_command("rollups", "compact", "--before", "2100-01-01T00:00")
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,0 +1,262 @@
+"""Retention of raw events: whole partitions are dropped, no summary figure is lost.
+
+`manage.py rollups retain --before DATE` (and the refresh loop, with TALLY_RAW_RETENTION) drops
+every partition of `event` that ends at or before DATE. The **horizon** is the end of the
+latest dropped partition, recorded in raw_retention (one row per dropped partition).
+
+What stays exact, and why:
+
+- The hourly summaries of buckets before the horizon stay as they are: no event can be added
+  to them any more (below), so they are sealed. `rollups verify` and `rebuild` leave them alone.
+- Conversations and dimensions (agent, channel, customer) are merges of their events by
+  min / max / sum / latest-event rules. Such a merge is associative, so before a partition is
+  dropped its events are merged into conversation_sealed, agent_sealed, channel_sealed and
+  customer_sealed, and the recomputation views merge those with the retained events
+  (sql/recompute/): recompute(all events) = merge(sealed, recompute(retained events)). The live
+  tables (conversation, agent_slot, ...) are never touched: they already hold every event.
+- An event dated before the horizon is refused (BeforeHorizon, a 400 naming the horizon): its
+  partition is gone, no partition is ever created below the horizon (analytics/partitions.py),
+  and there is no default partition, so the database refuses it even when a process holds an
+  outdated horizon.
+- event_key rows before the horizon are deleted with the partitions: no event that old can
+  arrive again.
+
+Steps: (1) under the partition lock, the doomed partitions are recorded in raw_retention, which
+moves the horizon; (2) each is detached CONCURRENTLY (ingest is not blocked); (3) in one
+transaction their events are merged into the sealed tables and the partitions dropped. A crash
+in between leaves raw_retention rows without sealed_at, and the next run finishes them.
+Verify and rebuild take RETAIN_LOCK in shared mode, so they never see a detached partition
+whose events are not sealed yet.
+"""
+
+import re
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from analytics import partitions
+from analytics.models import AgentSealed, ChannelSealed, ConversationSealed, CustomerSealed, recompute_sql
+
+RETAIN_LOCK = 7_406_002
+"""pg_advisory_lock key: exclusive for a retention run, shared for verify and rebuild."""
+
+SEALED = (
+    (ConversationSealed, "conversation", ("workspace_id", "conversation_id"), "name LIKE 'conversation.%'"),
+    (AgentSealed, "agent", ("workspace_id", "agent_id"), "agent_id IS NOT NULL"),
+    (ChannelSealed, "channel", ("workspace_id", "channel_id"), "channel_id IS NOT NULL"),
+    (CustomerSealed, "customer", ("workspace_id", "customer_id"), "customer_id IS NOT NULL"),
+)
+"""(sealed model, recomputed summary, key, which events carry the key)."""
+
+RETENTION = re.compile(r"(\d+)\s*([dw])")
+
+
+class BeforeHorizon(Exception):
+    """Events dated before the retention horizon: nothing of the request is written."""
+
+    def __init__(self, positions: list[int], horizon: datetime):
+        self.positions = positions
+        self.horizon = horizon
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        return (
+            f"Is before the retention horizon {self.horizon.isoformat().replace('+00:00', 'Z')}: "
+            "raw events before it have been retired and their hours are sealed."
+        )
+
+
+def horizon() -> datetime | None:
+    """The retention horizon, read from the database: no raw event before it exists or is accepted."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT max(range_end) FROM raw_retention")
+        return cursor.fetchone()[0]
+
+
+_cached: tuple[float, datetime | None] = (0.0, None)
+_cache_lock = threading.Lock()
+
+
+def cached_horizon() -> datetime | None:
+    """horizon(), reused for a few seconds. It can only be older (earlier) than the real one, so
+    it refuses nothing wrongly; an event it lets through is refused by the database."""
+    global _cached
+    now = time.monotonic()
+    with _cache_lock:
+        expires, value = _cached
+        if now < expires:
+            return value
+    value = horizon()
+    with _cache_lock:
+        _cached = (now + settings.TALLY_HORIZON_CACHE_SECONDS, value)
+    return value
+
+
+def forget_cached_horizon() -> None:
+    global _cached
+    with _cache_lock:
+        _cached = (0.0, None)
+
+
+def check(moments: list[datetime], limit: datetime | None) -> None:
+    """Raises BeforeHorizon for the positions of `moments` before `limit`."""
+    if limit is None:
+        return
+    early = [position for position, moment in enumerate(moments) if moment < limit]
+    if early:
+        raise BeforeHorizon(early, limit)
+
+
+def parse_retention(text: str) -> timedelta | None:
+    """TALLY_RAW_RETENTION: '90d', '12w', or empty for keeping raw events forever."""
+    text = text.strip().lower()
+    if not text:
+        return None
+    match = RETENTION.fullmatch(text)
+    if match is None or int(match.group(1)) == 0:
+        raise ValueError(f"TALLY_RAW_RETENTION must look like 90d or 12w, not {text!r}")
+    count, unit = int(match.group(1)), match.group(2)
+    return timedelta(days=count * (7 if unit == "w" else 1))
+
+
+@dataclass(frozen=True)
+class Retained:
+    partitions: list[str]
+    events: int
+    horizon: datetime | None
+
+
+def retain(*, before: datetime) -> Retained:
+    """Drops every raw partition that ends at or before `before`, sealing what their events merged into."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [RETAIN_LOCK])
+    try:
+        _record(before.astimezone(UTC))
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT partition FROM raw_retention WHERE sealed_at IS NULL ORDER BY range_start")
+            pending = [name for (name,) in cursor.fetchall()]
+        for name in pending:
+            _detach(name)
+        events = _seal(pending)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [RETAIN_LOCK])
+        forget_cached_horizon()
+    return Retained(partitions=pending, events=events, horizon=horizon())
+
+
+def _record(before: datetime) -> None:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [partitions.LOCK_KEY])
+        for partition in partitions.existing(cursor):
+            if partition.end <= before:
+                cursor.execute(
+                    "INSERT INTO raw_retention (partition, range_start, range_end) VALUES (%s, %s, %s) "
+                    "ON CONFLICT (partition) DO NOTHING",
+                    [partition.name, partition.start, partition.end],
+                )
+
+
+def _detach(name: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT inhdetachpending FROM pg_inherits "
+            "WHERE inhrelid = to_regclass(%s) AND inhparent = 'event'::regclass",
+            [name],
+        )
+        row = cursor.fetchone()
+        if row is None:
+            return
+        if row[0]:
+            cursor.execute(f"ALTER TABLE event DETACH PARTITION {name} FINALIZE")
+        elif connection.in_atomic_block:
+            # Inside a transaction (a test, a caller's atomic block) CONCURRENTLY is not allowed.
+            cursor.execute(f"ALTER TABLE event DETACH PARTITION {name}")
+        else:
+            cursor.execute(f"ALTER TABLE event DETACH PARTITION {name} CONCURRENTLY")
+
+
+def _seal(names: list[str]) -> int:
+    """Merges the detached partitions' events into the sealed tables and drops them; the events sealed."""
+    if not names:
+        return 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        tables = []
+        for name in names:
+            cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [name])
+            if cursor.fetchone()[0]:
+                tables.append(name)
+        events = 0
+        if tables:
+            with scoped_recompute(cursor, " UNION ALL ".join(f"SELECT * FROM {name}" for name in tables)):
+                for model, summary, key, carries in SEALED:
+                    _merge_sealed(cursor, model, summary, key, carries)
+            for name in tables:
+                cursor.execute(f"SELECT count(*) FROM {name}")
+                (rows,) = cursor.fetchone()
+                events += rows
+                cursor.execute("UPDATE raw_retention SET events = %s WHERE partition = %s", [rows, name])
+                cursor.execute(f"DROP TABLE {name}")
+        cursor.execute("SELECT max(range_end) FROM raw_retention")
+        (limit,) = cursor.fetchone()
+        cursor.execute("DELETE FROM event_key WHERE occurred_at < %s", [limit])
+        cursor.execute("UPDATE raw_retention SET sealed_at = now() WHERE partition = ANY(%s)", [names])
+    return events
+
+
+def _merge_sealed(cursor, model, summary: str, key: tuple[str, ...], carries: str) -> None:
+    """sealed := merge(sealed, dropped events) for the keys the dropped events carry."""
+    table = model._meta.db_table
+    columns = ", ".join(field.column for field in model._meta.concrete_fields)
+    keys = ", ".join(key)
+    touched = f"SELECT DISTINCT {keys} FROM pg_temp.event WHERE {carries}"
+    cursor.execute(
+        f"CREATE TEMP TABLE merged_sealed ON COMMIT DROP AS "
+        f"SELECT {columns} FROM pg_temp.recompute_{summary} WHERE ({keys}) IN ({touched})"
+    )
+    cursor.execute(f"DELETE FROM {table} WHERE ({keys}) IN ({touched})")
+    cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM merged_sealed")
+    cursor.execute("DROP TABLE merged_sealed")
+
+
+RECOMPUTE_ORDER = (
+    "event_hourly",
+    "customer_interaction_hourly",
+    "agent",
+    "channel",
+    "customer",
+    "conversation",
+    "support_hourly",
+    "support_duration_hourly",
+    "support_total_hourly",
+    "support_live",
+)
+"""The recomputation views in an order in which each one's inputs exist."""
+
+
+class scoped_recompute:
+    """Within the current transaction, makes every recompute_<summary> view read only the rows of
+    `events_sql` instead of the whole event table: a temporary table named event and temporary
+    views recompute_<summary> (from the same sql/recompute files) shadow the real ones, since
+    PostgreSQL looks up pg_temp first. Dropped again on exit."""
+
+    def __init__(self, cursor, events_sql: str, params=None):
+        self.cursor, self.events_sql, self.params = cursor, events_sql, params
+
+    def __enter__(self):
+        self.cursor.execute(f"CREATE TEMP TABLE event AS {self.events_sql}", self.params)
+        for name in RECOMPUTE_ORDER:
+            self.cursor.execute(f"CREATE TEMP VIEW recompute_{name} AS {recompute_sql(name)}")
+        return self
+
+    def __exit__(self, *exc_info):
+        if exc_info[0] is None:
+            for name in reversed(RECOMPUTE_ORDER):
+                self.cursor.execute(f"DROP VIEW pg_temp.recompute_{name}")
+            self.cursor.execute("DROP TABLE pg_temp.event")
+        return False
