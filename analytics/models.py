@@ -116,9 +116,7 @@ class EventKey(models.Model):
         Workspace, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="+"
     )
     event_id = models.CharField(max_length=64)
-    occurred_at = models.DateTimeField(
-        help_text="occurred_at of the stored event: retention drops keys before its horizon."
-    )
+    occurred_at = models.DateTimeField(help_text="occurred_at of the stored event.")
 
     class Meta:
         db_table = "event_key"

@@ -2,6 +2,7 @@ import pytest
 from hypothesis import settings
 from rest_framework.test import APIClient
 
+from analytics.retention import forget_cached_horizon
 from core.auth import clear_token_cache, token_create
 from core.models import Workspace
 from tests.factories import HYPOTHESIS_PROFILE
@@ -21,6 +22,14 @@ def fresh_token_cache():
     clear_token_cache()
     yield
     clear_token_cache()
+
+
+@pytest.fixture(autouse=True)
+def fresh_horizon_cache():
+    """Each test starts with no cached retention horizon (the cache outlives a rolled-back test)."""
+    forget_cached_horizon()
+    yield
+    forget_cached_horizon()
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from django.db import migrations, models
 
 from analytics import partitions
 
+
 def dependent_views(cursor) -> list[tuple[str, str, str]]:
     """(name, kind, definition) of every view reading event, directly or through another view,
     in an order in which they can be created."""
@@ -84,13 +85,9 @@ def partition_event(apps, schema_editor):
             "CREATE TABLE event (LIKE event_unpartitioned INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING STORAGE) "
             "PARTITION BY RANGE (occurred_at)"
         )
-        cursor.execute(
-            "SELECT setval('event_id_seq', last_value, is_called) FROM event_unpartitioned_id_seq"
-        )
+        cursor.execute("SELECT setval('event_id_seq', last_value, is_called) FROM event_unpartitioned_id_seq")
         unit = partitions.interval()
-        cursor.execute(
-            "SELECT DISTINCT date_trunc(%s, occurred_at, 'UTC') FROM event_unpartitioned", [unit]
-        )
+        cursor.execute("SELECT DISTINCT date_trunc(%s, occurred_at, 'UTC') FROM event_unpartitioned", [unit])
         moments = [moment for (moment,) in cursor.fetchall()]
         partitions.ensure([*moments, *partitions.ahead_moments(datetime.now(UTC), unit)], unit=unit)
 
@@ -145,9 +142,7 @@ class Migration(migrations.Migration):
                 ("event_id", models.CharField(max_length=64)),
                 (
                     "occurred_at",
-                    models.DateTimeField(
-                        help_text="occurred_at of the stored event: retention drops keys before its horizon."
-                    ),
+                    models.DateTimeField(help_text="occurred_at of the stored event."),
                 ),
             ],
             options={

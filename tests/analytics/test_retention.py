@@ -1,0 +1,269 @@
+"""Retention drops whole raw partitions and no figure changes: sealed hours stay, conversations
+and dimensions that continue past the horizon end as if every raw event were there, verify and
+rebuild leave the sealed hours alone, and events before the horizon are refused."""
+
+import io
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test import override_settings
+
+from analytics import partitions, refresh, retention, rollups, services
+from analytics.models import Event, EventKey, RawRetention
+from core.models import Workspace
+from tests.analytics.test_invariant import SUMMARY_TABLES
+from tests.analytics.test_write_slots import run_writers
+from tests.factories import BASE, support_event, validated
+
+DAY = BASE.replace(hour=0, minute=0)
+SEALED_TABLES = ("conversation_sealed", "agent_sealed", "channel_sealed", "customer_sealed")
+HOURLY = [summary for summary in rollups.SUMMARIES if summary.hourly]
+
+
+def shifted(event: dict, days: int) -> dict:
+    moment = datetime.fromisoformat(event["occurred_at"].replace("Z", "+00:00")) + timedelta(days=days)
+    return {**event, "occurred_at": moment.isoformat().replace("+00:00", "Z")}
+
+
+def reset() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(f"TRUNCATE event, event_key, raw_retention, {', '.join([*SUMMARY_TABLES, *SEALED_TABLES])}")
+    retention.forget_cached_horizon()
+
+
+def drop_every_partition() -> None:
+    """For a test whose transaction commits: partitions outlive the flush after earlier such tests,
+    and a monthly one of theirs would hold this test's day partitions' events."""
+    with connection.cursor() as cursor:
+        for partition in partitions.existing(cursor):
+            cursor.execute(f"DROP TABLE {partition.name}")
+
+
+def sealed_hours(horizon: datetime) -> dict[str, list[tuple]]:
+    """The hourly summaries' merged rows before the horizon."""
+    with connection.cursor() as cursor:
+        rows = {}
+        for summary in HOURLY:
+            cursor.execute(
+                f"SELECT * FROM ({summary.merged_sql('WHERE bucket < %s')}) AS m ORDER BY 1, 2, 3", [horizon]
+            )
+            rows[summary.name] = cursor.fetchall()
+        return rows
+
+
+def ingest_one(workspace, event: dict) -> bool:
+    """True if stored or a duplicate; False if refused as before the horizon."""
+    try:
+        services.events_ingest(workspace=workspace, events=validated([event]))
+    except retention.BeforeHorizon:
+        return False
+    return True
+
+
+@pytest.mark.django_db
+@override_settings(TALLY_PARTITION_INTERVAL="day")
+def test_a_conversation_across_the_horizon_ends_as_if_nothing_was_dropped(workspace):
+    """Verifies a conversation created, assigned and answered on day 1, with day 1 retired, then
+    resolved on day 2: the resolution counts its full duration, verify is clean, and the sealed
+    state holds day 1's half."""
+    day_one = [
+        support_event("created", event_id="x1", conversation="c", minutes=0, channel="chat", customer="u1"),
+        support_event("assigned", event_id="x2", conversation="c", minutes=5, channel="chat", agent="a1"),
+        support_event("agent_replied", event_id="x3", conversation="c", minutes=10, channel="chat", agent="a1"),
+    ]
+    services.events_ingest(workspace=workspace, events=validated(day_one))
+    done = retention.retain(before=DAY + timedelta(days=1))
+    assert done.partitions == [f"event_p{DAY:%Y%m%d}"] and done.events == 3
+    assert done.horizon == DAY + timedelta(days=1)
+    resolved = shifted(
+        support_event("resolved", event_id="x4", conversation="c", minutes=0, channel="chat", agent="a1"), 1
+    )
+    services.events_ingest(workspace=workspace, events=validated([resolved]))
+    assert rollups.differences() == []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT resolution_count, resolution_seconds FROM support_total_hourly WHERE resolution_count > 0"
+        )
+        assert cursor.fetchall() == [(1, 86400)]
+        cursor.execute("SELECT agent_replies, first_response_at FROM conversation_sealed")
+        assert cursor.fetchall() == [(1, BASE + timedelta(minutes=10))]
+    assert Event.objects.count() == 1
+    # Every key stays: a retry of a dropped event with a later date is still a duplicate.
+    assert EventKey.objects.count() == 4
+    again = shifted(support_event("created", event_id="x1", conversation="c", minutes=0, channel="chat"), 2)
+    assert services.events_ingest(workspace=workspace, events=validated([again])).duplicates == 1
+
+
+@pytest.mark.django_db
+@override_settings(TALLY_PARTITION_INTERVAL="day")
+def test_an_event_before_the_horizon_is_refused_with_a_400_naming_it_and_nothing_is_written(workspace, client_for):
+    """Verifies after retention a batch holding one event before the horizon gets a 400 whose error
+    names its index, the field and the horizon, and that its valid events are not stored either."""
+    services.events_ingest(
+        workspace=workspace,
+        events=validated(
+            [shifted(support_event("created", event_id="old", conversation="c", minutes=0, channel="chat"), 0)]
+        ),
+    )
+    retention.retain(before=DAY + timedelta(days=1))
+    fresh = shifted(support_event("created", event_id="new", conversation="d", minutes=0, channel="chat"), 2)
+    late = support_event("created", event_id="late", conversation="e", minutes=30, channel="chat")
+    response = client_for.post("/api/v1/events/", [fresh, late], format="json")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["errors"] == [
+        {
+            "index": 1,
+            "field": "occurred_at",
+            "message": "Is before the retention horizon 2026-03-03T00:00:00Z: raw events before it have been "
+            "retired and their hours are sealed.",
+        }
+    ]
+    single = client_for.post("/api/v1/events/", late, format="json")
+    assert single.status_code == 400 and single.json()["errors"][0]["index"] is None
+    assert not Event.objects.filter(event_id__in=["new", "late"]).exists()
+
+
+@pytest.mark.django_db
+@override_settings(TALLY_PARTITION_INTERVAL="day")
+def test_a_stale_cached_horizon_is_caught_by_the_database(workspace):
+    """Verifies an event before the horizon is refused even when this process's cached horizon is
+    older: its partition is gone and none is created below the horizon."""
+    services.events_ingest(
+        workspace=workspace,
+        events=validated([support_event("created", event_id="a", conversation="c", minutes=0, channel="chat")]),
+    )
+    assert retention.cached_horizon() is None
+    retention.retain(before=DAY + timedelta(days=1))
+    retention._cached = (float("inf"), None)
+    with pytest.raises(retention.BeforeHorizon):
+        services.events_ingest(
+            workspace=workspace,
+            events=validated([support_event("created", event_id="b", conversation="d", minutes=1, channel="chat")]),
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_inherits WHERE inhparent = 'event'::regclass AND inhrelid::regclass::text = %s",
+            [f"event_p{DAY:%Y%m%d}"],
+        )
+        assert cursor.fetchone() == (0,)
+
+
+@pytest.mark.django_db
+@override_settings(TALLY_PARTITION_INTERVAL="day")
+def test_verify_and_rebuild_never_touch_sealed_hours_and_a_range_covers_only_its_hours(workspace):
+    """Verifies: a planted difference in a sealed hour is never reported and survives rebuild; one in
+    a retained hour is found by a full verify and by --since that day, not by a range that excludes
+    it, and a rebuild of that range repairs it."""
+    events = [
+        shifted(support_event("created", event_id=f"e{day}", conversation=f"c{day}", minutes=0, channel="chat"), day)
+        for day in range(3)
+    ]
+    services.events_ingest(workspace=workspace, events=validated(events))
+    retention.retain(before=DAY + timedelta(days=1))
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE event_hourly SET events = events + 5")
+    day2 = DAY + timedelta(days=2)
+    assert {d.key["bucket"] for d in rollups.differences()} == {
+        DAY + timedelta(days=1, hours=8),
+        day2 + timedelta(hours=8),
+    }
+    assert {d.key["bucket"] for d in rollups.differences(since=day2)} == {day2 + timedelta(hours=8)}
+    assert rollups.differences(since=DAY + timedelta(days=1), until=DAY + timedelta(days=1, hours=8)) == []
+    rollups.rebuild(since=day2)
+    assert {d.key["bucket"] for d in rollups.differences()} == {DAY + timedelta(days=1, hours=8)}
+    rollups.rebuild()
+    assert rollups.differences() == []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT events FROM event_hourly WHERE bucket < %s", [DAY + timedelta(days=1)])
+        assert cursor.fetchall() == [(6,)]
+
+
+@pytest.mark.django_db
+@override_settings(TALLY_PARTITION_INTERVAL="day")
+def test_the_retain_command_and_the_refresh_loops_retention_setting(workspace):
+    """Verifies `rollups retain --before` reports what it dropped, refuses a missing --before and
+    --workspace, and TALLY_RAW_RETENTION=1d makes the refresh pass retire what is older."""
+    services.events_ingest(
+        workspace=workspace,
+        events=validated(
+            [
+                shifted(
+                    support_event("created", event_id=f"e{day}", conversation=f"c{day}", minutes=0, channel="chat"), day
+                )
+                for day in range(3)
+            ]
+        ),
+    )
+    out = io.StringIO()
+    call_command("rollups", "retain", "--before", f"{DAY + timedelta(days=1):%Y-%m-%d}", stdout=out)
+    assert out.getvalue().startswith(f"dropped 1 raw partitions (event_p{DAY:%Y%m%d}), 1 events sealed, horizon ")
+    with pytest.raises(CommandError, match="retain needs --before"):
+        call_command("rollups", "retain")
+    with pytest.raises(CommandError, match="retain needs --before"):
+        call_command("rollups", "retain", "--before", "2026-03-04", "--workspace", "acme")
+    with override_settings(TALLY_RAW_RETENTION="1d"):
+        done = refresh.retain_due(now=DAY + timedelta(days=3, hours=1))
+    assert done.partitions == [f"event_p{DAY + timedelta(days=1):%Y%m%d}"]
+    assert list(RawRetention.objects.order_by("range_start").values_list("events", flat=True)) == [1, 1]
+    with override_settings(TALLY_RAW_RETENTION=""):
+        assert refresh.retain_due() is None
+    assert rollups.differences() == []
+
+
+@pytest.mark.parametrize(("text", "days"), [("90d", 90), ("12w", 84), (" 1D ", 1), ("", None)])
+def test_retention_setting_parses_days_and_weeks(text, days):
+    """Verifies TALLY_RAW_RETENTION accepts Nd and Nw, empty for forever."""
+    assert retention.parse_retention(text) == (None if days is None else timedelta(days=days))
+
+
+@pytest.mark.parametrize("text", ["0d", "3m", "forever", "-1d"])
+def test_retention_setting_refuses_anything_else(text):
+    with pytest.raises(ValueError, match="TALLY_RAW_RETENTION"):
+        retention.parse_retention(text)
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(TALLY_PARTITION_INTERVAL="day")
+def test_retention_while_eight_connections_ingest_loses_and_doubles_nothing():
+    """Verifies retain detaches (CONCURRENTLY, outside a transaction) and drops two old day
+    partitions while 8 connections ingest single events into the current days: no error, every
+    event stored once, verify clean."""
+    drop_every_partition()
+    workspace = Workspace.objects.create(slug="busy", name="Busy")
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    old = [
+        {"id": f"old{n}", "name": "visit", "occurred_at": (DAY + timedelta(days=n % 2, minutes=n)).isoformat()}
+        for n in range(20)
+    ]
+    services.events_ingest(workspace=workspace, events=validated(old))
+    live = [
+        {"id": f"live{n}", "name": "visit", "occurred_at": (now - timedelta(minutes=n % 90)).isoformat(), "value": n}
+        for n in range(400)
+    ]
+    retained = []
+
+    def work(index: int) -> None:
+        if index == 8:
+            retained.append(retention.retain(before=DAY + timedelta(days=2)))
+            return
+        rng = random.Random(index)
+        for event in rng.sample(live, 60):
+            services.events_ingest(workspace=workspace, events=validated([event]))
+
+    assert run_writers(9, work) == []
+    assert retained[0].events == 20
+    stored = set(Event.objects.filter(workspace=workspace).values_list("event_id", flat=True))
+    sent = {event["id"] for index in range(8) for event in random.Random(index).sample(live, 60)}
+    assert stored == sent
+    assert rollups.differences() == []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT sum(events) FROM event_hourly WHERE workspace_id = %s AND bucket >= %s",
+            [workspace.pk, now - timedelta(days=1)],
+        )
+        assert cursor.fetchone() == (len(sent),)
