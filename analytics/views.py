@@ -1,3 +1,5 @@
+import uuid
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -14,6 +16,7 @@ from rest_framework.response import Response
 from analytics import fast_validation, retention, selectors, services
 from analytics.serializers import EventOutputSerializer, EventSerializer
 from analytics.summary_serializers import DetailErrorSerializer, ValidationErrorSerializer
+from core.database import retry_once
 from core.models import Scope
 from core.pagination import EventCursorPagination
 
@@ -21,6 +24,12 @@ TOKEN_ERRORS = {
     401: OpenApiResponse(DetailErrorSerializer, description="No token, or an invalid or revoked one."),
     403: OpenApiResponse(DetailErrorSerializer, description="The token lacks the scope of the method."),
 }
+
+
+def with_ids(events: list[dict]) -> list[dict]:
+    """Gives every event without an id its server-made one now, before the first write, so that a
+    retried write (core.database.retry_once) stores the same events and not a second copy."""
+    return [event if event.get("id") else {**event, "id": uuid.uuid4().hex} for event in events]
 
 
 @extend_schema_view(
@@ -103,8 +112,11 @@ class EventsView(generics.ListCreateAPIView):
             serializer = self.get_serializer(data=body, many=isinstance(body, list))
             serializer.is_valid(raise_exception=True)
             events = serializer.validated_data if isinstance(body, list) else [serializer.validated_data]
+        events = with_ids(events)
         try:
-            result = services.events_ingest_shared(workspace=request.user.workspace, events=events)
+            result = retry_once(
+                request, lambda: services.events_ingest_shared(workspace=request.user.workspace, events=events)
+            )
         except retention.BeforeHorizon as refused:
             # Nothing was written; the positions are those of the events in the body.
             error = {"occurred_at": [refused.message]}

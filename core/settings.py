@@ -75,6 +75,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: a request that met a stale connection is replayed through everything below, and
+    # any error response Django builds without a handler becomes JSON (core/database.py, core/exceptions.py).
+    "core.database.DatabaseRetryMiddleware",
+    "core.exceptions.JsonErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.staticfiles.views import serve as serve_static
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
@@ -8,6 +9,8 @@ from rest_framework.permissions import AllowAny
 PUBLIC = {"authentication_classes": [], "permission_classes": [AllowAny]}
 
 urlpatterns = [
+    # Until there is a dashboard, the front page is the API's documentation.
+    path("", RedirectView.as_view(pattern_name="docs"), name="home"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("analytics.urls")),
     path("api/schema/", SpectacularAPIView.as_view(**PUBLIC), name="schema"),
@@ -16,3 +19,9 @@ urlpatterns = [
     # admin) are served from the installed packages here. A proxy or CDN in front may take over.
     re_path(r"^static/(?P<path>.*)$", serve_static, {"insecure": True}),
 ]
+
+# Errors outside DRF views in the API's JSON shape (core/exceptions.py).
+handler400 = "core.exceptions.bad_request"
+handler403 = "core.exceptions.permission_denied"
+handler404 = "core.exceptions.not_found"
+handler500 = "core.exceptions.server_error"
