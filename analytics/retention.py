@@ -154,13 +154,39 @@ def retain(*, before: datetime) -> Retained:
 def _record(before: datetime) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [partitions.LOCK_KEY])
-        for partition in partitions.existing(cursor):
+        existing = partitions.existing(cursor)
+        for partition in existing:
             if partition.end <= before:
                 cursor.execute(
                     "INSERT INTO raw_retention (partition, range_start, range_end) VALUES (%s, %s, %s) "
                     "ON CONFLICT (partition) DO NOTHING",
                     [partition.name, partition.start, partition.end],
                 )
+        _advance_to_boundary(cursor, before, [partition for partition in existing if partition.end > before])
+
+
+def _advance_to_boundary(cursor, before: datetime, kept: list[partitions.Partition]) -> None:
+    """Moves the horizon up to the last interval boundary at or before `before` even where no
+    partition held those intervals (a fresh database, gaps): `retain --before` then also means
+    that no event before it is accepted afterwards. Never into a kept partition (one of another
+    interval setting that straddles `before`): the horizon stays at a partition boundary. The
+    interval it closes is recorded as an already sealed row of 0 events."""
+    unit = partitions.interval()
+    boundary = partitions.interval_start(before, unit)
+    if kept:
+        boundary = min(boundary, min(partition.start for partition in kept))
+    cursor.execute("SELECT max(range_end) FROM raw_retention")
+    (current,) = cursor.fetchone()
+    if current is not None and boundary <= current:
+        return
+    start = partitions.interval_start(boundary - timedelta(microseconds=1), unit)
+    if current is not None:
+        start = max(start, current)
+    cursor.execute(
+        "INSERT INTO raw_retention (partition, range_start, range_end, events, sealed_at) "
+        "VALUES (%s, %s, %s, 0, now()) ON CONFLICT (partition) DO NOTHING",
+        [f"event_p{start:%Y%m%d}", start, boundary],
+    )
 
 
 def _detach(name: str) -> None:
