@@ -164,6 +164,7 @@ def test_the_partitions_command_creates_what_is_missing_ahead_and_lists_every_pa
     lines = output.getvalue().splitlines()
     assert lines[0] == f"created {name}"
     assert any(line.startswith(f"{name}  {upcoming.isoformat()}") for line in lines[1:]), lines
+    assert lines[-1] == "retention horizon: none (no raw partition retired)"
     output = io.StringIO()
     call_command("partitions", stdout=output)
     assert "created" not in output.getvalue()

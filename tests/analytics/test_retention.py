@@ -204,6 +204,12 @@ def test_the_retain_command_and_the_refresh_loops_retention_setting(workspace):
     out = io.StringIO()
     call_command("rollups", "retain", "--before", f"{DAY + timedelta(days=1):%Y-%m-%d}", stdout=out)
     assert out.getvalue().startswith(f"dropped 1 raw partitions (event_p{DAY:%Y%m%d}), 1 events sealed, horizon ")
+    out = io.StringIO()
+    call_command("partitions", stdout=out)
+    horizon = (DAY + timedelta(days=1)).isoformat()
+    assert out.getvalue().splitlines()[-1] == (
+        f"retention horizon: {horizon} (1 events sealed from 1 dropped partitions; table raw_retention)"
+    )
     with pytest.raises(CommandError, match="retain needs --before"):
         call_command("rollups", "retain")
     with pytest.raises(CommandError, match="retain needs --before"):
