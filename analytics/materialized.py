@@ -249,6 +249,7 @@ READABLE = (
     "support_hourly_report",
     "support_live_totals",
     "rollup_refresh",
+    "raw_retention",
 )
 
 
