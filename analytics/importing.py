@@ -1,0 +1,469 @@
+"""Import of history from CSV and Excel files through the ingest path of the API.
+
+A mapping says how a row becomes an event: which column is which event field, the event name,
+constants, and how dates are written. Each row is cleaned (text trimmed, channel ids case-folded
+to one spelling), turned into an event in the API's JSON shape, validated by EventSerializer and
+written in batches by services.events_ingest, so the same INSERT statement and triggers keep the
+summaries exact. The event id is a hash of the mapping's name and the row's mapped values:
+importing the same file twice stores nothing twice, and a duplicated row is a duplicate.
+
+Dates are never guessed: a mapping with `date_format` (strptime codes, e.g. "%d/%m/%Y %H:%M")
+reads every row that way. Without it, "04/10/2019 09:00" is accepted only where it can be read
+one way: a day above 12 fixes the order ("13/10/2019"), and a date like "04/10/2019" is refused
+with that reason. "01-2019" (month and year) is the first day of that month.
+
+Files are read as streams (csv module; openpyxl in read-only mode), a batch at a time, so memory
+stays bounded by the batch whatever the file size.
+"""
+
+import csv
+import hashlib
+import io
+import json
+import re
+import tomllib
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+
+from analytics import retention, services
+from analytics.serializers import EventSerializer
+from core.models import Workspace
+
+EVENT_FIELDS = ("conversation_id", "channel", "agent", "customer", "value", "session_id", "user_id")
+"""Event fields a column can fill (besides occurred_at, name and properties)."""
+
+PRESETS: dict[str, dict] = {
+    # Customers: Customer_Id, Occupation, Type. Each row is a customer.profile event that sets
+    # the customer's type (merged like attributes from events: the latest as-of wins) and keeps
+    # the occupation as a property.
+    "customers": {
+        "name": "customer.profile",
+        "columns": {"customer": "Customer_Id"},
+        "customer_attributes": {"type": "Type"},
+        "properties": {"occupation": "Occupation"},
+        "occurred_at": {"constant": "as_of"},
+    },
+    # External interactions: Date Start (04/10/2019 09:00), Interaction (the channel), Customers.
+    "interactions": {
+        "name": "interaction",
+        "columns": {"channel": "Interaction", "customer": "Customers"},
+        "occurred_at": {"column": "Date Start"},
+    },
+    # Products of discussion: Date (01-2019, a month), Product.
+    "products": {
+        "name": "product.discussed",
+        "properties": {"product": "Product"},
+        "occurred_at": {"column": "Date"},
+    },
+}
+
+DAY_MONTH = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+MONTH_YEAR = re.compile(r"^(\d{1,2})[/.-](\d{4})$")
+ISO = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+class MappingError(ValueError):
+    """The mapping itself is wrong: nothing is imported."""
+
+
+@dataclass(frozen=True)
+class Mapping:
+    name: str
+    columns: dict[str, str] = field(default_factory=dict)
+    properties: dict[str, str] = field(default_factory=dict)
+    customer_attributes: dict[str, str] = field(default_factory=dict)
+    constants: dict[str, object] = field(default_factory=dict)
+    occurred_at_column: str | None = None
+    date_format: str | None = None
+    timezone: str = "UTC"
+    sheet: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict, *, as_of: datetime | None = None) -> "Mapping":
+        known = {"name", "columns", "properties", "customer_attributes", "constants", "occurred_at"}
+        known |= {"date_format", "timezone", "sheet", "preset"}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise MappingError(f"Unknown mapping keys: {', '.join(unknown)}.")
+        name = data.get("name")
+        if not isinstance(name, str) or not name:
+            raise MappingError("The mapping needs `name`, the event name of every row.")
+        columns = dict(data.get("columns", {}))
+        wrong = sorted(set(columns) - set(EVENT_FIELDS))
+        if wrong:
+            raise MappingError(f"columns: {', '.join(wrong)} is not an event field ({', '.join(EVENT_FIELDS)}).")
+        attributes = dict(data.get("customer_attributes", {}))
+        if set(attributes) - {"name", "type"}:
+            raise MappingError("customer_attributes: only name and type are customer attributes.")
+        if attributes and "customer" not in columns:
+            raise MappingError("customer_attributes need a `customer` column.")
+        occurred = data.get("occurred_at") or {}
+        constants = dict(data.get("constants", {}))
+        if occurred.get("constant") == "as_of":
+            if as_of is None:
+                raise MappingError("This mapping dates every row at the import's --as-of time; give --as-of.")
+            constants["occurred_at"] = as_of
+        elif "column" not in occurred:
+            raise MappingError('occurred_at needs a `column` (or `constant = "as_of"`).')
+        tz = data.get("timezone", "UTC")
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise MappingError(f"timezone: unknown time zone {tz!r}.") from error
+        return cls(
+            name=name,
+            columns=columns,
+            properties=dict(data.get("properties", {})),
+            customer_attributes=attributes,
+            constants=constants,
+            occurred_at_column=occurred.get("column"),
+            date_format=data.get("date_format"),
+            timezone=tz,
+            sheet=data.get("sheet"),
+        )
+
+    @classmethod
+    def load(cls, *, preset: str | None, path: Path | None, as_of: datetime | None = None, **overrides) -> "Mapping":
+        """A preset, a TOML or JSON mapping file (which may name a preset to start from), plus
+        overrides from the command line (date_format, timezone)."""
+        data: dict = {}
+        if path is not None:
+            text = path.read_text()
+            try:
+                data = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
+            except (json.JSONDecodeError, tomllib.TOMLDecodeError) as error:
+                raise MappingError(f"{path}: {error}") from error
+            preset = data.pop("preset", preset)
+        if preset is not None:
+            if preset not in PRESETS:
+                raise MappingError(f"Unknown preset {preset!r}: {', '.join(PRESETS)}.")
+            data = {**PRESETS[preset], **data}
+        data.update({key: value for key, value in overrides.items() if value is not None})
+        return cls.from_dict(data, as_of=as_of)
+
+    def needed_columns(self) -> set[str]:
+        needed = {*self.columns.values(), *self.properties.values(), *self.customer_attributes.values()}
+        if self.occurred_at_column:
+            needed.add(self.occurred_at_column)
+        return needed
+
+
+class Refused(Exception):
+    def __init__(self, column: str | None, reason: str):
+        super().__init__(reason)
+        self.column, self.reason = column, reason
+
+
+@dataclass
+class Report:
+    file: str
+    read: int = 0
+    blank: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    refused: list[dict] = field(default_factory=list)
+    normalizations: Counter = field(default_factory=Counter)
+
+    def refuse(self, row: int, column: str | None, reason: str) -> None:
+        self.refused.append({"row": row, "column": column, "reason": reason})
+
+    def as_dict(self) -> dict:
+        return {
+            "file": self.file,
+            "rows_read": self.read,
+            "blank_rows_skipped": self.blank,
+            "imported": self.imported,
+            "duplicates": self.duplicates,
+            "refused": len(self.refused),
+            "refusals": self.refused,
+            "normalizations": dict(sorted(self.normalizations.items())),
+        }
+
+    def summary(self) -> str:
+        return (
+            f"{self.file}: {self.read} rows read, {self.imported} imported, {self.duplicates} duplicates, "
+            f"{len(self.refused)} refused, {self.blank} blank rows skipped"
+        )
+
+
+def parse_moment(text: str, mapping: Mapping) -> datetime:
+    """A row's date in the mapping's zone, as UTC; Refused when it cannot be read one way only."""
+    zone = ZoneInfo(mapping.timezone)
+    if mapping.date_format:
+        try:
+            parsed = datetime.strptime(text, mapping.date_format)
+        except ValueError as error:
+            raise Refused(
+                mapping.occurred_at_column, f"{text!r} does not match date_format {mapping.date_format!r}."
+            ) from error
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)).astimezone(UTC)
+    if ISO.match(text):
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError as error:
+            raise Refused(mapping.occurred_at_column, f"{text!r} is not a date.") from error
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)).astimezone(UTC)
+    month_year = MONTH_YEAR.match(text)
+    if month_year:
+        month, year = int(month_year[1]), int(month_year[2])
+        if not 1 <= month <= 12:
+            raise Refused(mapping.occurred_at_column, f"{text!r}: month {month} does not exist.")
+        return datetime(year, month, 1, tzinfo=zone).astimezone(UTC)
+    day_month = DAY_MONTH.match(text)
+    if day_month:
+        first, second, year = int(day_month[1]), int(day_month[2]), int(day_month[3])
+        hour, minute, second_of_minute = (int(day_month[i] or 0) for i in (4, 5, 6))
+        if first <= 12 and second <= 12 and first != second:
+            raise Refused(
+                mapping.occurred_at_column,
+                f"{text!r} is ambiguous (day {first} of month {second}, or month {first} day {second}); "
+                'set date_format in the mapping, e.g. "%d/%m/%Y %H:%M".',
+            )
+        day, month = (first, second) if first > 12 or first == second else (second, first)
+        try:
+            return datetime(year, month, day, hour, minute, second_of_minute, tzinfo=zone).astimezone(UTC)
+        except ValueError as error:
+            raise Refused(mapping.occurred_at_column, f"{text!r} is not a date: {error}.") from error
+    raise Refused(mapping.occurred_at_column, f"{text!r} is not a date Tally can read; set date_format in the mapping.")
+
+
+def clean(value, column: str, report: Report) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, UncomputedFormula):
+        raise Refused(
+            column,
+            f"Holds the formula {value.formula} without a computed value: save the file in a spreadsheet first.",
+        )
+    if isinstance(value, datetime):
+        return value.isoformat()
+    text = str(value)
+    stripped = text.strip()
+    if stripped != text:
+        report.normalizations[f"trimmed whitespace in {column}"] += 1
+    return stripped or None
+
+
+def row_event(row: dict[str, object], mapping: Mapping, report: Report) -> dict:
+    """The API event of one row; Refused with the column and reason when it cannot be one."""
+    values = {column: clean(row.get(column), column, report) for column in mapping.needed_columns()}
+    event: dict = {"name": mapping.name}
+    if mapping.occurred_at_column:
+        raw = values.get(mapping.occurred_at_column)
+        if raw is None:
+            raise Refused(mapping.occurred_at_column, "Is empty: every row needs a date.")
+        moment = parse_moment(raw, mapping)
+    else:
+        moment = mapping.constants["occurred_at"]
+    event["occurred_at"] = moment.isoformat().replace("+00:00", "Z")
+    for event_field, column in mapping.columns.items():
+        value = values.get(column)
+        if value is None:
+            continue
+        if event_field == "channel":
+            folded = value.casefold()
+            if folded != value:
+                report.normalizations[f"channel {value!r} -> {folded!r}"] += 1
+            event["channel"] = {"id": folded, "name": value}
+        elif event_field == "value":
+            try:
+                event["value"] = Decimal(value.replace(",", "")) if isinstance(value, str) else value
+            except InvalidOperation as error:
+                raise Refused(column, f"{value!r} is not a number.") from error
+        else:
+            event[event_field] = value
+    for key, constant in mapping.constants.items():
+        if key != "occurred_at":
+            event.setdefault(key, constant)
+    if mapping.customer_attributes:
+        customer = event.get("customer")
+        if customer is None:
+            raise Refused(mapping.columns["customer"], "Is empty: a customer row needs the customer's id.")
+        attributes = {key: values[column] for key, column in mapping.customer_attributes.items() if values[column]}
+        event["customer"] = {"id": customer, **attributes}
+    properties = {key: values[column] for key, column in mapping.properties.items() if values[column] is not None}
+    if properties:
+        event["properties"] = properties
+    # The id: the mapping's event name and the row's mapped values, so a re-import or a
+    # duplicated row is the same event.
+    identity = json.dumps([mapping.name, sorted((k, v) for k, v in values.items())], ensure_ascii=False, default=str)
+    event["id"] = "imp-" + hashlib.sha256(identity.encode()).hexdigest()[:40]
+    return event
+
+
+def csv_rows(stream: io.TextIOBase) -> Iterator[tuple[int, dict | None]]:
+    reader = csv.reader(stream)
+    header = next(reader, None)
+    if header is None:
+        return
+    header = [column.strip() for column in header]
+    for cells in reader:
+        number = reader.line_num
+        if not any(cell.strip() for cell in cells):
+            yield number, None
+            continue
+        yield number, dict(zip(header, cells, strict=False))
+
+
+class UncomputedFormula:
+    """A formula cell whose workbook holds no computed value (written by a program, never opened
+    in a spreadsheet): there is nothing to import from it."""
+
+    def __init__(self, formula: str):
+        self.formula = formula
+
+
+def xlsx_rows(path: Path, sheet: str | None) -> Iterator[tuple[int, dict | None]]:
+    from openpyxl import load_workbook
+
+    # Two read-only streams of the same sheet in step: the formulas, and the values a spreadsheet
+    # computed for them when it saved the file.
+    formulas = load_workbook(path, read_only=True, data_only=False)
+    values = load_workbook(path, read_only=True, data_only=True)
+    try:
+        name = sheet or formulas.sheetnames[0]
+        if name not in formulas.sheetnames:
+            raise MappingError(f"{path.name} has no sheet {name!r}.")
+        formula_rows = formulas[name].iter_rows(values_only=True)
+        value_rows = values[name].iter_rows(values_only=True)
+        header = next(value_rows, None)
+        next(formula_rows, None)
+        if header is None:
+            return
+        header = [str(cell).strip() if cell is not None else "" for cell in header]
+        for number, (cells, written) in enumerate(zip(value_rows, formula_rows, strict=False), start=2):
+            if all(cell is None or str(cell).strip() == "" for cell in cells) and not any(
+                isinstance(cell, str) and cell.startswith("=") for cell in written
+            ):
+                yield number, None
+                continue
+            row = {}
+            for column, value, source in zip(header, cells, written, strict=False):
+                formula = isinstance(source, str) and source.startswith("=")
+                row[column] = UncomputedFormula(source) if formula and value is None else value
+            yield number, row
+    finally:
+        formulas.close()
+        values.close()
+
+
+def file_rows(path: Path, mapping: Mapping) -> Iterator[tuple[int, dict | None]]:
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        yield from xlsx_rows(path, mapping.sheet)
+    elif suffix == ".csv":
+        with path.open(newline="", encoding="utf-8-sig") as stream:
+            yield from csv_rows(stream)
+    else:
+        raise MappingError(f"{path.name}: only .csv and .xlsx files can be imported.")
+
+
+def count_rows(path: Path, mapping: Mapping) -> int:
+    """Data rows in the file (for the progress bar): lines after the header of a CSV, the sheet's
+    recorded dimension of a workbook."""
+    if path.suffix.lower() == ".xlsx":
+        from openpyxl import load_workbook
+
+        workbook = load_workbook(path, read_only=True)
+        try:
+            worksheet = workbook[mapping.sheet] if mapping.sheet else workbook.worksheets[0]
+            return max(0, (worksheet.max_row or 1) - 1)
+        finally:
+            workbook.close()
+    with path.open("rb") as stream:
+        return max(0, sum(1 for _ in stream) - 1)
+
+
+def check_header(path: Path, mapping: Mapping) -> None:
+    """Every mapped column must exist in the file: otherwise nothing is imported."""
+    for _, row in file_rows(path, mapping):
+        if row is None:
+            continue
+        missing = sorted(mapping.needed_columns() - set(row))
+        if missing:
+            raise MappingError(f"{path.name} has no column {', '.join(repr(c) for c in missing)}.")
+        return
+
+
+def import_file(
+    path: Path, *, workspace: Workspace, mapping: Mapping, dry_run: bool = False, batch: int = 1000, progress=None
+) -> Report:
+    """Imports `path` into `workspace`; returns the cleaning report. With dry_run, validates only."""
+    check_header(path, mapping)
+    batch = max(1, min(batch, settings.TALLY_MAX_BATCH))
+    report = Report(file=path.name)
+    horizon = retention.horizon()
+    pending: list[tuple[int, dict]] = []
+    reported = 0
+
+    def flush() -> None:
+        if not pending:
+            return
+        serializer = EventSerializer(data=[event for _, event in pending], many=True)
+        if not serializer.is_valid():
+            valid = []
+            for (number, event), errors in zip(pending, serializer.errors, strict=True):
+                if errors:
+                    for field_name, messages in errors.items():
+                        report.refuse(number, field_name, " ".join(str(m) for m in messages))
+                else:
+                    valid.append(event)
+            serializer = EventSerializer(data=valid, many=True)
+            serializer.is_valid(raise_exception=True)
+        events = serializer.validated_data
+        if events and not dry_run:
+            result = services.events_ingest(workspace=workspace, events=events)
+            report.imported += result.accepted
+            report.duplicates += result.duplicates
+        elif events:
+            report.imported += len(events)
+        pending.clear()
+
+    for number, row in file_rows(path, mapping):
+        if row is None:
+            report.blank += 1
+            continue
+        report.read += 1
+        try:
+            event = row_event(row, mapping, report)
+            moment = datetime.fromisoformat(event["occurred_at"].replace("Z", "+00:00"))
+            if horizon is not None and moment < horizon:
+                raise Refused(
+                    mapping.occurred_at_column,
+                    f"Is before the retention horizon {horizon.isoformat().replace('+00:00', 'Z')}.",
+                )
+        except Refused as refused:
+            report.refuse(number, refused.column, refused.reason)
+            continue
+        pending.append((number, event))
+        if len(pending) >= batch:
+            flush()
+            if progress is not None:
+                progress(report.read + report.blank - reported)
+                reported = report.read + report.blank
+    flush()
+    if progress is not None:
+        progress(report.read + report.blank - reported)
+    return report
+
+
+def write_report(report: Report, destination: Path) -> None:
+    if destination.suffix == ".csv":
+        with destination.open("w", newline="") as stream:
+            writer = csv.writer(stream)
+            writer.writerow(["kind", "row", "column", "detail", "count"])
+            for name in ("rows_read", "blank_rows_skipped", "imported", "duplicates", "refused"):
+                writer.writerow(["total", "", "", name, report.as_dict()[name]])
+            for refusal in report.refused:
+                writer.writerow(["refused", refusal["row"], refusal["column"] or "", refusal["reason"], 1])
+            for detail, count in sorted(report.normalizations.items()):
+                writer.writerow(["normalized", "", "", detail, count])
+    else:
+        destination.write_text(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n")
