@@ -22,6 +22,7 @@ import io
 import json
 import re
 import tomllib
+import zipfile
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -133,14 +134,19 @@ class Mapping:
     def load(cls, *, preset: str | None, path: Path | None, as_of: datetime | None = None, **overrides) -> "Mapping":
         """A preset, a TOML or JSON mapping file (which may name a preset to start from), plus
         overrides from the command line (date_format, timezone)."""
-        data: dict = {}
+        data = None
         if path is not None:
             text = path.read_text()
             try:
                 data = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
             except (json.JSONDecodeError, tomllib.TOMLDecodeError) as error:
                 raise MappingError(f"{path}: {error}") from error
-            preset = data.pop("preset", preset)
+        return cls.load_dict(preset=preset, data=data, as_of=as_of, **overrides)
+
+    @classmethod
+    def load_dict(cls, *, preset: str | None, data: dict | None, as_of: datetime | None = None, **overrides):
+        data = dict(data or {})
+        preset = data.pop("preset", preset)
         if preset is not None:
             if preset not in PRESETS:
                 raise MappingError(f"Unknown preset {preset!r}: {', '.join(PRESETS)}.")
@@ -153,6 +159,10 @@ class Mapping:
         if self.occurred_at_column:
             needed.add(self.occurred_at_column)
         return needed
+
+
+class UnreadableFile(ValueError):
+    """The file is not what its name says (not UTF-8 text, not an xlsx workbook)."""
 
 
 class Refused(Exception):
@@ -356,13 +366,22 @@ def xlsx_rows(path: Path, sheet: str | None) -> Iterator[tuple[int, dict | None]
 
 def file_rows(path: Path, mapping: Mapping) -> Iterator[tuple[int, dict | None]]:
     suffix = path.suffix.lower()
-    if suffix == ".xlsx":
-        yield from xlsx_rows(path, mapping.sheet)
-    elif suffix == ".csv":
-        with path.open(newline="", encoding="utf-8-sig") as stream:
-            yield from csv_rows(stream)
-    else:
-        raise MappingError(f"{path.name}: only .csv and .xlsx files can be imported.")
+    try:
+        if suffix == ".xlsx":
+            yield from xlsx_rows(path, mapping.sheet)
+        elif suffix == ".csv":
+            with path.open(newline="", encoding="utf-8-sig") as stream:
+                yield from csv_rows(stream)
+        else:
+            raise UnreadableFile(f"{path.name}: only .csv and .xlsx files can be imported.")
+    except UnicodeDecodeError as error:
+        raise UnreadableFile(f"{path.name} is not UTF-8 text: save it as CSV UTF-8.") from error
+    except (zipfile.BadZipFile, KeyError, OSError) as error:
+        if suffix != ".xlsx":
+            raise
+        raise UnreadableFile(f"{path.name} is not an Excel workbook (.xlsx).") from error
+    except csv.Error as error:
+        raise UnreadableFile(f"{path.name}: {error}.") from error
 
 
 def count_rows(path: Path, mapping: Mapping) -> int:
@@ -371,7 +390,10 @@ def count_rows(path: Path, mapping: Mapping) -> int:
     if path.suffix.lower() == ".xlsx":
         from openpyxl import load_workbook
 
-        workbook = load_workbook(path, read_only=True)
+        try:
+            workbook = load_workbook(path, read_only=True)
+        except (zipfile.BadZipFile, KeyError, OSError) as error:
+            raise UnreadableFile(f"{path.name} is not an Excel workbook (.xlsx).") from error
         try:
             worksheet = workbook[mapping.sheet] if mapping.sheet else workbook.worksheets[0]
             return max(0, (worksheet.max_row or 1) - 1)

@@ -1,9 +1,10 @@
 from django.urls import path
 
-from analytics import summary_views, views
+from analytics import import_views, summary_views, views
 
 urlpatterns = [
     path("events/", views.EventsView.as_view(), name="events"),
+    path("imports/", import_views.ImportView.as_view(), name="imports"),
     path("events/trend", summary_views.EventTrendView.as_view(), name="events-trend"),
     path("events/frequency", summary_views.EventFrequencyView.as_view(), name="events-frequency"),
     path("events/stats", summary_views.EventStatsView.as_view(), name="events-stats"),

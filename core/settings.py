@@ -119,6 +119,8 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 
 # A 1000-event batch of realistic events is well under this; larger bodies get a 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("TALLY_MAX_BODY_BYTES", str(5 * 1024 * 1024)))
+# POST /api/v1/imports/: the largest file accepted (uploads over 2.5 MB are spooled to a temporary file).
+TALLY_MAX_IMPORT_BYTES = int(os.environ.get("TALLY_MAX_IMPORT_BYTES", str(200 * 1024 * 1024)))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["core.auth.TokenAuthentication"],

@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 
 PATHS = {
     "/api/v1/events/": {"get", "post"},
+    "/api/v1/imports/": {"post"},
     "/api/v1/events/trend": {"get"},
     "/api/v1/events/frequency": {"get"},
     "/api/v1/events/stats": {"get"},

@@ -61,7 +61,7 @@ class Command(BaseCommand):
             result = importing.import_file(
                 file, workspace=target, mapping=chosen, dry_run=dry_run, batch=batch, progress=bar.advance
             )
-        except importing.MappingError as error:
+        except (importing.MappingError, importing.UnreadableFile) as error:
             raise CommandError(str(error)) from error
         destination = report or file.with_name(file.name + ".import-report.json")
         importing.write_report(result, destination)

@@ -1,0 +1,97 @@
+"""POST /api/v1/imports/: multipart upload of a CSV or Excel file, answered with the cleaning report."""
+
+from pathlib import Path
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
+
+from analytics import rollups
+from analytics.models import Event
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "import"
+
+
+def upload(name: str, content: bytes | None = None) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content if content is not None else (FIXTURES / name).read_bytes())
+
+
+def test_an_upload_imports_and_answers_the_report(client_for, workspace):
+    response = client_for.post(
+        "/api/v1/imports/",
+        {"file": upload("interactions.csv"), "preset": "interactions", "date_format": "%d/%m/%Y %H:%M"},
+        format="multipart",
+    )
+    assert response.status_code == 201, response.json()
+    report = response.json()
+    assert (report["file"], report["rows_read"], report["imported"], report["duplicates"], report["refused"]) == (
+        "interactions.csv",
+        7,
+        5,
+        1,
+        1,
+    )
+    assert report["refusals"][0]["column"] == "Date Start" and report["dry_run"] is False
+    assert Event.objects.filter(workspace=workspace).count() == 5
+    again = client_for.post(
+        "/api/v1/imports/",
+        {"file": upload("interactions.csv"), "preset": "interactions", "date_format": "%d/%m/%Y %H:%M"},
+        format="multipart",
+    )
+    assert (again.json()["imported"], again.json()["duplicates"]) == (0, 6)
+    assert rollups.differences() == []
+
+
+def test_a_dry_run_with_a_json_mapping_writes_nothing(client_for, workspace):
+    mapping = '{"preset": "customers", "properties": {"job": "Occupation"}}'
+    response = client_for.post(
+        "/api/v1/imports/",
+        {"file": upload("customers.csv"), "mapping": mapping, "as_of": "2026-06-01T00:00:00Z", "dry_run": "true"},
+        format="multipart",
+    )
+    assert response.status_code == 200, response.json()
+    assert (response.json()["imported"], response.json()["dry_run"]) == (3, True)
+    assert not Event.objects.exists()
+
+
+def errors(response) -> dict[str, str]:
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"] == "application/json"
+    return {error["field"]: error["message"] for error in response.json()["errors"]}
+
+
+def test_bad_uploads_are_400s_naming_the_field(client_for, workspace):
+    post = lambda data: client_for.post("/api/v1/imports/", data, format="multipart")  # noqa: E731
+    assert errors(post({"preset": "interactions"})) == {"file": "No file was submitted."}
+    assert errors(post({"file": upload("notes.txt", b"hello"), "preset": "products"})) == {
+        "file": "Must be a .csv or .xlsx file."
+    }
+    assert errors(post({"file": upload("customers.csv")})) == {"preset": "Give a preset or a mapping."}
+    assert errors(post({"file": upload("customers.csv"), "preset": "customers"})) == {
+        "mapping": "This mapping dates every row at the import's --as-of time; give --as-of."
+    }
+    assert errors(post({"file": upload("customers.csv"), "mapping": "{nope"})) == {
+        "mapping": "Is not JSON: Expecting property name enclosed in double quotes."
+    }
+    assert errors(post({"file": upload("broken.xlsx", b"not a zip"), "preset": "interactions"})) == {
+        "file": "broken.xlsx is not an Excel workbook (.xlsx)."
+    }
+    assert errors(
+        post({"file": upload("latin.csv", "Date,Product\n01-2019,Caf\xe9\n".encode("latin-1")), "preset": "products"})
+    ) == {"file": "latin.csv is not UTF-8 text: save it as CSV UTF-8."}
+    assert not Event.objects.exists()
+
+
+@override_settings(TALLY_MAX_IMPORT_BYTES=10)
+def test_a_file_over_the_import_limit_is_refused(client_for):
+    response = client_for.post(
+        "/api/v1/imports/", {"file": upload("customers.csv"), "preset": "products"}, format="multipart"
+    )
+    assert errors(response) == {"file": "Is larger than TALLY_MAX_IMPORT_BYTES (10 bytes)."}
+
+
+def test_imports_need_the_ingest_scope(make_client, workspace):
+    reader = make_client(workspace, scopes=["read"])
+    response = reader.post(
+        "/api/v1/imports/", {"file": upload("customers.csv"), "preset": "products"}, format="multipart"
+    )
+    assert response.status_code == 403
