@@ -95,3 +95,35 @@ def test_imports_need_the_ingest_scope(make_client, workspace):
         "/api/v1/imports/", {"file": upload("customers.csv"), "preset": "products"}, format="multipart"
     )
     assert response.status_code == 403
+
+
+def test_interactions_per_customer_type_and_channel_after_importing_both_files(client_for, workspace):
+    """Verifies the CRM's questions after importing its customers and interactions: per type and
+    channel (every type and channel, zeros included, customers without a type as null), and the
+    per-customer answer at the CRM API's own path, equal to /customers/{id}/interactions."""
+    for data in (
+        {"file": upload("customers.csv"), "preset": "customers", "as_of": "2026-06-01T00:00:00Z"},
+        {"file": upload("interactions.csv"), "preset": "interactions", "date_format": "%d/%m/%Y %H:%M"},
+    ):
+        assert client_for.post("/api/v1/imports/", data, format="multipart").status_code == 201
+    response = client_for.get("/api/v1/interactions/by-type?start_date=2019-10-01&end_date=2019-10-31")
+    assert response.status_code == 200, response.json()
+    assert response.json() == {
+        "data": [
+            {"type": "Orange", "customers": 1, "total": 1, "interactions": {"bird": 0, "call": 1, "email": 0}},
+            {"type": "Red", "customers": 2, "total": 2, "interactions": {"bird": 1, "call": 0, "email": 1}},
+            {"type": None, "customers": 1, "total": 1, "interactions": {"bird": 0, "call": 0, "email": 1}},
+        ]
+    }
+    later = client_for.get("/api/v1/interactions/by-type?start_date=2019-10-06")
+    assert [entry["total"] for entry in later.json()["data"]] == [1, 1, 0]  # the 13th (call) and the 6th (bird)
+    crm = client_for.get("/api/v1/interactions/1?start_date=2019-10-01&end_date=2019-10-31")
+    assert crm.status_code == 200
+    assert crm.json() == {"data": {"customer_id": "1", "interactions": {"Bird": 1, "Call": 0, "Email": 1}}}
+    assert (
+        crm.json()
+        == client_for.get("/api/v1/customers/1/interactions?start_date=2019-10-01&end_date=2019-10-31").json()
+    )
+    assert client_for.get("/api/v1/interactions/404").json() == {"error": "Customer not found"}
+    bad = client_for.get("/api/v1/interactions/by-type?start_date=2019-10-31&end_date=2019-10-01")
+    assert errors(bad) == {"start_date": "Must not be after end_date."}

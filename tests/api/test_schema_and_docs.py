@@ -9,6 +9,8 @@ from rest_framework.test import APIClient
 PATHS = {
     "/api/v1/events/": {"get", "post"},
     "/api/v1/imports/": {"post"},
+    "/api/v1/interactions/by-type": {"get"},
+    "/api/v1/interactions/{customer_id}": {"get"},
     "/api/v1/events/trend": {"get"},
     "/api/v1/events/frequency": {"get"},
     "/api/v1/events/stats": {"get"},
