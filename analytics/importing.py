@@ -281,7 +281,9 @@ def row_event(row: dict[str, object], mapping: Mapping, report: Report) -> dict:
             folded = value.casefold()
             if folded != value:
                 report.normalizations[f"channel {value!r} -> {folded!r}"] += 1
-            event["channel"] = {"id": folded, "name": value}
+            # One spelling: the case-folded id, and no name (a name the channel has from the API's
+            # events stays; an import never renames it).
+            event["channel"] = folded
         elif event_field == "value":
             try:
                 event["value"] = Decimal(value.replace(",", "")) if isinstance(value, str) else value

@@ -119,7 +119,7 @@ def test_interactions_per_customer_type_and_channel_after_importing_both_files(c
     assert [entry["total"] for entry in later.json()["data"]] == [1, 1, 0]  # the 13th (call) and the 6th (bird)
     crm = client_for.get("/api/v1/interactions/1?start_date=2019-10-01&end_date=2019-10-31")
     assert crm.status_code == 200
-    assert crm.json() == {"data": {"customer_id": "1", "interactions": {"Bird": 1, "Call": 0, "Email": 1}}}
+    assert crm.json() == {"data": {"customer_id": "1", "interactions": {"bird": 1, "call": 0, "email": 1}}}
     assert (
         crm.json()
         == client_for.get("/api/v1/customers/1/interactions?start_date=2019-10-01&end_date=2019-10-31").json()
