@@ -261,6 +261,9 @@ RECOMPUTE_ORDER = (
     "support_hourly",
     "support_duration_hourly",
     "support_total_hourly",
+    "support_channel_hourly",
+    "support_agent_hourly",
+    "event_name_hourly",
     "support_live",
 )
 """The recomputation views in an order in which each one's inputs exist."""

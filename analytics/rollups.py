@@ -140,6 +140,12 @@ SUMMARIES = (
         additive=False,
         merge={"value_min": "min", "value_max": "max"},
     ),
+    Summary(
+        tables.EventNameHourly,
+        ("workspace_id", "bucket", "name"),
+        additive=False,
+        merge={"value_min": "min", "value_max": "max"},
+    ),
     Summary(tables.CustomerInteractionHourly, ("workspace_id", "bucket", "customer_id", "channel_id"), additive=False),
     Summary(tables.SupportHourly, ("workspace_id", "bucket", "channel_id", "agent_id"), additive=True),
     Summary(
@@ -148,6 +154,8 @@ SUMMARIES = (
         additive=True,
     ),
     Summary(tables.SupportTotalHourly, ("workspace_id", "bucket"), additive=True),
+    Summary(tables.SupportChannelHourly, ("workspace_id", "bucket", "channel_id"), additive=True),
+    Summary(tables.SupportAgentHourly, ("workspace_id", "bucket", "agent_id"), additive=True),
     Summary(tables.SupportLive, ("workspace_id", "channel_id"), additive=True),
 )
 

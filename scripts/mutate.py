@@ -162,6 +162,29 @@ MUTANTS = [
         "percentile crossing one bin late on an exact boundary",
     ),
     Mutant(
+        "T9",
+        "sql/triggers/event__merge_conversations.sql",
+        "resolutions = ag.resolutions + EXCLUDED.resolutions",
+        "resolutions = EXCLUDED.resolutions",
+        "support_agent_hourly resolutions overwritten instead of added",
+    ),
+    Mutant(
+        "T10",
+        "sql/triggers/event__merge_conversations.sql",
+        "THEN 'channel' ELSE 'agent' END AS dimension,\n"
+        "           COALESCE(channel_id, agent_id) AS dimension_id,\n           sum(",
+        "THEN 'agent' ELSE 'channel' END AS dimension,\n"
+        "           COALESCE(channel_id, agent_id) AS dimension_id,\n           sum(",
+        "per-channel counts written to support_agent_hourly and per-agent ones to support_channel_hourly",
+    ),
+    Mutant(
+        "T11",
+        "sql/triggers/event__count_hourly.sql",
+        "value_max = GREATEST(n.value_max, EXCLUDED.value_max)",
+        "value_max = EXCLUDED.value_max",
+        "event_name_hourly value_max overwritten instead of kept as the maximum",
+    ),
+    Mutant(
         "C1",
         "analytics/rollups.py",
         'return f"LEAST(s.{column}, EXCLUDED.{column})"',

@@ -5,6 +5,8 @@
 --            support_duration_hourly = sql/recompute/support_duration_hourly.sql
 --            support_live            = sql/recompute/support_live.sql
 --            support_total_hourly    = sql/recompute/support_total_hourly.sql
+--            support_channel_hourly  = sql/recompute/support_channel_hourly.sql
+--            support_agent_hourly    = sql/recompute/support_agent_hourly.sql
 --
 -- How: each conversation row is a merge of its events in which every column is a min, a max,
 -- or the value of the least/greatest event by (occurred_at, event_id), so merging the batch
@@ -21,7 +23,8 @@
 -- Locking: (1) new conversations are inserted empty in key order (an empty row contributes
 -- nothing); (2) all touched rows are locked in key order; (3) with the rows held, one
 -- statement merges them and upserts each summary once, keys sorted, tables always in the same
--- order (support_hourly, support_duration_hourly, support_total_hourly, support_live). The
+-- order (support_hourly, support_duration_hourly, support_total_hourly, support_channel_hourly,
+-- support_agent_hourly, support_live). The
 -- summaries are written in this connection's write slot (sql/functions/tally_write_slot.sql):
 -- concurrent connections touch different rows of the same workspace-hour and channel, so only
 -- writers of the same conversation wait for each other.
@@ -337,6 +340,161 @@ total_upsert AS (
         resolution_bins = ARRAY(
             SELECT a + b FROM unnest(t.resolution_bins, EXCLUDED.resolution_bins) WITH ORDINALITY AS u (a, b, i)
             ORDER BY i)
+),
+-- The same net deltas summed over agents (one row per channel and hour) and over channels (one
+-- row per agent and hour), with the histograms as arrays as in support_total_hourly: what the
+-- channel- and agent-filtered reads and the channel and agent lists read.
+dimension_counts AS (
+    SELECT workspace_id, bucket,
+           CASE WHEN GROUPING(channel_id) = 0 THEN 'channel' ELSE 'agent' END AS dimension,
+           COALESCE(channel_id, agent_id) AS dimension_id,
+           sum(conversations_created) AS conversations_created,
+           sum(conversations_assigned) AS conversations_assigned,
+           sum(agent_replies) AS agent_replies,
+           sum(customer_replies) AS customer_replies,
+           sum(resolutions) AS resolutions,
+           sum(reopens) AS reopens,
+           sum(first_response_count) AS first_response_count,
+           sum(first_response_seconds) AS first_response_seconds,
+           sum(resolution_count) AS resolution_count,
+           sum(resolution_seconds) AS resolution_seconds
+    FROM support_sums
+    GROUP BY GROUPING SETS ((workspace_id, bucket, channel_id), (workspace_id, bucket, agent_id))
+),
+-- Each key's bins as two arrays of 11 counts, in one pass over the bin deltas (a join of keys x
+-- positions against the bin counts, as total_histograms does, is planned as nested loops over
+-- the CTEs: quadratic in the statement's keys, and there are many more keys here).
+dimension_histograms AS (
+    SELECT workspace_id, bucket,
+           CASE WHEN GROUPING(channel_id) = 0 THEN 'channel' ELSE 'agent' END AS dimension,
+           COALESCE(channel_id, agent_id) AS dimension_id,
+           ARRAY[
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 1), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 2), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 3), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 4), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 5), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 6), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 7), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 8), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 9), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 10), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 11), 0)
+           ] AS first_response_bins,
+           ARRAY[
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 1), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 2), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 3), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 4), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 5), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 6), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 7), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 8), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 9), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 10), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 11), 0)
+           ] AS resolution_bins
+    FROM duration_sums
+    GROUP BY GROUPING SETS ((workspace_id, bucket, channel_id), (workspace_id, bucket, agent_id))
+),
+dimension_rows AS (
+    SELECT workspace_id, bucket, dimension, dimension_id,
+           COALESCE(c.conversations_created, 0) AS conversations_created,
+           COALESCE(c.conversations_assigned, 0) AS conversations_assigned,
+           COALESCE(c.agent_replies, 0) AS agent_replies,
+           COALESCE(c.customer_replies, 0) AS customer_replies,
+           COALESCE(c.resolutions, 0) AS resolutions,
+           COALESCE(c.reopens, 0) AS reopens,
+           COALESCE(c.first_response_count, 0) AS first_response_count,
+           COALESCE(c.first_response_seconds, 0) AS first_response_seconds,
+           COALESCE(c.resolution_count, 0) AS resolution_count,
+           COALESCE(c.resolution_seconds, 0) AS resolution_seconds,
+           COALESCE(h.first_response_bins, array_fill(0::bigint, ARRAY[11])) AS first_response_bins,
+           COALESCE(h.resolution_bins, array_fill(0::bigint, ARRAY[11])) AS resolution_bins
+    FROM dimension_counts AS c
+    FULL JOIN dimension_histograms AS h USING (workspace_id, bucket, dimension, dimension_id)
+    WHERE c.conversations_created <> 0 OR c.conversations_assigned <> 0
+       OR c.agent_replies <> 0 OR c.customer_replies <> 0
+       OR c.resolutions <> 0 OR c.reopens <> 0
+       OR c.first_response_count <> 0 OR c.first_response_seconds <> 0
+       OR c.resolution_count <> 0 OR c.resolution_seconds <> 0
+       OR 0 <> ANY (h.first_response_bins) OR 0 <> ANY (h.resolution_bins)
+),
+channel_upsert AS (
+    INSERT INTO support_channel_hourly AS ch
+        (workspace_id, bucket, channel_id, slot, conversations_created, conversations_assigned, agent_replies,
+         customer_replies, resolutions, reopens, first_response_count, first_response_seconds,
+         resolution_count, resolution_seconds, first_response_bins, resolution_bins)
+    SELECT workspace_id, bucket, dimension_id, tally_write_slot(), conversations_created, conversations_assigned, agent_replies,
+           customer_replies, resolutions, reopens, first_response_count,
+           first_response_seconds, resolution_count, resolution_seconds, first_response_bins, resolution_bins
+    FROM dimension_rows
+    WHERE dimension = 'channel'
+    ORDER BY 1, 2, 3
+    -- Element-wise sums written out: cheaper per row than unnest .. WITH ORDINALITY.
+    ON CONFLICT (workspace_id, bucket, channel_id, slot) DO UPDATE SET
+        conversations_created = ch.conversations_created + EXCLUDED.conversations_created,
+        conversations_assigned = ch.conversations_assigned + EXCLUDED.conversations_assigned,
+        agent_replies = ch.agent_replies + EXCLUDED.agent_replies,
+        customer_replies = ch.customer_replies + EXCLUDED.customer_replies,
+        resolutions = ch.resolutions + EXCLUDED.resolutions,
+        reopens = ch.reopens + EXCLUDED.reopens,
+        first_response_count = ch.first_response_count + EXCLUDED.first_response_count,
+        first_response_seconds = ch.first_response_seconds + EXCLUDED.first_response_seconds,
+        resolution_count = ch.resolution_count + EXCLUDED.resolution_count,
+        resolution_seconds = ch.resolution_seconds + EXCLUDED.resolution_seconds,
+        first_response_bins = ARRAY[
+            ch.first_response_bins[1] + EXCLUDED.first_response_bins[1], ch.first_response_bins[2] + EXCLUDED.first_response_bins[2],
+            ch.first_response_bins[3] + EXCLUDED.first_response_bins[3], ch.first_response_bins[4] + EXCLUDED.first_response_bins[4],
+            ch.first_response_bins[5] + EXCLUDED.first_response_bins[5], ch.first_response_bins[6] + EXCLUDED.first_response_bins[6],
+            ch.first_response_bins[7] + EXCLUDED.first_response_bins[7], ch.first_response_bins[8] + EXCLUDED.first_response_bins[8],
+            ch.first_response_bins[9] + EXCLUDED.first_response_bins[9], ch.first_response_bins[10] + EXCLUDED.first_response_bins[10],
+            ch.first_response_bins[11] + EXCLUDED.first_response_bins[11]],
+        resolution_bins = ARRAY[
+            ch.resolution_bins[1] + EXCLUDED.resolution_bins[1], ch.resolution_bins[2] + EXCLUDED.resolution_bins[2],
+            ch.resolution_bins[3] + EXCLUDED.resolution_bins[3], ch.resolution_bins[4] + EXCLUDED.resolution_bins[4],
+            ch.resolution_bins[5] + EXCLUDED.resolution_bins[5], ch.resolution_bins[6] + EXCLUDED.resolution_bins[6],
+            ch.resolution_bins[7] + EXCLUDED.resolution_bins[7], ch.resolution_bins[8] + EXCLUDED.resolution_bins[8],
+            ch.resolution_bins[9] + EXCLUDED.resolution_bins[9], ch.resolution_bins[10] + EXCLUDED.resolution_bins[10],
+            ch.resolution_bins[11] + EXCLUDED.resolution_bins[11]]
+),
+agent_upsert AS (
+    INSERT INTO support_agent_hourly AS ag
+        (workspace_id, bucket, agent_id, slot, conversations_created, conversations_assigned, agent_replies,
+         customer_replies, resolutions, reopens, first_response_count, first_response_seconds,
+         resolution_count, resolution_seconds, first_response_bins, resolution_bins)
+    SELECT workspace_id, bucket, dimension_id, tally_write_slot(), conversations_created, conversations_assigned, agent_replies,
+           customer_replies, resolutions, reopens, first_response_count,
+           first_response_seconds, resolution_count, resolution_seconds, first_response_bins, resolution_bins
+    FROM dimension_rows
+    WHERE dimension = 'agent'
+    ORDER BY 1, 2, 3
+    -- Element-wise sums written out: cheaper per row than unnest .. WITH ORDINALITY.
+    ON CONFLICT (workspace_id, bucket, agent_id, slot) DO UPDATE SET
+        conversations_created = ag.conversations_created + EXCLUDED.conversations_created,
+        conversations_assigned = ag.conversations_assigned + EXCLUDED.conversations_assigned,
+        agent_replies = ag.agent_replies + EXCLUDED.agent_replies,
+        customer_replies = ag.customer_replies + EXCLUDED.customer_replies,
+        resolutions = ag.resolutions + EXCLUDED.resolutions,
+        reopens = ag.reopens + EXCLUDED.reopens,
+        first_response_count = ag.first_response_count + EXCLUDED.first_response_count,
+        first_response_seconds = ag.first_response_seconds + EXCLUDED.first_response_seconds,
+        resolution_count = ag.resolution_count + EXCLUDED.resolution_count,
+        resolution_seconds = ag.resolution_seconds + EXCLUDED.resolution_seconds,
+        first_response_bins = ARRAY[
+            ag.first_response_bins[1] + EXCLUDED.first_response_bins[1], ag.first_response_bins[2] + EXCLUDED.first_response_bins[2],
+            ag.first_response_bins[3] + EXCLUDED.first_response_bins[3], ag.first_response_bins[4] + EXCLUDED.first_response_bins[4],
+            ag.first_response_bins[5] + EXCLUDED.first_response_bins[5], ag.first_response_bins[6] + EXCLUDED.first_response_bins[6],
+            ag.first_response_bins[7] + EXCLUDED.first_response_bins[7], ag.first_response_bins[8] + EXCLUDED.first_response_bins[8],
+            ag.first_response_bins[9] + EXCLUDED.first_response_bins[9], ag.first_response_bins[10] + EXCLUDED.first_response_bins[10],
+            ag.first_response_bins[11] + EXCLUDED.first_response_bins[11]],
+        resolution_bins = ARRAY[
+            ag.resolution_bins[1] + EXCLUDED.resolution_bins[1], ag.resolution_bins[2] + EXCLUDED.resolution_bins[2],
+            ag.resolution_bins[3] + EXCLUDED.resolution_bins[3], ag.resolution_bins[4] + EXCLUDED.resolution_bins[4],
+            ag.resolution_bins[5] + EXCLUDED.resolution_bins[5], ag.resolution_bins[6] + EXCLUDED.resolution_bins[6],
+            ag.resolution_bins[7] + EXCLUDED.resolution_bins[7], ag.resolution_bins[8] + EXCLUDED.resolution_bins[8],
+            ag.resolution_bins[9] + EXCLUDED.resolution_bins[9], ag.resolution_bins[10] + EXCLUDED.resolution_bins[10],
+            ag.resolution_bins[11] + EXCLUDED.resolution_bins[11]]
 )
 INSERT INTO support_live AS l (workspace_id, channel_id, slot, open, unassigned, unanswered)
 SELECT workspace_id,

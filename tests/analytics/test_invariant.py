@@ -113,6 +113,20 @@ ON_BIN_STARTS = [
 ]
 
 
+# The resolution moves from a1 to a2 within one hour and channel: the channel's and the hour's
+# rows net to zero while the agents' rows change (support_agent_hourly, support_channel_hourly).
+RESOLVER_MOVES = [
+    support_event("created", event_id="m1", conversation="m", minutes=0, channel="chat"),
+    support_event("resolved", event_id="m2", conversation="m", minutes=10, channel="chat", agent="a1"),
+    support_event("resolved", event_id="m3", conversation="m", minutes=20, channel="chat", agent="a2"),
+]
+
+
+def test_the_invariant_covers_the_per_channel_agent_and_name_summaries():
+    """Verifies the invariant compares the per-channel, per-agent and per-name hourly tables too."""
+    assert {"support_channel_hourly", "support_agent_hourly", "event_name_hourly"} <= set(SUMMARY_TABLES)
+
+
 @pytest.mark.django_db
 @settings(max_examples=examples(200), **PROPERTY_SETTINGS)
 @given(
@@ -130,6 +144,7 @@ ON_BIN_STARTS = [
 @example(streams=[[typed("t-b", "company"), typed("t-a", "person")]], sizes=[1, 1], paths=["service"])
 @example(streams=[ON_BIN_STARTS], sizes=[1, 1, 1, 1, 1], paths=["service"])
 @example(streams=[ON_BIN_STARTS[::-1]], sizes=[2, 3], paths=["orm"])
+@example(streams=[RESOLVER_MOVES], sizes=[1, 1, 1], paths=["service"])
 def test_summaries_equal_recomputation_for_any_order_duplication_batching_and_path(workspaces, streams, sizes, paths):
     """Verifies rollups find 0 differences after random events arrive shuffled, repeated and batched."""
     reset_tables()
