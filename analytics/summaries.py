@@ -2,9 +2,13 @@
 tables only, never the raw event table: a read's cost depends on the hours, channels and agents
 in its range (the summary rows), not on the number of events.
 
-Unfiltered support figures (no channel or agent) come from support_total_hourly, one row per
-workspace and hour; filtered ones and the per-agent/per-channel lists from support_hourly and
-support_duration_hourly.
+Support figures come from the table of their grain, one row per hour (and write slot) with the
+duration histograms as arrays: unfiltered ones from support_total_hourly (per workspace),
+channel-filtered ones and the channel list from support_channel_hourly, agent-filtered ones and
+the agent list from support_agent_hourly. Only a read filtered by both a channel and an agent (or
+a list of one dimension filtered by the other) reads support_hourly and support_duration_hourly,
+which hold every channel x agent pair. Event counts come from event_name_hourly (per name)
+unless a channel or agent filter, or stats per channel, need event_hourly.
 
 Time: summaries are kept per UTC hour (`bucket`). An hourly bucket belongs to a range when its
 start lies in [start, end), and to the day/week/month of `tz` in which its start falls:
@@ -191,9 +195,10 @@ CROSS JOIN live
 """
 
 
-# The histogram (key, metric, bin_start_seconds, n) of each period: from the per-channel/agent
-# rows when the window is filtered by either; else from the workspace totals, whose bins the
-# figures CTE has already summed element-wise into two arrays aligned with DURATION_BINS
+# The histogram (key, metric, bin_start_seconds, n) of each period (or agent, or channel): from
+# support_duration_hourly when the window is filtered by both a channel and an agent; else from
+# the rows of support_total_hourly, support_channel_hourly or support_agent_hourly, whose bins
+# the figures CTE has already summed element-wise into two arrays aligned with DURATION_BINS
 # (unnest zips each with the bin starts).
 PERIOD_HISTOGRAM = """
     SELECT p.key, d.metric, d.bin_start_seconds, sum(d.conversations) AS n
@@ -216,25 +221,39 @@ BIN_SUMS = "".join(
 
 
 def unfiltered(window: Window) -> bool:
-    """True when no channel or agent narrows the window: support_total_hourly then holds the
-    figures in one row per hour, however many channels and agents the workspace has."""
+    """True when no channel or agent narrows the window."""
     return window.channel is None and window.agent is None
+
+
+def support_table(window: Window) -> str | None:
+    """The summary table with the histograms as arrays that holds the window's figures in one row
+    per hour (support_total_hourly, support_channel_hourly or support_agent_hourly), or None when
+    both a channel and an agent narrow it (only support_hourly has that grain)."""
+    if window.channel is None:
+        return "support_total_hourly" if window.agent is None else "support_agent_hourly"
+    return "support_channel_hourly" if window.agent is None else None
+
+
+def event_table(window: Window) -> str:
+    """event_name_hourly (one row per hour and name) unless a channel or agent narrows the window."""
+    return "event_name_hourly" if unfiltered(window) else "event_hourly"
 
 
 def overview(*, workspace, window: Window) -> dict:
     """Support figures of the window and of the previous period of equal length, and the live
     counters (by channel when filtered; live counters have no agent)."""
-    if unfiltered(window):
-        support_table, bin_sums, histogram = "support_total_hourly", BIN_SUMS, PERIOD_TOTAL_HISTOGRAM
+    table = support_table(window)
+    if table is not None:
+        bin_sums, histogram = BIN_SUMS, PERIOD_TOTAL_HISTOGRAM
     else:
-        support_table, bin_sums = "support_hourly", ""
+        table, bin_sums = "support_hourly", ""
         histogram = PERIOD_HISTOGRAM.format(duration_filter=dimension_filter(window, "d"))
     sql = OVERVIEW.format(
         figure_sums=FIGURE_SUMS,
         bin_sums=bin_sums,
         figure_columns=FIGURE_COLUMNS,
         percentiles=PERCENTILES,
-        support_table=support_table,
+        support_table=table,
         support_filter=dimension_filter(window, "h"),
         histogram=histogram,
         live_filter="AND l.channel_id = %(channel)s" if window.channel is not None else "",
@@ -297,12 +316,12 @@ def timeseries(*, workspace, window: Window, metric: str, name: str | None = Non
     params = window_params(workspace, window)
     conditions = dimension_filter(window, "h")
     if metric == "events":
-        table = "event_hourly"
+        table = event_table(window)
         if name is not None:
             conditions += " AND h.name = %(name)s"
             params["name"] = name
     else:
-        table = "support_total_hourly" if unfiltered(window) else "support_hourly"
+        table = support_table(window) or "support_hourly"
     sql = series_sql(
         window, table=table, value=TIMESERIES_METRICS[metric], conditions=conditions, zero=metric in COUNTED
     )
@@ -331,7 +350,7 @@ GROUP BY h.channel_id
     else:
         sql = series_sql(
             window,
-            table="event_hourly",
+            table=event_table(window),
             value=expression,
             conditions=conditions,
             zero=aggregate in ("count", "sum"),
@@ -365,16 +384,12 @@ class SqlRows:
 
 DIMENSION_FIGURES = """
 WITH figures AS (
-    SELECT h.{key} AS key,{figure_sums}
-    FROM support_hourly AS h
+    SELECT h.{key} AS key,{figure_sums}{bin_sums}
+    FROM {support_table} AS h
     WHERE h.workspace_id = %(workspace)s AND h.bucket >= %(start)s AND h.bucket < %(end)s {support_filter}
     GROUP BY 1
 ),
-histogram AS (
-    SELECT d.{key} AS key, d.metric, d.bin_start_seconds, sum(d.conversations) AS n
-    FROM support_duration_hourly AS d
-    WHERE d.workspace_id = %(workspace)s AND d.bucket >= %(start)s AND d.bucket < %(end)s {duration_filter}
-    GROUP BY 1, 2, 3
+histogram AS ({histogram}
 ),
 {percentiles}
 SELECT * FROM (
@@ -395,6 +410,14 @@ SELECT * FROM (
     WHERE dim.workspace_id = %(workspace)s {dimension_filter}
 ) AS rows
 ORDER BY {ordering}"""
+
+# The histogram of each agent or channel from support_hourly's companion table, for a list filtered by
+# the other dimension (the per-dimension tables have no such filter).
+DIMENSION_HISTOGRAM = """
+    SELECT d.{key} AS key, d.metric, d.bin_start_seconds, sum(d.conversations) AS n
+    FROM support_duration_hourly AS d
+    WHERE d.workspace_id = %(workspace)s AND d.bucket >= %(start)s AND d.bucket < %(end)s {duration_filter}
+    GROUP BY 1, 2, 3"""
 
 DIMENSION_COUNT = (
     "SELECT count(*) AS count FROM {table} AS dim WHERE dim.workspace_id = %(workspace)s {dimension_filter}"
@@ -433,12 +456,22 @@ def dimension_rows(*, workspace, window: Window, dimension: str, ordering: str) 
         "table": dimension,
         "dimension_filter": f"AND dim.{key} = %({dimension})s" if filters[dimension] is not None else "",
     }
+    # The agent list reads support_agent_hourly unless a channel narrows it (and the channel list
+    # support_channel_hourly unless an agent does): one row per hour and agent (channel).
+    other = "channel" if dimension == "agent" else "agent"
+    if filters[other] is None:
+        table, bin_sums, histogram = f"support_{dimension}_hourly", BIN_SUMS, PERIOD_TOTAL_HISTOGRAM
+    else:
+        table, bin_sums = "support_hourly", ""
+        histogram = DIMENSION_HISTOGRAM.format(key=key, duration_filter=dimension_filter(window, "d"))
     sql = DIMENSION_FIGURES.format(
         **values,
         figure_sums=FIGURE_SUMS,
+        bin_sums=bin_sums,
+        support_table=table,
+        histogram=histogram,
         percentiles=PERCENTILES,
         support_filter=dimension_filter(window, "h"),
-        duration_filter=dimension_filter(window, "d"),
         extra_columns=LIVE_COLUMNS if dimension == "channel" else "",
         extra_joins=LIVE_JOIN if dimension == "channel" else "",
         ordering=ordering_sql(ordering),
@@ -494,7 +527,7 @@ def event_trend(*, workspace, days: DayRange) -> list[dict]:
     """[{day, name, events}] per day of the zone and event name, days without events absent."""
     sql = f"""
 SELECT (h.bucket AT TIME ZONE %(tz)s)::date AS day, h.name, sum(h.events)::bigint AS events
-FROM event_hourly AS h
+FROM event_name_hourly AS h
 WHERE h.workspace_id = %(workspace)s {day_conditions(days)}
 GROUP BY 1, 2
 HAVING sum(h.events) > 0
@@ -508,7 +541,7 @@ def event_frequency(*, workspace, days: DayRange, name: str | None) -> list[dict
     name_condition = " AND h.name = %(name)s" if name is not None else ""
     sql = f"""
 SELECT h.name AS event_name, sum(h.events)::bigint AS total
-FROM event_hourly AS h
+FROM event_name_hourly AS h
 WHERE h.workspace_id = %(workspace)s {day_conditions(days)}{name_condition}
 GROUP BY 1
 HAVING sum(h.events) > 0

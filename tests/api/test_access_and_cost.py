@@ -75,18 +75,29 @@ def test_summary_reads_never_touch_the_raw_event_table(support_week, reader, url
     [
         ("/api/v1/summaries/overview", WEEK, {"support_total_hourly"}),
         ("/api/v1/summaries/timeseries", {**WEEK, "metric": "resolutions"}, {"support_total_hourly"}),
+        ("/api/v1/summaries/overview", {**WEEK, "channel": "email"}, {"support_channel_hourly"}),
+        ("/api/v1/summaries/timeseries", {**WEEK, "metric": "resolutions", "agent": "a1"}, {"support_agent_hourly"}),
         (
             "/api/v1/summaries/overview",
-            {**WEEK, "channel": "email"},
+            {**WEEK, "channel": "email", "agent": "a1"},
             {"support_hourly", "support_duration_hourly"},
         ),
-        ("/api/v1/summaries/timeseries", {**WEEK, "metric": "resolutions", "agent": "a1"}, {"support_hourly"}),
+        ("/api/v1/summaries/agents", WEEK, {"support_agent_hourly"}),
+        ("/api/v1/summaries/channels", WEEK, {"support_channel_hourly"}),
+        ("/api/v1/summaries/agents", {**WEEK, "channel": "email"}, {"support_hourly", "support_duration_hourly"}),
     ],
 )
 def test_unfiltered_support_reads_use_the_workspace_totals(support_week, reader, url, query, tables):
     """Verifies an overview or series without channel/agent reads support_total_hourly (one row
-    per hour) and not the per-channel/agent tables; a filtered one reads those instead."""
-    support_tables = {"support_total_hourly", "support_hourly", "support_duration_hourly"}
+    per hour), one filtered by a channel or an agent (and the lists) the table of that grain, and
+    only one filtered by both the per-channel-and-agent tables."""
+    support_tables = {
+        "support_total_hourly",
+        "support_channel_hourly",
+        "support_agent_hourly",
+        "support_hourly",
+        "support_duration_hourly",
+    }
     with CaptureQueriesContext(connection) as queries:
         assert reader.get(url, query).status_code == 200
     named = {
