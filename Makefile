@@ -11,7 +11,7 @@ ARGS ?=
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-thorough lint bench mutate db-stop clean
+.PHONY: run test test-thorough lint bench bench-lifecycle mutate db-stop clean
 
 $(STAMP): requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.11+ not found on PATH"; exit 1; }
@@ -42,6 +42,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/triggers.py $(ARGS)
+
+bench-lifecycle: $(STAMP)
+	$(PY) bench/lifecycle.py $(ARGS)
 
 db-stop: $(STAMP)
 	$(PY) -m core.embedded_db stop
