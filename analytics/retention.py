@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 
 from analytics import partitions
 from analytics.models import AgentSealed, ChannelSealed, ConversationSealed, CustomerSealed, recompute_sql
@@ -52,6 +52,9 @@ SEALED = (
     (CustomerSealed, "customer", ("workspace_id", "customer_id"), "customer_id IS NOT NULL"),
 )
 """(sealed model, recomputed summary, key, which events carry the key)."""
+
+FK_LOCK_TIMEOUT = "200ms"
+FK_DROP_ATTEMPTS = 50
 
 RETENTION = re.compile(r"(\d+)\s*([dw])")
 
@@ -143,6 +146,7 @@ def retain(*, before: datetime) -> Retained:
             pending = [name for (name,) in cursor.fetchall()]
         for name in pending:
             _detach(name)
+            _drop_foreign_keys(name)
         events = _seal(pending)
     finally:
         with connection.cursor() as cursor:
@@ -208,6 +212,31 @@ def _detach(name: str) -> None:
             cursor.execute(f"ALTER TABLE event DETACH PARTITION {name} CONCURRENTLY")
 
 
+def _drop_foreign_keys(name: str) -> None:
+    """The detached table's copy of event's foreign key to workspace goes first, each in a short
+    transaction that waits at most FK_LOCK_TIMEOUT for its lock on workspace and is tried again:
+    dropping the table with the key still on it would lock workspace (every ingest statement
+    checks it) until the seal commits, and behind any long transaction holding workspace."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT conname FROM pg_constraint WHERE conrelid = to_regclass(%s) AND contype = 'f'", [name])
+        keys = [key for (key,) in cursor.fetchall()]
+    for key in keys:
+        for attempt in range(FK_DROP_ATTEMPTS):
+            try:
+                with transaction.atomic(), connection.cursor() as cursor:
+                    # Deferred foreign-key checks of rows an enclosing transaction inserted would
+                    # refuse the ALTER (none when retention runs on its own).
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                    cursor.execute(f"SET LOCAL lock_timeout = '{FK_LOCK_TIMEOUT}'")
+                    cursor.execute(f'ALTER TABLE {name} DROP CONSTRAINT "{key}"')
+                    cursor.execute("SET LOCAL lock_timeout = DEFAULT")
+                break
+            except OperationalError:
+                if attempt == FK_DROP_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.1 * (attempt + 1))
+
+
 def _seal(names: list[str]) -> int:
     """Merges the detached partitions' events into the sealed tables and drops them; the events sealed."""
     if not names:
@@ -231,6 +260,7 @@ def _seal(names: list[str]) -> int:
                 (rows,) = cursor.fetchone()
                 events += rows
                 cursor.execute("UPDATE raw_retention SET events = %s WHERE partition = %s", [rows, name])
+            for name in tables:
                 cursor.execute(f"DROP TABLE {name}")
         cursor.execute("UPDATE raw_retention SET sealed_at = now() WHERE partition = ANY(%s)", [names])
     return events

@@ -4,11 +4,12 @@ rebuild leave the sealed hours alone, and events before the horizon are refused.
 
 import io
 import random
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.test import override_settings
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -355,3 +356,48 @@ def test_retention_at_any_point_of_any_stream_ends_as_without_it(streams, shifts
     assert {name: retained["sealed_at_end"][name] for name in counted} == {
         name: retained["sealed_at_retain"][name] for name in counted
     }
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(TALLY_PARTITION_INTERVAL="day")
+def test_retain_does_not_wait_for_a_transaction_holding_a_key_share_lock_on_the_workspace_table():
+    """Verifies retain completes while another connection holds the lock every ingest statement's
+    foreign-key check takes on workspace (FOR KEY SHARE), in an open transaction: the retired
+    partition's foreign key is dropped on its own (SHARE ROW EXCLUSIVE on workspace, which does
+    not conflict with it), so dropping the table needs no lock on workspace. Before, DROP TABLE
+    took ACCESS EXCLUSIVE on workspace, waited behind such a transaction, and every ingest
+    statement queued behind the DROP."""
+    drop_every_partition()
+    workspace = Workspace.objects.create(slug="open", name="Open")
+    services.events_ingest(
+        workspace=workspace, events=validated([{"id": "old", "name": "visit", "occurred_at": DAY.isoformat()}])
+    )
+    held = threading.Event()
+    release = threading.Event()
+
+    def key_share() -> None:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT id FROM workspace WHERE id = %s FOR KEY SHARE", [workspace.pk])
+                held.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=key_share)
+    thread.start()
+    try:
+        assert held.wait(10)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '3s'")
+        try:
+            done = retention.retain(before=DAY + timedelta(days=1))
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = DEFAULT")
+    finally:
+        release.set()
+        thread.join()
+    assert done.events == 1
+    assert not Event.objects.exists()
+    assert rollups.differences() == []
