@@ -103,8 +103,11 @@ TEAM_SHARE = 0.9
 CHANNEL_NAMES = ("email", "chat", "phone", "whatsapp", "messenger", "sms", "instagram", "voice")
 SUMMARY_TABLES = (
     "support_total_hourly",
+    "support_channel_hourly",
+    "support_agent_hourly",
     "support_hourly",
     "support_duration_hourly",
+    "event_name_hourly",
     "event_hourly",
     "customer_interaction_hourly",
 )
@@ -286,6 +289,34 @@ WINDOW_ROWS = {
     "support_hourly_90d_agent": (
         "SELECT count(*) FROM support_hourly WHERE workspace_id = %(ws)s"
         " AND bucket >= %(t0)s AND bucket < %(end)s AND agent_id = %(agent)s"
+    ),
+    "support_channel_hourly_14d_channel": (
+        "SELECT count(*) FROM support_channel_hourly WHERE workspace_id = %(ws)s"
+        " AND bucket >= %(previous_start)s AND bucket < %(end)s AND channel_id = %(channel)s"
+    ),
+    "support_agent_hourly_14d_agent": (
+        "SELECT count(*) FROM support_agent_hourly WHERE workspace_id = %(ws)s"
+        " AND bucket >= %(previous_start)s AND bucket < %(end)s AND agent_id = %(agent)s"
+    ),
+    "support_channel_hourly_7d": (
+        "SELECT count(*) FROM support_channel_hourly WHERE workspace_id = %(ws)s"
+        " AND bucket >= %(start)s AND bucket < %(end)s"
+    ),
+    "support_agent_hourly_7d": (
+        "SELECT count(*) FROM support_agent_hourly WHERE workspace_id = %(ws)s"
+        " AND bucket >= %(start)s AND bucket < %(end)s"
+    ),
+    "support_channel_hourly_90d_channel": (
+        "SELECT count(*) FROM support_channel_hourly WHERE workspace_id = %(ws)s"
+        " AND bucket >= %(t0)s AND bucket < %(end)s AND channel_id = %(channel)s"
+    ),
+    "support_agent_hourly_90d_agent": (
+        "SELECT count(*) FROM support_agent_hourly WHERE workspace_id = %(ws)s"
+        " AND bucket >= %(t0)s AND bucket < %(end)s AND agent_id = %(agent)s"
+    ),
+    "event_name_hourly_7d": (
+        "SELECT count(*) FROM event_name_hourly WHERE workspace_id = %(ws)s"
+        " AND bucket >= %(start)s AND bucket < %(end)s"
     ),
     "event_hourly_7d": (
         "SELECT count(*) FROM event_hourly WHERE workspace_id = %(ws)s AND bucket >= %(start)s AND bucket < %(end)s"
