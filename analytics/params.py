@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.dateparse import parse_datetime
 from rest_framework.exceptions import ValidationError
 
 GRANULARITIES = ("hour", "day", "week", "month")
@@ -23,6 +23,24 @@ MAX_BUCKETS = 5000
 BUCKET_LENGTH = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}
 # An unencoded "+" in a query string arrives as a space: "10:00:00 01:00" meant "10:00:00+01:00".
 SPACE_FOR_PLUS = re.compile(r"^(\S+T[\d:.]+) (\d{2}(?::?\d{2})?)$")
+DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+# What the parsers accept, for the OpenAPI schema (analytics.summary_views, analytics.views). A
+# year is 1970-2999 as written (EARLIEST, LATEST); relations between parameters (from before to,
+# start_date not after end_date) are in the descriptions, since a schema cannot state them.
+YEAR = "(19[7-9][0-9]|2[0-9]{3})"
+DATE_SCHEMA = {"type": "string", "format": "date", "pattern": f"^{YEAR}-[0-9]{{2}}-[0-9]{{2}}$"}
+DATETIME_SCHEMA = {
+    "type": "string",
+    "format": "date-time",
+    "pattern": f"^{YEAR}-[0-9]{{2}}-[0-9]{{2}}T[0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}"
+    "(\\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})$",
+}
+INSTANT_SCHEMA = {"anyOf": [DATE_SCHEMA, DATETIME_SCHEMA]}
+
+
+def text_schema(max_length: int) -> dict:
+    return {"type": "string", "minLength": 1, "maxLength": max_length, "pattern": "^[^\\x00]+$"}
 
 
 def invalid(name: str, message: str) -> ValidationError:
@@ -34,10 +52,19 @@ def known_timezones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
-def parse_text(params, name: str, *, max_length: int = 200) -> str | None:
-    """An optional exact-match value; empty means absent. NUL cannot reach PostgreSQL text."""
+def present(params, name: str) -> str | None:
+    """The raw value, None when absent; an empty one is refused rather than taken for absent, so
+    that a client never believes a filter or bound applied that did not."""
     raw = params.get(name)
-    if not raw:
+    if raw == "":
+        raise invalid(name, "Must not be empty; leave the parameter out for its default.")
+    return raw
+
+
+def parse_text(params, name: str, *, max_length: int = 200) -> str | None:
+    """An optional exact-match value. NUL cannot reach PostgreSQL text."""
+    raw = present(params, name)
+    if raw is None:
         return None
     if "\x00" in raw:
         raise invalid(name, "Must not contain NUL characters.")
@@ -47,8 +74,8 @@ def parse_text(params, name: str, *, max_length: int = 200) -> str | None:
 
 
 def parse_choice(params, name: str, choices, *, default: str | None = None) -> str | None:
-    raw = params.get(name)
-    if raw is None or raw == "":
+    raw = present(params, name)
+    if raw is None:
         return default
     if raw not in choices:
         raise invalid(name, f"Must be one of {', '.join(choices)}; got {raw!r}.")
@@ -57,7 +84,7 @@ def parse_choice(params, name: str, choices, *, default: str | None = None) -> s
 
 def parse_tz(params, *, default: str, name: str = "tz") -> zoneinfo.ZoneInfo:
     """An IANA time zone name; the workspace's zone when absent."""
-    raw = params.get(name) or default
+    raw = present(params, name) or default
     if raw not in known_timezones():
         raise invalid(name, f"Must be an IANA time zone name such as Europe/Berlin; got {raw!r}.")
     return zoneinfo.ZoneInfo(raw)
@@ -65,15 +92,19 @@ def parse_tz(params, *, default: str, name: str = "tz") -> zoneinfo.ZoneInfo:
 
 def parse_day(params, name: str) -> date | None:
     """A calendar date YYYY-MM-DD; None when absent."""
-    raw = params.get(name)
-    if raw is None or raw == "":
+    raw = present(params, name)
+    if raw is None:
         return None
-    try:
-        day = parse_date(raw)
-    except ValueError:
-        day = None
+    day = None
+    if DATE.match(raw):
+        try:
+            day = date.fromisoformat(raw)
+        except ValueError:
+            pass
     if day is None:
         raise invalid(name, f"Must be a date YYYY-MM-DD; got {raw!r}.")
+    if not EARLIEST.year <= day.year < LATEST.year:
+        raise invalid(name, "Must lie between 1970-01-01 and 2999-12-31.")
     return day
 
 
@@ -83,8 +114,8 @@ def local_midnight(day: date, tz: zoneinfo.ZoneInfo) -> datetime:
 
 def parse_instant(params, name: str, *, tz: zoneinfo.ZoneInfo) -> datetime | None:
     """An ISO datetime with a UTC offset, or a date meaning midnight in `tz`; None when absent."""
-    raw = params.get(name)
-    if raw is None or raw == "":
+    raw = present(params, name)
+    if raw is None:
         return None
     raw = SPACE_FOR_PLUS.sub(r"\1+\2", raw.strip())
     value = None
@@ -95,18 +126,18 @@ def parse_instant(params, name: str, *, tz: zoneinfo.ZoneInfo) -> datetime | Non
             value = None
         if value is not None and value.tzinfo is None:
             raise invalid(name, f"A datetime must carry a UTC offset or Z; got {raw!r}.")
-    else:
+    elif DATE.match(raw):
         try:
-            day = parse_date(raw)
+            value = local_midnight(date.fromisoformat(raw), tz)
         except ValueError:
-            day = None
-        if day is not None:
-            value = local_midnight(day, tz)
+            value = None
     if value is None:
         raise invalid(name, f"Must be an ISO date (YYYY-MM-DD) or a datetime with a UTC offset; got {raw!r}.")
-    if not EARLIEST <= value < LATEST:
-        raise invalid(name, "Must lie between 1970-01-01 and 3000-01-01.")
-    return value
+    # The year as written, so that the bound is the schema's pattern whatever the offset.
+    if not EARLIEST.year <= value.year < LATEST.year:
+        raise invalid(name, "Must lie between 1970-01-01 and 2999-12-31.")
+    # As UTC: PostgreSQL takes offsets up to 15:59 only, ISO 8601 and Python up to 23:59.
+    return value.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -189,9 +220,6 @@ def parse_day_range(params, *, workspace) -> DayRange:
     first, last = parse_day(params, "start_date"), parse_day(params, "end_date")
     if first is not None and last is not None and first > last:
         raise invalid("start_date", "Must not be after end_date.")
-    for name, day in (("start_date", first), ("end_date", last)):
-        if day is not None and not EARLIEST.date() <= day < LATEST.date() - timedelta(days=1):
-            raise invalid(name, "Must lie between 1970-01-01 and 2999-12-30.")
     return DayRange(
         start=None if first is None else local_midnight(first, tz),
         end=None if last is None else local_midnight(last + timedelta(days=1), tz),

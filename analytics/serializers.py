@@ -4,7 +4,7 @@ INSERT that follows cannot fail on the client's data."""
 import math
 import re
 from datetime import UTC, timedelta
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.utils import timezone
@@ -26,7 +26,8 @@ SUPPORT_EVENTS = frozenset(
 NEEDS_AGENT = frozenset({"conversation.assigned", "conversation.agent_replied"})
 PRODUCT_EVENT_NAME = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,99}$")
 VALUE_LIMIT = Decimal(10) ** 18
-VALUE_QUANTUM = Decimal("0.000001")
+VALUE_PLACES = 6
+VALUE_QUANTUM = Decimal(10) ** -VALUE_PLACES
 
 
 def check_text(value: str) -> str:
@@ -82,26 +83,31 @@ class TimestampField(serializers.Field):
 
 
 class ValueField(serializers.Field):
-    """A JSON number, kept exactly as a decimal with 6 places (so sums do not depend on order)."""
+    """A JSON number, stored exactly in numeric(24, 6) (so sums do not depend on order). A number
+    with more decimals than that is refused rather than rounded: 1e-7 stored as 0 would be a
+    silent change of the client's figure."""
 
     default_error_messages = {
         "invalid": "Must be a number.",
         "range": "Must be between -1e18 and 1e18.",
+        "places": "Has more than {places} decimal places ({value}); values are stored exactly with {places}.",
     }
 
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, int | float | Decimal):
             self.fail("invalid")
-        try:
-            value = Decimal(repr(data)) if isinstance(data, float) else Decimal(data)
-            if not value.is_finite():
-                self.fail("invalid")
-            value = value.quantize(VALUE_QUANTUM, rounding=ROUND_HALF_EVEN)
-        except InvalidOperation:
-            self.fail("range")
+        value = Decimal(repr(data)) if isinstance(data, float) else Decimal(data)
+        if not value.is_finite():
+            self.fail("invalid")
         if abs(value) >= VALUE_LIMIT:
             self.fail("range")
-        return value
+        try:
+            stored = value.quantize(VALUE_QUANTUM)
+        except InvalidOperation:
+            self.fail("range")
+        if stored != value:
+            self.fail("places", places=VALUE_PLACES, value=data)
+        return stored
 
     def to_representation(self, value):
         return float(value)

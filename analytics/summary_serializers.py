@@ -9,10 +9,29 @@ from drf_spectacular.extensions import (
     OpenApiSerializerExtension,
     OpenApiSerializerFieldExtension,
 )
-from drf_spectacular.plumbing import build_basic_type, force_instance
+from drf_spectacular.plumbing import force_instance
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from analytics.serializers import (
+    NEEDS_AGENT,
+    PRODUCT_EVENT_NAME,
+    SUPPORT_EVENTS,
+    VALUE_LIMIT,
+    VALUE_PLACES,
+    VALUE_QUANTUM,
+)
+
+# Text the ingest keeps: no NUL (PostgreSQL text cannot hold it), and for a required one something
+# besides the whitespace that is trimmed.
+NO_NUL = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
+NO_NUL_OR_EMPTY = "^[^\\x00]*$"
+# RFC 3339 as the ingest reads it: any year but 0000, seconds and an offset required.
+EVENT_TIME = (
+    "^([0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}"
+    "T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})$"
+)
 
 
 @extend_schema_field(OpenApiTypes.NUMBER)
@@ -164,15 +183,16 @@ class DimensionFieldSchema(OpenApiSerializerFieldExtension):
 
     def map_serializer_field(self, auto_schema, direction):
         attributes = {
-            name: {"type": "string", "maxLength": length, "nullable": True}
+            name: {"type": "string", "maxLength": length, "nullable": True, "pattern": NO_NUL_OR_EMPTY}
             for name, length in self.target.attributes.items()
         }
+        identifier = {"type": "string", "minLength": 1, "maxLength": 64, "pattern": NO_NUL}
         return {
             "oneOf": [
-                {"type": "string", "maxLength": 64, "description": "The id alone."},
+                {**identifier, "description": "The id alone."},
                 {
                     "type": "object",
-                    "properties": {"id": {"type": "string", "maxLength": 64}, **attributes},
+                    "properties": {"id": identifier, **attributes},
                     "required": ["id"],
                     "additionalProperties": False,
                 },
@@ -184,9 +204,13 @@ class TimestampFieldSchema(OpenApiSerializerFieldExtension):
     target_class = "analytics.serializers.TimestampField"
 
     def map_serializer_field(self, auto_schema, direction):
-        schema = build_basic_type(OpenApiTypes.DATETIME)
-        schema["description"] = "ISO 8601 with a UTC offset or Z."
-        return schema
+        return {
+            "type": "string",
+            "format": "date-time",
+            "pattern": EVENT_TIME,
+            "description": "ISO 8601 with a UTC offset or Z (year 0001 to 9999), not more than "
+            "TALLY_MAX_FUTURE_SECONDS (300) ahead of the server clock.",
+        }
 
 
 class ValueFieldSchema(OpenApiSerializerFieldExtension):
@@ -196,7 +220,13 @@ class ValueFieldSchema(OpenApiSerializerFieldExtension):
         return {
             "type": "number",
             "nullable": True,
-            "description": "Kept exactly with 6 decimal places, |value| < 1e18.",
+            "multipleOf": float(VALUE_QUANTUM),
+            "minimum": -float(VALUE_LIMIT),
+            "maximum": float(VALUE_LIMIT),
+            "exclusiveMinimum": True,
+            "exclusiveMaximum": True,
+            "description": f"Stored exactly with {VALUE_PLACES} decimal places, |value| < 1e18; a number with "
+            "more decimals is a 400, never rounded.",
         }
 
 
@@ -204,7 +234,62 @@ class PropertiesFieldSchema(OpenApiSerializerFieldExtension):
     target_class = "analytics.serializers.PropertiesField"
 
     def map_serializer_field(self, auto_schema, direction):
-        return {"type": "object", "additionalProperties": True, "description": "Free JSON properties."}
+        return {
+            "type": "object",
+            "additionalProperties": True,
+            "description": "Free JSON properties; no NUL character in any key or string, at most "
+            f"{self.target.MAX_DEPTH} levels deep.",
+        }
+
+
+class EventSchema(OpenApiSerializerExtension):
+    """An ingested event: the fields, each text kept as sent (non-empty, no NUL), and as oneOf the
+    three kinds of event with what each requires: a product event (any name outside conversation.*),
+    a conversation event (conversation_id and channel) and one that also needs its agent."""
+
+    target_class = "analytics.serializers.EventSerializer"
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_basic_serializer(force_instance(self.target), direction)
+        for field in schema["properties"].values():
+            if field.get("type") == "string" and "pattern" not in field:
+                field.update(minLength=1, pattern=NO_NUL)
+        schema["additionalProperties"] = False
+        support = sorted(SUPPORT_EVENTS - NEEDS_AGENT)
+        present = {"anyOf": [{"type": "string"}, {"type": "object"}]}
+        product = {"type": "string", "pattern": PRODUCT_EVENT_NAME.pattern, "not": {"pattern": "^conversation[.]"}}
+        schema["oneOf"] = [
+            {"properties": {"name": product}},
+            {
+                "properties": {
+                    "name": {"type": "string", "enum": support},
+                    "conversation_id": {"type": "string"},
+                    "channel": present,
+                },
+                "required": ["conversation_id", "channel"],
+            },
+            {
+                "properties": {
+                    "name": {"type": "string", "enum": sorted(NEEDS_AGENT)},
+                    "conversation_id": {"type": "string"},
+                    "channel": present,
+                    "agent": present,
+                },
+                "required": ["conversation_id", "channel", "agent"],
+            },
+        ]
+        return schema
+
+
+def describe_batch_limits(result, generator, request, public):
+    """POSTPROCESSING_HOOKS entry: a batch holds 1 to TALLY_MAX_BATCH events (drf-spectacular
+    does not carry a ListSerializer's lengths into the schema)."""
+    from django.conf import settings
+
+    for variant in result.get("components", {}).get("schemas", {}).get("EventOrBatch", {}).get("oneOf", []):
+        if variant.get("type") == "array":
+            variant.update(minItems=1, maxItems=settings.TALLY_MAX_BATCH)
+    return result
 
 
 def nullable_object(**properties: dict) -> dict:

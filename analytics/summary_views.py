@@ -1,7 +1,6 @@
 """The dashboard's read endpoints. Each is a generic view whose hooks parse the query (analytics.params)
 and call a selector of analytics.summaries, which reads summary tables only."""
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -11,7 +10,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import generics, status
 from rest_framework.exceptions import APIException, NotFound, ValidationError
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from analytics import params, summaries
@@ -28,16 +26,11 @@ from analytics.summary_serializers import (
     ValidationErrorSerializer,
 )
 from core.models import Scope
+from core.pagination import SummaryPagination
 
 TIME_GROUPS = params.GRANULARITIES
 STAT_GROUPS = (*TIME_GROUPS, "channel")
 NUMBER = NumberField()
-
-
-class SummaryPagination(PageNumberPagination):
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 500
 
 
 class PlainError(APIException):
@@ -64,39 +57,49 @@ BAD_PARAMETER = {
     400: OpenApiResponse(ValidationErrorSerializer, description="A parameter is invalid; `errors[].field` names it."),
     **AUTH_ERRORS,
 }
+# Every parameter is optional unless marked required; an empty value is a 400, never "absent".
+TZ_SCHEMA = {"type": "string", "enum": sorted(params.known_timezones())}
+PAST_THE_LAST_PAGE = {404: OpenApiResponse(DetailErrorSerializer, description="`page` is past the last page.")}
 RANGE_PARAMETERS = [
     OpenApiParameter(
         "from",
-        OpenApiTypes.STR,
+        params.INSTANT_SCHEMA,
         description="Start, inclusive: ISO date (midnight in `tz`) or datetime with a UTC offset "
-        "(encode `+` as `%2B`, or use Z). Default: 7 days before `to`, or the start of the last 7 days.",
+        "(encode `+` as `%2B`, or use Z), year 1970-2999. Must be before `to`. "
+        "Default: 7 days before `to`, or the start of the last 7 days.",
     ),
     OpenApiParameter(
         "to",
-        OpenApiTypes.STR,
-        description="End, exclusive, same forms as `from`. Default: 7 days after `from`, or the end of today in `tz`.",
+        params.INSTANT_SCHEMA,
+        description="End, exclusive, same forms as `from`, later than `from`. "
+        "Default: 7 days after `from`, or the end of today in `tz`.",
     ),
-    OpenApiParameter("tz", OpenApiTypes.STR, description="IANA zone of dates and buckets. Default: the workspace's."),
-    OpenApiParameter("channel", OpenApiTypes.STR, description="Only this channel (its external id)."),
+    OpenApiParameter("tz", TZ_SCHEMA, description="IANA zone of dates and buckets. Default: the workspace's."),
+    OpenApiParameter("channel", params.text_schema(64), description="Only this channel (its external id)."),
     OpenApiParameter(
-        "agent", OpenApiTypes.STR, description="Only this agent (its external id). Live counters ignore it."
+        "agent", params.text_schema(64), description="Only this agent (its external id). Live counters ignore it."
     ),
 ]
-GRANULARITY = OpenApiParameter("granularity", OpenApiTypes.STR, enum=TIME_GROUPS, description="Default: day.")
+GRANULARITY = OpenApiParameter(
+    "granularity",
+    {"type": "string", "enum": list(TIME_GROUPS)},
+    description=f"Default: day. The range may hold at most {params.MAX_BUCKETS} buckets.",
+)
 DAY_PARAMETERS = [
     OpenApiParameter(
-        "start_date", OpenApiTypes.DATE, description="First day, inclusive (a day of `tz`). Default: open."
+        "start_date",
+        params.DATE_SCHEMA,
+        description="First day, inclusive (a day of `tz`), not after end_date. Default: open.",
     ),
-    OpenApiParameter("end_date", OpenApiTypes.DATE, description="Last day, inclusive (the whole day). Default: open."),
-    OpenApiParameter("tz", OpenApiTypes.STR, description="IANA zone of the days. Default: the workspace's."),
+    OpenApiParameter("end_date", params.DATE_SCHEMA, description="Last day, inclusive (the whole day). Default: open."),
+    OpenApiParameter("tz", TZ_SCHEMA, description="IANA zone of the days. Default: the workspace's."),
 ]
 
 
 def ordering_parameter(choices) -> OpenApiParameter:
     return OpenApiParameter(
         "ordering",
-        OpenApiTypes.STR,
-        enum=[*choices, *(f"-{name}" for name in choices)],
+        {"type": "string", "enum": [*choices, *(f"-{name}" for name in choices)]},
         description="Any figure, `-` for descending; nulls last, ties by id. Default: id.",
     )
 
@@ -154,8 +157,8 @@ class OverviewView(SummaryView, generics.RetrieveAPIView):
     description="One point per bucket of the range, every bucket present: counts are 0 in an empty bucket, "
     "averages null. Day, week and month buckets are calendar units of `tz` built from UTC hours.",
     parameters=[
-        OpenApiParameter("metric", OpenApiTypes.STR, required=True, enum=list(summaries.TIMESERIES_METRICS)),
-        OpenApiParameter("name", OpenApiTypes.STR, description="With metric=events: only this event name."),
+        OpenApiParameter("metric", {"type": "string", "enum": list(summaries.TIMESERIES_METRICS)}, required=True),
+        OpenApiParameter("name", params.text_schema(100), description="With metric=events: only this event name."),
         GRANULARITY,
         *RANGE_PARAMETERS,
     ],
@@ -198,7 +201,7 @@ class DimensionSummaryView(SummaryView, generics.ListAPIView):
     "Counting figures count events by their agent; first response and resolution go to the first responder and "
     "the resolver. Conversations are created without an agent, so conversations_created is 0 here.",
     parameters=[*RANGE_PARAMETERS, ordering_parameter(summaries.AGENT_ORDERING)],
-    responses={200: AgentSummarySerializer(many=True), **BAD_PARAMETER},
+    responses={200: AgentSummarySerializer(many=True), **BAD_PARAMETER, **PAST_THE_LAST_PAGE},
 )
 class AgentsSummaryView(DimensionSummaryView):
     serializer_class = AgentSummarySerializer
@@ -211,7 +214,7 @@ class AgentsSummaryView(DimensionSummaryView):
     description="Every channel of the workspace (zeros where idle) with the overview's figures for the range "
     "and its live counters.",
     parameters=[*RANGE_PARAMETERS, ordering_parameter(summaries.CHANNEL_ORDERING)],
-    responses={200: ChannelSummarySerializer(many=True), **BAD_PARAMETER},
+    responses={200: ChannelSummarySerializer(many=True), **BAD_PARAMETER, **PAST_THE_LAST_PAGE},
 )
 class ChannelsSummaryView(DimensionSummaryView):
     serializer_class = ChannelSummarySerializer
@@ -284,7 +287,7 @@ class EventTrendView(SummaryView, generics.RetrieveAPIView):
     summary="Event totals per name",
     description="Without event_name: every name with events in the days, by total descending (ties by name). "
     "With it: that name's total (0 when none).",
-    parameters=[OpenApiParameter("event_name", OpenApiTypes.STR), *DAY_PARAMETERS],
+    parameters=[OpenApiParameter("event_name", params.text_schema(100)), *DAY_PARAMETERS],
     responses={
         200: OpenApiResponse(
             PolymorphicProxySerializer(
@@ -324,15 +327,22 @@ class EventFrequencyView(SummaryView, generics.RetrieveAPIView):
     "events (not conversation.*), per time bucket (every bucket present: count and sum 0, the others null) or per "
     'channel (null = no channel). Each row is `{"<group_by>": key, "<aggregate>": number}`.',
     parameters=[
-        OpenApiParameter("name", OpenApiTypes.STR, description="Only this event name."),
-        OpenApiParameter("group_by", OpenApiTypes.STR, enum=STAT_GROUPS, description="Default: day."),
+        OpenApiParameter("name", params.text_schema(100), description="Only this event name."),
         OpenApiParameter(
-            "aggregate", OpenApiTypes.STR, enum=tuple(summaries.STAT_AGGREGATES), description="Default: count."
+            "group_by",
+            {"type": "string", "enum": list(STAT_GROUPS)},
+            description=f"Default: day. A time grouping may hold at most {params.MAX_BUCKETS} buckets of the range.",
         ),
         OpenApiParameter(
-            "sort_by", OpenApiTypes.STR, description="The group_by or the aggregate name. Default: group_by."
+            "aggregate", {"type": "string", "enum": list(summaries.STAT_AGGREGATES)}, description="Default: count."
         ),
-        OpenApiParameter("order", OpenApiTypes.STR, enum=("asc", "desc"), description="Default: asc."),
+        OpenApiParameter(
+            "sort_by",
+            {"type": "string", "enum": [*STAT_GROUPS, *summaries.STAT_AGGREGATES]},
+            description="The group_by value to sort by the group, the aggregate value to sort by the figure; "
+            "any other value is a 400. Default: the group_by value.",
+        ),
+        OpenApiParameter("order", {"type": "string", "enum": ["asc", "desc"]}, description="Default: asc."),
         *RANGE_PARAMETERS,
     ],
     responses={

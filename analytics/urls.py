@@ -3,6 +3,7 @@ from django.urls import path
 from analytics import import_views, interaction_views, summary_views, views
 
 urlpatterns = [
+    path("", views.ApiRootView.as_view(), name="api-root"),
     path("events/", views.EventsView.as_view(), name="events"),
     path("imports/", import_views.ImportView.as_view(), name="imports"),
     path("events/trend", summary_views.EventTrendView.as_view(), name="events-trend"),

@@ -1,6 +1,7 @@
+import re
 import uuid
 
-from drf_spectacular.types import OpenApiTypes
+from django.urls import reverse
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -11,25 +12,80 @@ from drf_spectacular.utils import (
 )
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from analytics import fast_validation, retention, selectors, services
+from analytics import fast_validation, params, retention, selectors, services
 from analytics.serializers import EventOutputSerializer, EventSerializer
 from analytics.summary_serializers import DetailErrorSerializer, ValidationErrorSerializer
+from analytics.summary_views import TZ_SCHEMA
 from core.database import retry_once
 from core.models import Scope
 from core.pagination import EventCursorPagination
 
+# The longest value an exact-match filter of the listing takes (analytics.selectors.events_list).
+LISTING_TEXT = 128
 TOKEN_ERRORS = {
     401: OpenApiResponse(DetailErrorSerializer, description="No token, or an invalid or revoked one."),
     403: OpenApiResponse(DetailErrorSerializer, description="The token lacks the scope of the method."),
 }
 
 
+@extend_schema(exclude=True)
+class ApiRootView(APIView):
+    """GET /api/v1/: every endpoint with its URL ({customer_id} where a path takes one), and the
+    schema and docs; public, like them."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    def get(self, request):
+        from analytics.urls import urlpatterns
+
+        prefix = request.build_absolute_uri(reverse("api-root"))
+        endpoints = {
+            pattern.name: prefix + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", str(pattern.pattern))
+            for pattern in urlpatterns
+            if pattern.name != "api-root"
+        }
+        return Response(
+            {
+                "endpoints": endpoints,
+                "schema": request.build_absolute_uri(reverse("schema")),
+                "docs": request.build_absolute_uri(reverse("docs")),
+            }
+        )
+
+
 def with_ids(events: list[dict]) -> list[dict]:
     """Gives every event without an id its server-made one now, before the first write, so that a
     retried write (core.database.retry_once) stores the same events and not a second copy."""
     return [event if event.get("id") else {**event, "id": uuid.uuid4().hex} for event in events]
+
+
+def without_repeats(events: list[dict]) -> tuple[list[dict], list[int]]:
+    """The batch with each id's later identical copies left out, and the body position of every
+    event kept. The same id with different content is a client error, never a silent choice of
+    one of them: a 400 that names both positions."""
+    first: dict[str, tuple[int, dict]] = {}
+    kept, positions, errors = [], [], {}
+    for position, event in enumerate(events):
+        event_id = event.get("id")
+        if event_id in first:
+            earlier, earlier_event = first[event_id]
+            if event != earlier_event:
+                message = "Has the same id as event {} of this batch, with different content."
+                errors.setdefault(earlier, {"id": []})["id"].append(message.format(position))
+                errors.setdefault(position, {"id": []})["id"].append(message.format(earlier))
+            continue
+        if event_id is not None:
+            first[event_id] = (position, event)
+        kept.append(event)
+        positions.append(position)
+    if errors:
+        raise ValidationError(dict(sorted(errors.items())))
+    return kept, positions
 
 
 @extend_schema_view(
@@ -39,19 +95,20 @@ def with_ids(events: list[dict]) -> list[dict]:
         "stay stable while events arrive; no total count). Every filter is an exact match served by an index. "
         "Needs the `read` scope.",
         parameters=[
-            OpenApiParameter("name", OpenApiTypes.STR, description="Event name."),
-            OpenApiParameter("conversation_id", OpenApiTypes.STR),
-            OpenApiParameter("session_id", OpenApiTypes.STR),
-            OpenApiParameter("user_id", OpenApiTypes.STR),
-            OpenApiParameter("customer", OpenApiTypes.STR, description="Customer id."),
-            OpenApiParameter("channel", OpenApiTypes.STR, description="Channel id."),
+            OpenApiParameter("name", params.text_schema(LISTING_TEXT), description="Event name."),
+            OpenApiParameter("conversation_id", params.text_schema(LISTING_TEXT)),
+            OpenApiParameter("session_id", params.text_schema(LISTING_TEXT)),
+            OpenApiParameter("user_id", params.text_schema(LISTING_TEXT)),
+            OpenApiParameter("customer", params.text_schema(LISTING_TEXT), description="Customer id."),
+            OpenApiParameter("channel", params.text_schema(LISTING_TEXT), description="Channel id."),
             OpenApiParameter(
                 "from",
-                OpenApiTypes.STR,
-                description="occurred_at at or after: ISO date (midnight in `tz`) or datetime with a UTC offset.",
+                params.INSTANT_SCHEMA,
+                description="occurred_at at or after: ISO date (midnight in `tz`) or datetime with a UTC offset, "
+                "year 1970-2999.",
             ),
-            OpenApiParameter("to", OpenApiTypes.STR, description="occurred_at before; same forms as `from`."),
-            OpenApiParameter("tz", OpenApiTypes.STR, description="IANA zone of dates. Default: the workspace's."),
+            OpenApiParameter("to", params.INSTANT_SCHEMA, description="occurred_at before; same forms as `from`."),
+            OpenApiParameter("tz", TZ_SCHEMA, description="IANA zone of dates. Default: the workspace's."),
         ],
         responses={
             200: EventOutputSerializer(many=True),
@@ -62,8 +119,9 @@ def with_ids(events: list[dict]) -> list[dict]:
     post=extend_schema(
         summary="Ingest one event or a batch",
         description="One event object or a JSON list of up to TALLY_MAX_BATCH (default 1000). The batch is "
-        "all-or-nothing and idempotent by `id`: an id the workspace already has counts as a duplicate. Every "
-        "summary is updated before the response. Needs the `ingest` scope.",
+        "all-or-nothing and idempotent by `id`: an id the workspace already has counts as a duplicate, and so does "
+        "an identical copy of an earlier event of the batch; the same id with different content is a 400 naming "
+        "both positions. Every summary is updated before the response. Needs the `ingest` scope.",
         request=PolymorphicProxySerializer(
             component_name="EventOrBatch",
             serializers=[EventSerializer, EventSerializer(many=True)],
@@ -75,7 +133,9 @@ def with_ids(events: list[dict]) -> list[dict]:
                 "IngestResult",
                 {
                     "accepted": serializers.IntegerField(help_text="Events stored by this request."),
-                    "duplicates": serializers.IntegerField(help_text="Events whose id was already stored."),
+                    "duplicates": serializers.IntegerField(
+                        help_text="Events whose id was already stored, or an identical copy earlier in the batch."
+                    ),
                 },
             ),
             400: OpenApiResponse(
@@ -112,7 +172,10 @@ class EventsView(generics.ListCreateAPIView):
             serializer = self.get_serializer(data=body, many=isinstance(body, list))
             serializer.is_valid(raise_exception=True)
             events = serializer.validated_data if isinstance(body, list) else [serializer.validated_data]
-        events = with_ids(events)
+        # Identical copies inside the batch are duplicates as a retry's are: stored once, counted.
+        kept, positions = without_repeats(events)
+        repeats = len(events) - len(kept)
+        events = with_ids(kept)
         try:
             result = retry_once(
                 request, lambda: services.events_ingest_shared(workspace=request.user.workspace, events=events)
@@ -121,6 +184,8 @@ class EventsView(generics.ListCreateAPIView):
             # Nothing was written; the positions are those of the events in the body.
             error = {"occurred_at": [refused.message]}
             raise ValidationError(
-                {position: error for position in refused.positions} if isinstance(body, list) else error
+                {positions[position]: error for position in refused.positions} if isinstance(body, list) else error
             ) from None
-        return Response({"accepted": result.accepted, "duplicates": result.duplicates}, status=status.HTTP_201_CREATED)
+        return Response(
+            {"accepted": result.accepted, "duplicates": result.duplicates + repeats}, status=status.HTTP_201_CREATED
+        )

@@ -120,6 +120,55 @@ class TokenUser:
         return f"token {self.token.prefix}… of {self.workspace.slug}"
 
 
+class AdminSessionAuthentication(authentication.SessionAuthentication):
+    """The browsable API for a staff user logged in to the admin (or at /api-auth/login/): no
+    token to paste. The session acts on one workspace with every scope: the one named by
+    `?workspace=<slug>` (remembered in the session), else `demo`, else the first by slug. DRF's
+    SessionAuthentication enforces the CSRF token on unsafe methods, so a form on another site
+    cannot post events with a logged-in browser."""
+
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is None or not result[0].is_staff:
+            return None
+        workspace = session_workspace(request)
+        if workspace is None:
+            raise exceptions.AuthenticationFailed("No workspace yet: create one with manage.py create_token.")
+        return (SessionUser(result[0], workspace), SessionGrant())
+
+
+def session_workspace(request) -> Workspace | None:
+    session = request._request.session
+    chosen = request.query_params.get("workspace") or session.get("tally_workspace")
+    workspaces = Workspace.objects.order_by("slug")
+    workspace = (chosen and workspaces.filter(slug=chosen).first()) or (
+        workspaces.filter(slug="demo").first() or workspaces.first()
+    )
+    if workspace is not None and session.get("tally_workspace") != workspace.slug:
+        session["tally_workspace"] = workspace.slug
+    return workspace
+
+
+class SessionGrant:
+    """request.auth of a session request: every scope (a staff user may also create tokens)."""
+
+    scopes = tuple(Scope.values)
+
+
+class SessionUser:
+    """The principal of a session request: the staff user, acting on one workspace."""
+
+    is_authenticated = True
+    is_anonymous = False
+
+    def __init__(self, user, workspace: Workspace):
+        self.user = user
+        self.workspace = workspace
+
+    def __str__(self) -> str:
+        return f"{self.user.get_username()} in {self.workspace.slug}"
+
+
 class TokenScope(permissions.BasePermission):
     """Allows a request whose token has the scope the view requires for its method.
 
@@ -128,13 +177,13 @@ class TokenScope(permissions.BasePermission):
     """
 
     def has_permission(self, request, view) -> bool:
-        token = request.auth
-        if not isinstance(token, ApiToken):
+        granted = getattr(request.auth, "scopes", None)
+        if not isinstance(request.auth, ApiToken | SessionGrant):
             return False
         scopes = getattr(view, "required_scopes", {})
         method = "GET" if request.method in ("HEAD", "OPTIONS") else request.method
         required = scopes.get(method)
-        if required is None or required not in token.scopes:
+        if required is None or required not in granted:
             self.message = f"This token lacks the '{required}' scope." if required else "Method not allowed for tokens."
             return False
         return True

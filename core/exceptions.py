@@ -46,7 +46,14 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(exc, exceptions.ValidationError):
         response.data = {"detail": "Invalid input.", "errors": list(flatten_errors(exc.detail))}
+    elif response is not None and isinstance(exc, exceptions.ParseError):
+        # The body as a whole is wrong (not JSON, not UTF-8, NaN, nested too deeply): no field to name.
+        response.data = {"detail": str(exc.detail), "errors": [body_error(exc.detail)]}
     return response
+
+
+def body_error(message) -> dict:
+    return {"index": None, "field": None, "message": str(message)}
 
 
 def error_response(status: int, detail) -> JsonResponse:
@@ -58,7 +65,9 @@ def error_response(status: int, detail) -> JsonResponse:
 
 
 def bad_request(request, exception):
-    return error_response(400, exceptions.ParseError.default_detail)
+    """Django's refusals before any view (a bad Host header, too many form fields): every 400 has `errors`."""
+    detail = exceptions.ParseError.default_detail
+    return JsonResponse({"detail": str(detail), "errors": [body_error(exception or detail)]}, status=400)
 
 
 def permission_denied(request, exception):
@@ -93,7 +102,9 @@ class JsonErrorsMiddleware:
             return response
         if response.get("Content-Type", "").startswith("application/json"):
             return response
-        response.content = json.dumps({"detail": f"{response.reason_phrase}."})
+        detail = f"{response.reason_phrase}."
+        body = {"detail": detail, "errors": [body_error(detail)]} if response.status_code == 400 else {"detail": detail}
+        response.content = json.dumps(body)
         response["Content-Type"] = "application/json"
         if response.has_header("Content-Length"):
             response["Content-Length"] = str(len(response.content))

@@ -1,6 +1,7 @@
 """Settings come from the environment; every default is safe for local use only."""
 
 import os
+import warnings
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -80,6 +81,8 @@ MIDDLEWARE = [
     "core.database.DatabaseRetryMiddleware",
     "core.exceptions.JsonErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files (admin, browsable API, Swagger UI) from the installed apps, with caching headers.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -116,6 +119,11 @@ USE_I18N = False
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# WhiteNoise serves STATIC_ROOT after `collectstatic`, and otherwise finds each file in its app, so
+# `make run` needs no collectstatic step.
+WHITENOISE_USE_FINDERS = True
+# ... so a missing STATIC_ROOT is the normal case, not worth WhiteNoise's warning at every start.
+warnings.filterwarnings("ignore", message="No directory at: ")
 
 # A 1000-event batch of realistic events is well under this; larger bodies get a 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("TALLY_MAX_BODY_BYTES", str(5 * 1024 * 1024)))
@@ -123,7 +131,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("TALLY_MAX_BODY_BYTES", str(5 *
 TALLY_MAX_IMPORT_BYTES = int(os.environ.get("TALLY_MAX_IMPORT_BYTES", str(200 * 1024 * 1024)))
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["core.auth.TokenAuthentication"],
+    # Tokens for clients; an admin session for the browsable API (the first class's 401 header wins).
+    "DEFAULT_AUTHENTICATION_CLASSES": ["core.auth.TokenAuthentication", "core.auth.AdminSessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["core.auth.TokenScope"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
@@ -148,6 +157,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Clients use tokens; the admin session (core.auth.AdminSessionAuthentication) is for people
+    # in the browsable API and stays out of the contract.
+    "AUTHENTICATION_WHITELIST": ["core.auth.TokenAuthentication"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.schema.add_common_responses",
+        "analytics.summary_serializers.describe_batch_limits",
+    ],
 }
 
 TALLY_MAX_BATCH = int(os.environ.get("TALLY_MAX_BATCH", "1000"))

@@ -1,6 +1,5 @@
 from django.contrib import admin
-from django.contrib.staticfiles.views import serve as serve_static
-from django.urls import include, path, re_path
+from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
@@ -15,10 +14,10 @@ urlpatterns = [
     path("api/v1/", include("analytics.urls")),
     path("api/schema/", SpectacularAPIView.as_view(**PUBLIC), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema", **PUBLIC), name="docs"),
-    # The app ships no static file server: the few static assets (Swagger UI, browsable API,
-    # admin) are served from the installed packages here. A proxy or CDN in front may take over.
-    re_path(r"^static/(?P<path>.*)$", serve_static, {"insecure": True}),
+    # Log in and out of the browsable API with an admin account (core.auth.AdminSessionAuthentication).
+    path("api-auth/", include("rest_framework.urls")),
 ]
+# Static files: WhiteNoiseMiddleware (core/settings.py).
 
 # Errors outside DRF views in the API's JSON shape (core/exceptions.py).
 handler400 = "core.exceptions.bad_request"

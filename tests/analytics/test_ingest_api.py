@@ -88,11 +88,13 @@ def test_retrying_a_batch_writes_nothing_and_reports_duplicates(client_for):
 
 
 @pytest.mark.django_db
-def test_same_id_twice_in_one_batch_keeps_the_first(client_for):
-    """Verifies a batch repeating an id stores the first occurrence and counts the second as a duplicate."""
+def test_same_id_twice_in_one_batch_with_different_content_is_refused(client_for):
+    """Verifies a batch repeating an id with another content is a 400 naming both positions, nothing stored."""
     batch = [product(value=1), product(value=2)]
-    assert client_for.post(URL, batch, format="json").json() == {"accepted": 1, "duplicates": 1}
-    assert Event.objects.get().value == 1
+    response = client_for.post(URL, batch, format="json")
+    assert response.status_code == 400
+    assert [(error["index"], error["field"]) for error in response.json()["errors"]] == [(0, "id"), (1, "id")]
+    assert not Event.objects.exists()
 
 
 @pytest.mark.django_db

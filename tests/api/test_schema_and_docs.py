@@ -80,7 +80,7 @@ def test_ingest_body_is_an_event_or_a_batch(schema):
     one_of = schema["components"]["schemas"]["EventOrBatch"]["oneOf"]
     assert one_of == [
         {"$ref": "#/components/schemas/Event"},
-        {"type": "array", "items": {"$ref": "#/components/schemas/Event"}},
+        {"type": "array", "items": {"$ref": "#/components/schemas/Event"}, "minItems": 1, "maxItems": 1000},
     ]
     event = schema["components"]["schemas"]["Event"]
     assert event["required"] == ["name", "occurred_at"]

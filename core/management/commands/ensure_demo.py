@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from core.auth import token_create
 from core.models import Workspace
@@ -13,7 +14,9 @@ class Command(BaseCommand):
     def handle(self, *args, url, **options):
         workspace, _ = Workspace.objects.get_or_create(slug="demo", defaults={"name": "Demo", "timezone": "UTC"})
         _, key = token_create(workspace=workspace, scopes=["ingest", "read"], name="make run")
-        events_url = url.rstrip("/") + "/api/v1/events/"
+        base = url.rstrip("/")
+        events_url = base + "/api/v1/events/"
+        now = timezone.now().replace(microsecond=0).isoformat().replace("+00:00", "Z")
         self.stdout.write(
             f"""
 Workspace `demo` is ready. Its ingest+read token (shown once):
@@ -24,12 +27,17 @@ Then, in another shell:
 
     curl -s -X POST {events_url} \\
       -H "Authorization: Token $TALLY_TOKEN" -H "Content-Type: application/json" \\
-      -d '{{"id": "evt-1", "name": "signup", "occurred_at": "2026-01-01T10:00:00Z", "value": 1}}'
+      -d '{{"id": "evt-1", "name": "signup", "occurred_at": "{now}", "value": 1}}'
 
 Fill the demo workspace with a week of realistic support traffic (about 20k events):
 
     .venv/bin/python manage.py simulate --workspace demo
 
 or keep events coming in real time: add --live --rate 20
+
+The API's endpoints: {base}/api/v1/ (docs: {base}/api/docs/). To log into the admin
+({base}/admin/) and use the browsable API without a token, create an admin login once:
+
+    .venv/bin/python manage.py createsuperuser
 """
         )

@@ -1,0 +1,92 @@
+"""Schemathesis hooks for tests/api/test_contract.py (loaded through SCHEMATHESIS_HOOKS).
+
+An OpenAPI schema describes each parameter and field alone; the few rules that relate two of them,
+or a value to the server's clock, are in the schema's descriptions only, and the server refuses a
+request that breaks them with a 400. A *positive* generated case is meant to be valid, so these
+hooks make it respect those rules (and nothing else); negative cases are left as generated.
+
+- `from` before `to`, and a range of at most MAX_SPAN (a series holds at most 5000 buckets);
+- `start_date` not after `end_date`;
+- `sort_by` of /events/stats names its group_by or its aggregate;
+- an event's `occurred_at` not in the future (TALLY_MAX_FUTURE_SECONDS);
+- ids unique within a batch (the same id with different content is a 400).
+"""
+
+from datetime import UTC, date, datetime, timedelta
+
+import schemathesis
+
+# Far below 5000 hourly buckets (208 days), whatever the offsets of the two ends.
+MAX_SPAN = timedelta(days=150)
+OFFSET_SLACK = timedelta(days=2)
+ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Asia/Kathmandu", "Pacific/Kiritimati")
+
+
+def instant(text: str) -> datetime | None:
+    try:
+        value = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def fix_query(path: str, query: dict) -> None:
+    start, end = instant(query.get("from")), instant(query.get("to"))
+    if start and end and not (OFFSET_SLACK <= end - start <= MAX_SPAN):
+        del query["to"]
+    first, last = day(query.get("start_date")), day(query.get("end_date"))
+    if first and last and first > last:
+        query["start_date"], query["end_date"] = query["end_date"], query["start_date"]
+    if path.endswith("/events/stats") and "sort_by" in query:
+        if query["sort_by"] not in (query.get("group_by", "day"), query.get("aggregate", "count")):
+            del query["sort_by"]
+
+
+def fix_events(body) -> None:
+    events = body if isinstance(body, list) else [body]
+    seen = set()
+    latest = datetime.now(UTC)
+    for event in events:
+        if not isinstance(event, dict):
+            continue
+        moment = instant(event.get("occurred_at"))
+        if moment and moment > latest:
+            # 2000 is a leap year, so every date of the generated one exists in it.
+            event["occurred_at"] = "2000" + event["occurred_at"][4:]
+        if "id" in event:
+            if event["id"] in seen:
+                del event["id"]
+            else:
+                seen.add(event["id"])
+
+
+@schemathesis.hook
+def map_case(context, case):
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_positive:
+        return case
+    if isinstance(case.query, dict):
+        fix_query(case.operation.path, case.query)
+    posting_events = case.operation.path.endswith("/events/") and case.method.upper() == "POST"
+    if posting_events and isinstance(case.body, dict | list):
+        fix_events(case.body)
+    return case
+
+
+@schemathesis.hook
+def before_load_schema(context, raw_schema):
+    """The coverage phase sends every value of an enum; for the ~600 zones of `tz` on each read
+    endpoint that is most of the run, so the test keeps a sample that covers the cases that matter
+    (UTC, DST, half- and quarter-hour offsets, the date line)."""
+    for operations in raw_schema.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                if parameter.get("name") == "tz":
+                    parameter["schema"]["enum"] = [zone for zone in ZONES if zone in parameter["schema"]["enum"]]
