@@ -261,8 +261,9 @@ def clean(value, column: str, report: Report) -> str | None:
     return stripped or None
 
 
-def row_event(row: dict[str, object], mapping: Mapping, report: Report) -> dict:
-    """The API event of one row; Refused with the column and reason when it cannot be one."""
+def row_event(row: dict[str, object], mapping: Mapping, report: Report, horizon: datetime | None = None) -> dict:
+    """The API event of one row; Refused with the column and reason when it cannot be one, or
+    when it is dated before the retention horizon."""
     values = {column: clean(row.get(column), column, report) for column in mapping.needed_columns()}
     event: dict = {"name": mapping.name}
     if mapping.occurred_at_column:
@@ -272,6 +273,9 @@ def row_event(row: dict[str, object], mapping: Mapping, report: Report) -> dict:
         moment = parse_moment(raw, mapping)
     else:
         moment = mapping.constants["occurred_at"]
+    if horizon is not None and moment < horizon:
+        stamp = horizon.isoformat().replace("+00:00", "Z")
+        raise Refused(mapping.occurred_at_column, f"Is before the retention horizon {stamp}.")
     event["occurred_at"] = moment.isoformat().replace("+00:00", "Z")
     for event_field, column in mapping.columns.items():
         value = values.get(column)
@@ -310,12 +314,20 @@ def row_event(row: dict[str, object], mapping: Mapping, report: Report) -> dict:
     return event
 
 
-def csv_rows(stream: io.TextIOBase) -> Iterator[tuple[int, dict | None]]:
+def require_columns(header: list[str], mapping: Mapping, name: str) -> None:
+    """Every mapped column must be in the file's header: otherwise nothing is imported."""
+    missing = sorted(mapping.needed_columns() - set(header))
+    if missing:
+        raise MappingError(f"{name} has no column {', '.join(repr(column) for column in missing)}.")
+
+
+def csv_rows(stream: io.TextIOBase, mapping: Mapping, name: str) -> Iterator[tuple[int, dict | None]]:
     reader = csv.reader(stream)
     header = next(reader, None)
     if header is None:
         return
     header = [column.strip() for column in header]
+    require_columns(header, mapping, name)
     for cells in reader:
         number = reader.line_num
         if not any(cell.strip() for cell in cells):
@@ -332,7 +344,7 @@ class UncomputedFormula:
         self.formula = formula
 
 
-def xlsx_rows(path: Path, sheet: str | None) -> Iterator[tuple[int, dict | None]]:
+def xlsx_rows(path: Path, mapping: Mapping) -> Iterator[tuple[int, dict | None]]:
     from openpyxl import load_workbook
 
     # Two read-only streams of the same sheet in step: the formulas, and the values a spreadsheet
@@ -340,7 +352,7 @@ def xlsx_rows(path: Path, sheet: str | None) -> Iterator[tuple[int, dict | None]
     formulas = load_workbook(path, read_only=True, data_only=False)
     values = load_workbook(path, read_only=True, data_only=True)
     try:
-        name = sheet or formulas.sheetnames[0]
+        name = mapping.sheet or formulas.sheetnames[0]
         if name not in formulas.sheetnames:
             raise MappingError(f"{path.name} has no sheet {name!r}.")
         formula_rows = formulas[name].iter_rows(values_only=True)
@@ -350,6 +362,7 @@ def xlsx_rows(path: Path, sheet: str | None) -> Iterator[tuple[int, dict | None]
         if header is None:
             return
         header = [str(cell).strip() if cell is not None else "" for cell in header]
+        require_columns(header, mapping, path.name)
         for number, (cells, written) in enumerate(zip(value_rows, formula_rows, strict=False), start=2):
             if all(cell is None or str(cell).strip() == "" for cell in cells) and not any(
                 isinstance(cell, str) and cell.startswith("=") for cell in written
@@ -370,10 +383,10 @@ def file_rows(path: Path, mapping: Mapping) -> Iterator[tuple[int, dict | None]]
     suffix = path.suffix.lower()
     try:
         if suffix == ".xlsx":
-            yield from xlsx_rows(path, mapping.sheet)
+            yield from xlsx_rows(path, mapping)
         elif suffix == ".csv":
             with path.open(newline="", encoding="utf-8-sig") as stream:
-                yield from csv_rows(stream)
+                yield from csv_rows(stream, mapping, path.name)
         else:
             raise UnreadableFile(f"{path.name}: only .csv and .xlsx files can be imported.")
     except UnicodeDecodeError as error:
@@ -405,22 +418,10 @@ def count_rows(path: Path, mapping: Mapping) -> int:
         return max(0, sum(1 for _ in stream) - 1)
 
 
-def check_header(path: Path, mapping: Mapping) -> None:
-    """Every mapped column must exist in the file: otherwise nothing is imported."""
-    for _, row in file_rows(path, mapping):
-        if row is None:
-            continue
-        missing = sorted(mapping.needed_columns() - set(row))
-        if missing:
-            raise MappingError(f"{path.name} has no column {', '.join(repr(c) for c in missing)}.")
-        return
-
-
 def import_file(
     path: Path, *, workspace: Workspace, mapping: Mapping, dry_run: bool = False, batch: int = 1000, progress=None
 ) -> Report:
     """Imports `path` into `workspace`; returns the cleaning report. With dry_run, validates only."""
-    check_header(path, mapping)
     batch = max(1, min(batch, settings.TALLY_MAX_BATCH))
     report = Report(file=path.name)
     horizon = retention.horizon()
@@ -456,13 +457,7 @@ def import_file(
             continue
         report.read += 1
         try:
-            event = row_event(row, mapping, report)
-            moment = datetime.fromisoformat(event["occurred_at"].replace("Z", "+00:00"))
-            if horizon is not None and moment < horizon:
-                raise Refused(
-                    mapping.occurred_at_column,
-                    f"Is before the retention horizon {horizon.isoformat().replace('+00:00', 'Z')}.",
-                )
+            event = row_event(row, mapping, report, horizon)
         except Refused as refused:
             report.refuse(number, refused.column, refused.reason)
             continue
