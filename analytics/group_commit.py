@@ -3,7 +3,7 @@
 The support backend sends one event per call, from many app servers at once. Each call is a
 transaction, and the summary triggers cost nearly the same per statement whatever its size
 (about 3.5 ms of backend time for a one-event statement on this project's benchmark machine,
-against well under 0.2 ms per event in a statement of a thousand; README, Performance). A
+against well under 0.2 ms per event in a statement of a thousand; docs/performance.md). A
 worker that runs N concurrent one-event requests as N statements pays that fixed cost N times.
 Here, requests that arrive while a statement is being written share the next one:
 
