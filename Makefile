@@ -11,7 +11,7 @@ ARGS ?=
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-thorough lint bench bench-lifecycle mutate db-stop clean
+.PHONY: run test test-thorough lint bench bench-lifecycle bench-dashboard screenshots browser mutate db-stop clean
 
 $(STAMP): requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.11+ not found on PATH"; exit 1; }
@@ -25,11 +25,19 @@ run: $(STAMP)
 	$(PY) manage.py ensure_demo --url http://$(HOST):$(PORT)
 	TALLY_BIND=$(HOST):$(PORT) $(PY) -m gunicorn
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(PY) -m pytest $(ARGS)
 
+# Debian's chromium and chromium-driver for the dashboard's browser tests (apt, when root).
+browser:
+	bash scripts/ensure_browser
+
+# The README's pictures (docs/img/) from the dashboard's browser test.
+screenshots: $(STAMP) browser
+	TALLY_SCREENSHOTS=docs/img $(PY) -m pytest tests/dashboard/test_browser.py $(ARGS)
+
 # Ten times the property-test examples, with fresh randomness (tests/conftest.py).
-test-thorough: $(STAMP)
+test-thorough: $(STAMP) browser
 	HYPOTHESIS_PROFILE=thorough $(PY) -m pytest $(ARGS)
 
 # Plants each bug of scripts/mutate.py in turn and reports which the tests kill.

@@ -8,11 +8,12 @@ from drf_spectacular.utils import (
     PolymorphicProxySerializer,
     extend_schema,
 )
-from rest_framework import generics, status
+from rest_framework import generics, renderers, status
 from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.response import Response
 
 from analytics import params, summaries
+from analytics.figures_csv import FiguresCsvRenderer
 from analytics.summary_serializers import (
     AgentSummarySerializer,
     ChannelSummarySerializer,
@@ -180,9 +181,24 @@ class TimeseriesView(SummaryView, generics.ListAPIView):
 
 
 class DimensionSummaryView(SummaryView, generics.ListAPIView):
+    """JSON pages, or with `?format=csv` every row in one CSV (analytics.figures_csv)."""
+
     pagination_class = SummaryPagination
+    renderer_classes = [*generics.ListAPIView.renderer_classes, FiguresCsvRenderer]
     dimension: str
     orderings: tuple[str, ...]
+
+    def list(self, request, *args, **kwargs):
+        if request.accepted_renderer.format != FiguresCsvRenderer.format:
+            return super().list(request, *args, **kwargs)
+        return Response(self.get_serializer(self.get_queryset()[:], many=True).data)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # Only the rows are CSV: an error, or OPTIONS's description, is JSON whatever format was asked for.
+        csv = isinstance(getattr(request, "accepted_renderer", None), FiguresCsvRenderer)
+        if csv and not isinstance(getattr(response, "data", None), list):
+            request.accepted_renderer, request.accepted_media_type = renderers.JSONRenderer(), "application/json"
+        return super().finalize_response(request, response, *args, **kwargs)
 
     def summarize(self):
         query = self.request.query_params

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from analytics import import_views, interaction_views, summary_views, views
+from analytics import heatmap_views, import_views, interaction_views, summary_views, views
 
 urlpatterns = [
     path("", views.ApiRootView.as_view(), name="api-root"),
@@ -13,6 +13,7 @@ urlpatterns = [
     path("summaries/timeseries", summary_views.TimeseriesView.as_view(), name="summaries-timeseries"),
     path("summaries/agents", summary_views.AgentsSummaryView.as_view(), name="summaries-agents"),
     path("summaries/channels", summary_views.ChannelsSummaryView.as_view(), name="summaries-channels"),
+    path("summaries/heatmap", heatmap_views.HeatmapView.as_view(), name="summaries-heatmap"),
     path("interactions/by-type", interaction_views.InteractionsByTypeView.as_view(), name="interactions-by-type"),
     path("interactions/<str:customer_id>", interaction_views.InteractionsView.as_view(), name="interactions"),
     path(

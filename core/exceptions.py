@@ -100,6 +100,9 @@ class JsonErrorsMiddleware:
         response = self.get_response(request)
         if response.status_code < 400 or response.streaming or isinstance(response, Response):
             return response
+        # A dashboard page (dashboard.views.html_page) is for a person, not an API client.
+        if getattr(response, "html_page", False):
+            return response
         if response.get("Content-Type", "").startswith("application/json"):
             return response
         detail = f"{response.reason_phrase}."

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     # core overrides makemigrations/migrate, so it must come before django_pgviews.
     "core",
     "analytics",
+    "dashboard",
     "pgtrigger",
     "django_pgviews",
 ]
@@ -166,6 +167,13 @@ SPECTACULAR_SETTINGS = {
         "analytics.summary_serializers.describe_batch_limits",
     ],
 }
+
+# The dashboard (dashboard/): Django session logins, at /login/.
+LOGIN_URL = "dashboard:login"
+LOGIN_REDIRECT_URL = "dashboard:home"
+LOGOUT_REDIRECT_URL = "dashboard:login"
+# How often the overview's live tiles ask for new counters.
+TALLY_DASHBOARD_REFRESH_SECONDS = float(os.environ.get("TALLY_DASHBOARD_REFRESH_SECONDS", "10"))
 
 TALLY_MAX_BATCH = int(os.environ.get("TALLY_MAX_BATCH", "1000"))
 # Group commit (analytics/group_commit.py): concurrent requests of up to this many events share

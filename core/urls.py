@@ -1,6 +1,5 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
@@ -8,8 +7,7 @@ from rest_framework.permissions import AllowAny
 PUBLIC = {"authentication_classes": [], "permission_classes": [AllowAny]}
 
 urlpatterns = [
-    # Until there is a dashboard, the front page is the API's documentation.
-    path("", RedirectView.as_view(pattern_name="docs"), name="home"),
+    path("", include("dashboard.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("analytics.urls")),
     path("api/schema/", SpectacularAPIView.as_view(**PUBLIC), name="schema"),

@@ -18,6 +18,7 @@ PATHS = {
     "/api/v1/summaries/timeseries": {"get"},
     "/api/v1/summaries/agents": {"get"},
     "/api/v1/summaries/channels": {"get"},
+    "/api/v1/summaries/heatmap": {"get"},
     "/api/v1/customers/{customer_id}/interactions": {"get"},
 }
 

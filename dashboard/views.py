@@ -1,0 +1,420 @@
+"""The dashboard's pages, rendered on the server. Every figure comes from the selectors the API's
+read endpoints call (analytics.summaries, analytics.heatmap) with the same parsed parameters
+(analytics.params), so a page and the endpoint with the same query string show the same numbers.
+
+The filters live in the query string (from, to, tz, channel, agent, and per page metric,
+granularity, ordering, customer): a link shows the same view. An empty form field is dropped by
+a redirect to the URL without it, since the API's parsers refuse empty values.
+"""
+
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views import View
+from rest_framework.exceptions import ValidationError
+
+from analytics import heatmap, params, summaries
+from analytics.figures_csv import rows_csv
+from analytics.summary_serializers import AgentSummarySerializer, ChannelSummarySerializer
+from core.auth import token_create
+from core.exceptions import flatten_errors
+from dashboard import charts, display, selectors
+
+FILTERS = ("from", "to", "tz", "channel", "agent")
+RANGES = (("Today", 1), ("7 days", 7), ("30 days", 30), ("90 days", 90))
+COUNT_CARDS = (
+    ("conversations_created", "Conversations created"),
+    ("resolutions", "Resolutions"),
+    ("agent_replies", "Agent replies"),
+)
+DURATION_CARDS = (("first_response", "First response time"), ("resolution", "Resolution time"))
+DURATION_FIGURES = (("avg_seconds", "avg"), ("p50_seconds", "p50"), ("p90_seconds", "p90"))
+LIVE_TILES = (("open_now", "Open"), ("unassigned_now", "Unassigned"), ("unanswered_now", "Unanswered"))
+CHART_METRICS = {
+    "conversations_created": "Conversations created",
+    "conversations_assigned": "Conversations assigned",
+    "agent_replies": "Agent replies",
+    "customer_replies": "Customer replies",
+    "resolutions": "Resolutions",
+    "reopens": "Reopens",
+    "avg_first_response_seconds": "Average first response time",
+    "avg_resolution_seconds": "Average resolution time",
+}
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def html_page(response: HttpResponse) -> HttpResponse:
+    """Marks a page that core.exceptions.JsonErrorsMiddleware must leave as HTML (a 400 or 404 of
+    the dashboard is a page for a person, not the API's JSON)."""
+    response.html_page = True
+    return response
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "dashboard/login.html"
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    pass
+
+
+class HomeView(LoginRequiredMixin, View):
+    """The first of the user's workspaces, or a page saying they have none."""
+
+    def get(self, request):
+        workspaces = selectors.member_workspaces(user=request.user)
+        if workspaces:
+            return redirect("dashboard:overview", slug=workspaces[0].slug)
+        return render(request, "dashboard/no_workspace.html", {"workspaces": []})
+
+
+class WorkspacePage(LoginRequiredMixin, View):
+    """A page of one workspace the user is a member of (404 otherwise). Subclasses compute their
+    context in figures(query); a ValidationError from a parser is shown on the page as a 400."""
+
+    template_name: str
+    page: str
+    extra_parameters: tuple[str, ...] = ()
+
+    def dispatch(self, request, *args, slug, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        try:
+            self.workspace = selectors.member_workspace(user=request.user, slug=slug)
+        except Http404:
+            return html_page(render(request, "dashboard/not_found.html", {"workspaces": self.workspaces()}, status=404))
+        if request.method == "GET" and any(value == "" for value in request.GET.values()):
+            kept = [(name, value) for name, value in request.GET.items() if value != ""]
+            return redirect(f"{request.path}?{urlencode(kept)}" if kept else request.path)
+        return super().dispatch(request, *args, **kwargs)
+
+    def workspaces(self):
+        return selectors.member_workspaces(user=self.request.user)
+
+    def figures(self, query) -> dict | HttpResponse:
+        raise NotImplementedError
+
+    def get(self, request, **kwargs):
+        try:
+            context = self.figures(request.GET)
+        except ValidationError as error:
+            context, status = {"errors": list(flatten_errors(error.detail))}, 400
+        else:
+            if isinstance(context, HttpResponse):
+                return context
+            status = 200
+        return self.page_response(context, status=status)
+
+    def page_response(self, context: dict, *, status: int = 200) -> HttpResponse:
+        query = self.request.GET
+        kept = [(name, query[name]) for name in FILTERS if name in query]
+        context = {
+            "workspace": self.workspace,
+            "workspaces": self.workspaces(),
+            "page": self.page,
+            "filter_query": urlencode(kept),
+            "filter_items": kept,
+            "form": self.filter_form(context.get("window")),
+            **context,
+        }
+        return html_page(render(self.request, self.template_name, context, status=status))
+
+    def filter_form(self, window) -> dict:
+        query, workspace = self.request.GET, self.workspace
+        tz = window.tz if window is not None else None
+        form = {
+            "from": query.get("from") or (window.start.astimezone(tz).date().isoformat() if window else ""),
+            "to": query.get("to") or (window.end.astimezone(tz).date().isoformat() if window else ""),
+            "tz": query.get("tz") or workspace.timezone,
+            "channel": query.get("channel"),
+            "agent": query.get("agent"),
+            "channels": selectors.dimension_choices(workspace=workspace, dimension="channel"),
+            "agents": selectors.dimension_choices(workspace=workspace, dimension="agent"),
+            "zones": sorted(params.known_timezones()),
+            "extra": [(name, query[name]) for name in self.extra_parameters if name in query],
+        }
+        if tz is not None:
+            today = timezone.now().astimezone(tz).date()
+            kept = ("tz", "channel", "agent", *self.extra_parameters)
+            others = [(name, query[name]) for name in kept if name in query]
+            form["ranges"] = [
+                (
+                    label,
+                    urlencode(
+                        [
+                            ("from", (today - timedelta(days=days - 1)).isoformat()),
+                            ("to", (today + timedelta(days=1)).isoformat()),
+                            *others,
+                        ]
+                    ),
+                )
+                for label, days in RANGES
+            ]
+        return form
+
+
+def with_changes(current: dict, previous: dict) -> dict:
+    cards = []
+    for key, label in COUNT_CARDS:
+        cards.append(
+            {
+                "key": key,
+                "label": label,
+                "value": current[key],
+                "shown": display.count(current[key]),
+                "previous": display.count(previous[key]),
+                "change": display.change(current[key], previous[key]),
+            }
+        )
+    durations = []
+    for metric, label in DURATION_CARDS:
+        figures = []
+        for figure, figure_label in DURATION_FIGURES:
+            value, before = current[metric][figure], previous[metric][figure]
+            figures.append(
+                {
+                    "key": f"{metric}.{figure}",
+                    "label": figure_label,
+                    "value": "" if value is None else float(value),
+                    "shown": display.duration(value),
+                    "previous": display.duration(before),
+                    "change": display.change(value, before, lower_is_better=True),
+                }
+            )
+        durations.append({"key": metric, "label": label, "count": current[metric]["count"], "figures": figures})
+    return {"cards": cards, "durations": durations}
+
+
+class OverviewPage(WorkspacePage):
+    template_name = "dashboard/overview.html"
+    page = "overview"
+    extra_parameters = ("metric", "granularity")
+
+    def figures(self, query):
+        if not selectors.has_events(workspace=self.workspace):
+            return empty_context(self.request, self.workspace, key=None)
+        window = params.parse_window(query, workspace=self.workspace)
+        overview = summaries.overview(workspace=self.workspace, window=window)
+        metric = params.parse_choice(query, "metric", tuple(CHART_METRICS), default="conversations_created")
+        granularity = params.parse_granularity(query)
+        series_window = params.parse_window(query, workspace=self.workspace, granularity=granularity)
+        points = summaries.timeseries(workspace=self.workspace, window=series_window, metric=metric)
+        show = display.duration if metric.startswith("avg_") else display.count
+        return {
+            "window": window,
+            "overview": overview,
+            **with_changes(overview, overview["previous"]),
+            "live": [{"key": key, "label": label, "value": overview[key]} for key, label in LIVE_TILES],
+            "live_url": reverse("dashboard:live", kwargs={"slug": self.workspace.slug})
+            + (f"?{urlencode({'channel': window.channel})}" if window.channel else ""),
+            "live_seconds": settings.TALLY_DASHBOARD_REFRESH_SECONDS,
+            "chart": charts.bar_chart(points, tz=window.tz, granularity=granularity, show_value=show),
+            "metric": metric,
+            "metrics": CHART_METRICS.items(),
+            "granularity": granularity,
+            "granularities": params.GRANULARITIES,
+        }
+
+
+class LiveView(WorkspacePage):
+    """The live counters as JSON, for the overview's tiles to refresh without a reload."""
+
+    def get(self, request, **kwargs):
+        try:
+            window = params.parse_window(request.GET, workspace=self.workspace)
+        except ValidationError as error:
+            return JsonResponse({"errors": list(flatten_errors(error.detail))}, status=400)
+        overview = summaries.overview(workspace=self.workspace, window=window)
+        return JsonResponse({key: overview[key] for key, _ in LIVE_TILES})
+
+
+def empty_context(request, workspace, *, key: str | None) -> dict:
+    """The empty state: a curl that sends a first event (with `key` once a token was made), and simulate."""
+    return {
+        "empty": True,
+        "key": key,
+        "now": timezone.now().replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        "events_url": request.build_absolute_uri(reverse("events")),
+        "simulate": f".venv/bin/python manage.py simulate --workspace {workspace.slug}",
+    }
+
+
+class TokenPage(WorkspacePage):
+    """POST (from the empty state): a new ingest token of the workspace, shown once in its curl."""
+
+    template_name = "dashboard/overview.html"
+    page = "overview"
+    http_method_names = ["post"]
+
+    def post(self, request, **kwargs):
+        _, key = token_create(workspace=self.workspace, scopes=["ingest"], name=f"dashboard: {request.user}")
+        return self.page_response(empty_context(request, self.workspace, key=key))
+
+
+class DimensionPage(WorkspacePage):
+    """Agents or channels: the API list's rows in a sortable table, and as CSV (`?format=csv`)."""
+
+    template_name = "dashboard/table.html"
+    extra_parameters = ("ordering",)
+    dimension: str
+    serializer_class: type
+    orderings: tuple[str, ...]
+
+    def figures(self, query):
+        window = params.parse_window(query, workspace=self.workspace)
+        choices = (*self.orderings, *(f"-{name}" for name in self.orderings))
+        ordering = params.parse_choice(query, "ordering", choices, default="id")
+        rows = summaries.dimension_rows(
+            workspace=self.workspace, window=window, dimension=self.dimension, ordering=ordering
+        )[:]
+        data = self.serializer_class(rows, many=True, context={"tz": window.tz}).data
+        if query.get("format") == "csv":
+            response = HttpResponse(rows_csv(self.serializer_class, data), content_type="text/csv; charset=utf-8")
+            name = f"{self.workspace.slug}-{self.page}-{window.start.date()}-{window.end.date()}.csv"
+            response["Content-Disposition"] = f'attachment; filename="{name}"'
+            return response
+        return {
+            "window": window,
+            "columns": self.columns(ordering),
+            "rows": [self.cells(row) for row in data],
+            "csv_query": urlencode([*((n, v) for n, v in query.items() if n != "format"), ("format", "csv")]),
+        }
+
+    def columns(self, ordering: str) -> list[dict]:
+        query = [(name, value) for name, value in self.request.GET.items() if name not in ("ordering", "format")]
+        columns = []
+        for name in ("id", "name", *summaries.FIGURES, *self.live_columns()):
+            current = ordering.removeprefix("-") == name
+            descending = ordering.startswith("-")
+            # A click sorts a figure largest first and a name A to Z; a second click reverses.
+            if current:
+                next_ordering = name if descending else f"-{name}"
+            else:
+                next_ordering = name if name in ("id", "name") else f"-{name}"
+            columns.append(
+                {
+                    "name": name,
+                    "label": name.replace("_seconds", "").replace("_", " "),
+                    "sorted": ("desc" if descending else "asc") if current else "",
+                    "query": urlencode([*query, ("ordering", next_ordering)]),
+                }
+            )
+        return columns
+
+    def live_columns(self) -> tuple[str, ...]:
+        return summaries.LIVE if self.dimension == "channel" else ()
+
+    def cells(self, row: dict) -> list[dict]:
+        cells = []
+        for name in ("id", "name", *summaries.FIGURES, *self.live_columns()):
+            value = row.get(name)
+            for duration in summaries.DURATIONS:
+                if name.startswith(f"{duration}_"):
+                    value = row[duration][name.removeprefix(f"{duration}_")]
+            if name in ("id", "name"):
+                shown = value or ""
+            elif name.endswith("_seconds"):
+                shown = display.duration(value)
+            else:
+                shown = display.count(value)
+            cells.append({"name": name, "value": "" if value is None else value, "shown": shown})
+        return cells
+
+
+class AgentsPage(DimensionPage):
+    page = "agents"
+    dimension = "agent"
+    serializer_class = AgentSummarySerializer
+    orderings = summaries.AGENT_ORDERING
+
+
+class ChannelsPage(DimensionPage):
+    page = "channels"
+    dimension = "channel"
+    serializer_class = ChannelSummarySerializer
+    orderings = summaries.CHANNEL_ORDERING
+
+
+class HeatmapPage(WorkspacePage):
+    template_name = "dashboard/heatmap.html"
+    page = "heatmap"
+
+    def figures(self, query):
+        window = params.parse_window(query, workspace=self.workspace)
+        cells = heatmap.heatmap(workspace=self.workspace, window=window)
+        top = max((cell["conversations"] for cell in cells), default=0) or 1
+        rows = []
+        for day, label in enumerate(WEEKDAYS, start=1):
+            hours = [cell for cell in cells if cell["weekday"] == day]
+            rows.append(
+                {
+                    "label": label,
+                    "total": sum(cell["conversations"] for cell in hours),
+                    "cells": [
+                        {**cell, "shade": f"{cell['conversations'] / top:.2f}", "shown": cell["conversations"]}
+                        for cell in hours
+                    ],
+                }
+            )
+        return {"window": window, "rows": rows, "hours": range(24)}
+
+
+def day_range(window: params.Window) -> params.DayRange:
+    """The window as the day-range selectors take it: the same half-open instants."""
+    return params.DayRange(start=window.start, end=window.end, tz=window.tz)
+
+
+class CustomersPage(WorkspacePage):
+    template_name = "dashboard/customers.html"
+    page = "customers"
+    extra_parameters = ("customer",)
+
+    def figures(self, query):
+        window = params.parse_window(query, workspace=self.workspace)
+        customer = params.parse_text(query, "customer", max_length=64)
+        context = {"window": window, "customer": customer}
+        if customer is not None:
+            context["found"] = summaries.customer_exists(workspace=self.workspace, customer_id=customer)
+            if context["found"]:
+                rows = summaries.customer_interactions(
+                    workspace=self.workspace, customer_id=customer, days=day_range(window)
+                )
+                context["interactions"] = rows
+                context["total"] = sum(row["interactions"] for row in rows)
+        return context
+
+
+class EventsPage(WorkspacePage):
+    template_name = "dashboard/events.html"
+    page = "events"
+    extra_parameters = ("granularity", "name")
+
+    def figures(self, query):
+        granularity = params.parse_granularity(query)
+        window = params.parse_window(query, workspace=self.workspace, granularity=granularity)
+        name = params.parse_text(query, "name", max_length=100)
+        points = summaries.timeseries(workspace=self.workspace, window=window, metric="events", name=name)
+        days = day_range(window)
+        trend = summaries.event_trend(workspace=self.workspace, days=days)
+        names = sorted({row["name"] for row in trend})
+        by_day = {}
+        for row in trend:
+            by_day.setdefault(row["day"], {})[row["name"]] = row["events"]
+        return {
+            "window": window,
+            "name": name,
+            "granularity": granularity,
+            "granularities": params.GRANULARITIES,
+            "chart": charts.bar_chart(points, tz=window.tz, granularity=granularity, show_value=display.count),
+            "frequency": summaries.event_frequency(workspace=self.workspace, days=days, name=None),
+            "trend_names": names,
+            "trend": [(day, [counts.get(n, 0) for n in names]) for day, counts in sorted(by_day.items())],
+        }
