@@ -1,7 +1,6 @@
 """Settings come from the environment; every default is safe for local use only."""
 
 import os
-import warnings
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -119,12 +118,11 @@ LANGUAGE_CODE = "en-us"
 USE_I18N = False
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
-# WhiteNoise serves STATIC_ROOT after `collectstatic`, and otherwise finds each file in its app, so
-# `make run` needs no collectstatic step.
+# WhiteNoise finds each static file in its app (admin, browsable API, Swagger UI), so no
+# collectstatic step is needed. A STATIC_ROOT is set only where one is wanted (DJANGO_STATIC_ROOT, for
+# `collectstatic`): WhiteNoise then serves it too, and it never looks for a directory that is not there.
+STATIC_ROOT = os.environ.get("DJANGO_STATIC_ROOT") or None
 WHITENOISE_USE_FINDERS = True
-# ... so a missing STATIC_ROOT is the normal case, not worth WhiteNoise's warning at every start.
-warnings.filterwarnings("ignore", message="No directory at: ")
 
 # A 1000-event batch of realistic events is well under this; larger bodies get a 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("TALLY_MAX_BODY_BYTES", str(5 * 1024 * 1024)))

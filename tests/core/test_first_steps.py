@@ -1,6 +1,8 @@
 """What a newcomer meets first: /api/v1/ lists the endpoints, `make run` tells how to get an admin
 login, the browsable API works with that login (CSRF kept), and static files come from WhiteNoise."""
 
+import warnings
+
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
@@ -70,9 +72,14 @@ def test_a_session_of_a_user_who_is_not_staff_is_a_401(db):
 
 
 def test_static_files_come_from_whitenoise_not_a_url_route(db):
-    """Verifies no URL pattern serves /static/ (Django's insecure view) and WhiteNoise serves the assets."""
+    """Verifies no URL pattern serves /static/ (Django's insecure view) and WhiteNoise serves the assets
+    from the apps without warning about a static directory that was never collected."""
     with pytest.raises(Resolver404):
         resolve("/static/rest_framework/css/bootstrap.min.css")
-    response = Client().get("/static/rest_framework/css/bootstrap.min.css")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        # A new Client loads the middleware, WhiteNoise's included, on its first request.
+        response = Client().get("/static/rest_framework/css/bootstrap.min.css")
+    assert [str(warning.message) for warning in caught] == []
     assert response.status_code == 200
     assert "max-age" in response["Cache-Control"]
