@@ -6,28 +6,47 @@ from datetime import UTC
 from pathlib import Path
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiRequest, OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from analytics import importing
+from analytics import importing, params
 from analytics.serializers import TimestampField
 from analytics.summary_serializers import DetailErrorSerializer, ValidationErrorSerializer
+from analytics.summary_views import TZ_SCHEMA
 from core.models import Scope
 
 SUFFIXES = (".csv", ".xlsx")
+FILE_DISPOSITION = 'form-data; name="file"; filename="interactions.csv"'
+
+
+@extend_schema_field(OpenApiTypes.BINARY)
+class UploadField(serializers.FileField):
+    """A file part of the form: its bytes, named by the filename of its Content-Disposition."""
+
+
+@extend_schema_field(TZ_SCHEMA)
+class TimezoneField(serializers.ChoiceField):
+    """An IANA zone name, described like the read endpoints' `tz` (an enum, no list in the description)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=sorted(params.known_timezones()), **kwargs)
 
 
 class ImportSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="A .csv (UTF-8, header row first) or .xlsx file (first sheet by default).")
+    file = UploadField(
+        help_text="A .csv (UTF-8, header row first) or .xlsx file (first sheet by default); the part's filename "
+        "ends in .csv or .xlsx and says which."
+    )
     preset = serializers.ChoiceField(choices=sorted(importing.PRESETS), required=False)
     mapping = serializers.CharField(
         required=False, help_text="A mapping as a JSON object (the keys of a mapping file); may name a `preset`."
     )
     date_format = serializers.CharField(required=False, max_length=64, help_text='strptime codes, e.g. "%d/%m/%Y".')
-    timezone = serializers.CharField(required=False, max_length=64, help_text="Zone of dates without an offset.")
+    timezone = TimezoneField(required=False, help_text="IANA zone of dates without an offset (default UTC).")
     as_of = TimestampField(required=False, help_text="customers preset: when the attributes were true.")
     dry_run = serializers.BooleanField(required=False, default=False)
 
@@ -82,7 +101,21 @@ REPORT = inline_serializer(
     description="multipart/form-data with `file` and a `preset` or `mapping`. Rows become events through the same "
     "validation, statement and triggers as POST /api/v1/events/, in batches; event ids are derived from each "
     "row, so uploading a file twice stores nothing twice. The answer is the cleaning report. Needs `ingest`.",
-    request={"multipart/form-data": ImportSerializer},
+    request={
+        "multipart/form-data": OpenApiRequest(
+            ImportSerializer,
+            encoding={
+                "file": {
+                    "headers": {
+                        "Content-Disposition": {
+                            "description": "The filename ends in .csv or .xlsx.",
+                            "schema": {"type": "string", "example": FILE_DISPOSITION},
+                        }
+                    }
+                }
+            },
+        )
+    },
     responses={
         201: REPORT,
         200: OpenApiResponse(REPORT, description="dry_run: validated, nothing written."),

@@ -35,6 +35,7 @@ from django.conf import settings
 
 from analytics import retention, services
 from analytics.serializers import EventSerializer
+from core.exceptions import flatten_errors
 from core.models import Workspace
 
 EVENT_FIELDS = ("conversation_id", "channel", "agent", "customer", "value", "session_id", "user_id")
@@ -74,6 +75,23 @@ class MappingError(ValueError):
     """The mapping itself is wrong: nothing is imported."""
 
 
+def table(data: dict, key: str) -> dict:
+    """The mapping's table `key` (a TOML table, a JSON object); empty when absent."""
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise MappingError(f"{key} must be a table of names and values.")
+    return dict(value)
+
+
+def text_table(data: dict, key: str) -> dict[str, str]:
+    """A table whose values name columns of the file."""
+    value = table(data, key)
+    for name, column in value.items():
+        if not isinstance(column, str) or not column:
+            raise MappingError(f"{key}: {name} must name a column.")
+    return value
+
+
 @dataclass(frozen=True)
 class Mapping:
     name: str
@@ -96,23 +114,32 @@ class Mapping:
         name = data.get("name")
         if not isinstance(name, str) or not name:
             raise MappingError("The mapping needs `name`, the event name of every row.")
-        columns = dict(data.get("columns", {}))
+        columns = text_table(data, "columns")
         wrong = sorted(set(columns) - set(EVENT_FIELDS))
         if wrong:
             raise MappingError(f"columns: {', '.join(wrong)} is not an event field ({', '.join(EVENT_FIELDS)}).")
-        attributes = dict(data.get("customer_attributes", {}))
+        attributes = text_table(data, "customer_attributes")
         if set(attributes) - {"name", "type"}:
             raise MappingError("customer_attributes: only name and type are customer attributes.")
         if attributes and "customer" not in columns:
             raise MappingError("customer_attributes need a `customer` column.")
-        occurred = data.get("occurred_at") or {}
-        constants = dict(data.get("constants", {}))
+        constants = table(data, "constants")
+        wrong = sorted(set(constants) - set(EVENT_FIELDS))
+        if wrong:
+            raise MappingError(f"constants: {', '.join(wrong)} is not an event field ({', '.join(EVENT_FIELDS)}).")
+        for key, constant in constants.items():
+            if isinstance(constant, bool) or not isinstance(constant, str | int | float):
+                raise MappingError(f"constants: {key} must be a string or a number.")
+        occurred = table(data, "occurred_at")
         if occurred.get("constant") == "as_of":
             if as_of is None:
                 raise MappingError("This mapping dates every row at the import's --as-of time; give --as-of.")
             constants["occurred_at"] = as_of
-        elif "column" not in occurred:
+        elif not isinstance(occurred.get("column"), str) or not occurred["column"]:
             raise MappingError('occurred_at needs a `column` (or `constant = "as_of"`).')
+        for key in ("date_format", "timezone", "sheet"):
+            if not isinstance(data.get(key, ""), str):
+                raise MappingError(f"{key} must be a string.")
         tz = data.get("timezone", "UTC")
         try:
             ZoneInfo(tz)
@@ -121,7 +148,7 @@ class Mapping:
         return cls(
             name=name,
             columns=columns,
-            properties=dict(data.get("properties", {})),
+            properties=text_table(data, "properties"),
             customer_attributes=attributes,
             constants=constants,
             occurred_at_column=occurred.get("column"),
@@ -433,13 +460,23 @@ def import_file(
             return
         serializer = EventSerializer(data=[event for _, event in pending], many=True)
         if not serializer.is_valid():
-            valid = []
-            for (number, event), errors in zip(pending, serializer.errors, strict=True):
-                if errors:
-                    for field_name, messages in errors.items():
-                        report.refuse(number, field_name, " ".join(str(m) for m in messages))
-                else:
-                    valid.append(event)
+            # The errors are keyed by position in the batch (LIST_SERIALIZER_ERRORS_AS_DICT): each
+            # such row is refused once, for its first error, naming the file's column where the
+            # event field came from one.
+            wrong = set()
+            for error in flatten_errors(serializer.errors):
+                if error["index"] is None:
+                    raise MappingError(error["message"])
+                if error["index"] in wrong:
+                    continue
+                field_name = error["field"] or ""
+                column = mapping.columns.get(field_name.split(".")[0], field_name or None)
+                report.refuse(pending[error["index"]][0], column, error["message"])
+                wrong.add(error["index"])
+            valid = [event for index, (_, event) in enumerate(pending) if index not in wrong]
+            pending.clear()
+            if not valid:
+                return
             serializer = EventSerializer(data=valid, many=True)
             serializer.is_valid(raise_exception=True)
         events = serializer.validated_data

@@ -127,3 +127,53 @@ def test_interactions_per_customer_type_and_channel_after_importing_both_files(c
     assert client_for.get("/api/v1/interactions/404").json() == {"error": "Customer not found"}
     bad = client_for.get("/api/v1/interactions/by-type?start_date=2019-10-31&end_date=2019-10-01")
     assert errors(bad) == {"start_date": "Must not be after end_date."}
+
+
+def test_a_mapping_of_the_wrong_shape_is_a_400_naming_mapping(client_for, workspace):
+    """Verifies every mapping whose tables or values have the wrong type is a 400 naming mapping, never a 500."""
+    post = lambda mapping: client_for.post(  # noqa: E731
+        "/api/v1/imports/", {"file": upload("products.csv"), "mapping": mapping}, format="multipart"
+    )
+    assert errors(post('{"preset": "products", "columns": "Product"}')) == {
+        "mapping": "columns must be a table of names and values."
+    }
+    assert errors(post('{"preset": "products", "occurred_at": "Date"}')) == {
+        "mapping": "occurred_at must be a table of names and values."
+    }
+    assert errors(post('{"preset": "products", "properties": {"topic": 5}}')) == {
+        "mapping": "properties: topic must name a column."
+    }
+    assert errors(post('{"preset": "products", "constants": {"channel": {"id": "web"}}}')) == {
+        "mapping": "constants: channel must be a string or a number."
+    }
+    assert errors(post('{"preset": "products", "constants": {"colour": "red"}}')) == {
+        "mapping": "constants: colour is not an event field "
+        "(conversation_id, channel, agent, customer, value, session_id, user_id)."
+    }
+    assert errors(post('{"preset": "products", "date_format": 5}')) == {"mapping": "date_format must be a string."}
+    assert errors(post('{"preset": "products", "timezone": ["UTC"]}')) == {"mapping": "timezone must be a string."}
+    assert not Event.objects.exists()
+
+
+def test_rows_the_event_rules_refuse_are_in_the_report_not_a_500(client_for, workspace):
+    """Verifies a row whose event the API would refuse (a customer id over 64 characters, a value
+    that is no number) is refused in the report with its row and column, and the other rows are
+    imported; a file whose every row is refused is a 201 with nothing imported."""
+    content = f"Date,Product,Who\n01-2019,Sabre,{'x' * 65}\n02-2019,Cloak,ada\n".encode()
+    mapping = '{"preset": "products", "columns": {"customer": "Who"}}'
+    response = client_for.post(
+        "/api/v1/imports/", {"file": upload("who.csv", content), "mapping": mapping}, format="multipart"
+    )
+    assert response.status_code == 201, response.json()
+    report = response.json()
+    assert (report["rows_read"], report["imported"], report["refused"]) == (2, 1, 1)
+    assert [(refusal["row"], refusal["column"]) for refusal in report["refusals"]] == [(2, "Who")]
+    assert Event.objects.filter(workspace=workspace).count() == 1
+    every_row = client_for.post(
+        "/api/v1/imports/",
+        {"file": upload("products.csv"), "mapping": '{"preset": "products", "constants": {"value": "many"}}'},
+        format="multipart",
+    )
+    assert every_row.status_code == 201, every_row.json()
+    assert (every_row.json()["imported"], every_row.json()["refused"]) == (0, 4)
+    assert rollups.differences() == []
