@@ -158,10 +158,6 @@ class DetailErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
-class SimpleErrorSerializer(serializers.Serializer):
-    error = serializers.CharField()
-
-
 # How drf-spectacular should describe things defined elsewhere.
 
 

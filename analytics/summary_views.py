@@ -8,8 +8,8 @@ from drf_spectacular.utils import (
     PolymorphicProxySerializer,
     extend_schema,
 )
-from rest_framework import generics, renderers, status
-from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework import generics, renderers
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from analytics import params, summaries
@@ -22,7 +22,6 @@ from analytics.summary_serializers import (
     EventFrequencySerializer,
     NumberField,
     OverviewSerializer,
-    SimpleErrorSerializer,
     TimeseriesPointSerializer,
     ValidationErrorSerializer,
 )
@@ -32,20 +31,7 @@ from core.pagination import SummaryPagination
 TIME_GROUPS = params.GRANULARITIES
 STAT_GROUPS = (*TIME_GROUPS, "channel")
 NUMBER = NumberField()
-
-
-class PlainError(APIException):
-    """The `{"error": "..."}` body the customer interactions endpoint promises."""
-
-    status_code = status.HTTP_400_BAD_REQUEST
-
-    def __init__(self, message: str):
-        super().__init__({"error": message})
-
-
-def first_message(error: ValidationError) -> str:
-    field, messages = next(iter(error.detail.items()))
-    return f"{field}: {messages[0]}"
+CUSTOMER_NOT_FOUND = "Customer not found."
 
 
 # OpenAPI descriptions shared by the views.
@@ -241,30 +227,26 @@ class ChannelsSummaryView(DimensionSummaryView):
 @extend_schema(
     summary="A customer's interactions per channel",
     description="Events that name this customer and a channel, counted per channel; every channel of the "
-    'workspace is present (0 where none). Errors of this endpoint are `{"error": "..."}`.',
+    "workspace is present (0 where none).",
     parameters=DAY_PARAMETERS,
     responses={
         200: CustomerInteractionsSerializer,
-        400: OpenApiResponse(SimpleErrorSerializer, description="A malformed date, or start_date after end_date."),
+        **BAD_PARAMETER,
         404: OpenApiResponse(
-            SimpleErrorSerializer,
+            DetailErrorSerializer,
             description="The workspace has no such customer.",
-            examples=[OpenApiExample("unknown", value={"error": "Customer not found"})],
+            examples=[OpenApiExample("unknown", value={"detail": CUSTOMER_NOT_FOUND})],
         ),
-        **AUTH_ERRORS,
     },
 )
 class CustomerInteractionsView(SummaryView, generics.RetrieveAPIView):
     serializer_class = CustomerInteractionsSerializer
 
     def summarize(self):
-        try:
-            days = params.parse_day_range(self.request.query_params, workspace=self.workspace)
-        except ValidationError as error:
-            raise PlainError(first_message(error)) from None
+        days = params.parse_day_range(self.request.query_params, workspace=self.workspace)
         customer_id = self.kwargs["customer_id"]
         if "\x00" in customer_id or not summaries.customer_exists(workspace=self.workspace, customer_id=customer_id):
-            raise NotFound({"error": "Customer not found"})
+            raise NotFound(CUSTOMER_NOT_FOUND)
         rows = summaries.customer_interactions(workspace=self.workspace, customer_id=customer_id, days=days)
         return {
             "data": {"customer_id": customer_id, "interactions": {row["channel"]: row["interactions"] for row in rows}}

@@ -53,9 +53,9 @@ def test_channels_sharing_a_name_are_told_apart_by_id(make_client, workspace):
 
 @pytest.mark.django_db
 def test_unknown_customer_is_a_404_with_an_error(support_week, reader, make_client, other_workspace):
-    """Verifies an unknown customer, or one of another workspace only, is a 404 {"error": ...}."""
+    """Verifies an unknown customer, or one of another workspace only, is a 404 {"detail": ...}, the API's shape."""
     response = reader.get(url("nobody"))
-    assert (response.status_code, response.json()) == (404, {"error": "Customer not found"})
+    assert (response.status_code, response.json()) == (404, {"detail": "Customer not found."})
     assert reader.get(url("g-customer")).status_code == 404
     assert make_client(other_workspace).get(url("g-customer")).status_code == 200
 
@@ -71,9 +71,9 @@ def test_unknown_customer_is_a_404_with_an_error(support_week, reader, make_clie
     ],
 )
 def test_bad_dates_are_a_400_with_an_error(support_week, reader, query):
-    """Verifies a malformed date or start after end is a 400 {"error": "..."} naming the parameter."""
+    """Verifies a malformed date or start after end is a 400 in the API's `errors` shape naming the parameter."""
     response = reader.get(url("u1"), query)
     assert response.status_code == 400
     body = response.json()
-    assert list(body) == ["error"]
-    assert body["error"].startswith(next(iter(query)) if len(query) == 1 else "start_date")
+    assert body["detail"] == "Invalid input."
+    assert [error["field"] for error in body["errors"]] == [next(iter(query)) if len(query) == 1 else "start_date"]

@@ -124,7 +124,7 @@ def test_interactions_per_customer_type_and_channel_after_importing_both_files(c
         crm.json()
         == client_for.get("/api/v1/customers/1/interactions?start_date=2019-10-01&end_date=2019-10-31").json()
     )
-    assert client_for.get("/api/v1/interactions/404").json() == {"error": "Customer not found"}
+    assert client_for.get("/api/v1/interactions/404").json() == {"detail": "Customer not found."}
     bad = client_for.get("/api/v1/interactions/by-type?start_date=2019-10-31&end_date=2019-10-01")
     assert errors(bad) == {"start_date": "Must not be after end_date."}
 
