@@ -12,7 +12,9 @@ import psycopg2
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DATABASE = "tally_test_partition_migration"
+# Named after the test database, so that suites run side by side on one server (TALLY_TEST_DATABASE)
+# do not drop each other's scratch database.
+DATABASE = f"{os.environ.get('TALLY_TEST_DATABASE') or 'tally_test'}_partition_migration"
 
 # What `simulate` sends (40 days, so two months), validated like the API validates it; MODE then
 # stores the rows.
