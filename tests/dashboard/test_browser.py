@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -21,18 +22,32 @@ FILTERS = ("from", "to", "tz", "channel", "agent")
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def wait(browser, condition, timeout: float = 15):
+    """Until condition(browser) is true; an element replaced by a page load in between is looked up again."""
+    ignored = (NoSuchElementException, StaleElementReferenceException)
+    return WebDriverWait(browser, timeout, ignored_exceptions=ignored).until(condition)
+
+
+def wait_for_page(browser, test) -> None:
+    """Until the URL passes test(url) and that page has loaded."""
+    wait(
+        browser,
+        lambda driver: test(driver.current_url) and driver.execute_script("return document.readyState") == "complete",
+    )
+
+
 def log_in(browser, base: str, username: str) -> None:
     browser.get(f"{base}/")
     assert "/login/" in browser.current_url
     browser.find_element(By.NAME, "username").send_keys(username)
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
     browser.find_element(By.CSS_SELECTOR, ".login button[type=submit]").click()
-    WebDriverWait(browser, 10).until(lambda driver: "/login/" not in driver.current_url)
+    wait_for_page(browser, lambda url: "/login/" not in url)
 
 
 def log_out(browser) -> None:
     browser.find_element(By.CSS_SELECTOR, ".who button").click()
-    WebDriverWait(browser, 10).until(lambda driver: "/login/" in driver.current_url)
+    wait_for_page(browser, lambda url: "/login/" in url)
 
 
 def page_query(browser, names=FILTERS) -> dict:
@@ -123,11 +138,11 @@ def test_a_support_lead_reads_filters_watches_live_tiles_and_downloads_what_the_
 
     # A wider range from the shortcuts, then one channel: both land in the URL.
     browser.find_element(By.LINK_TEXT, "30 days").click()
-    WebDriverWait(browser, 10).until(lambda driver: "from=" in driver.current_url)
+    wait_for_page(browser, lambda url: "from=" in url)
     thirty = assert_kpis_equal_api(browser, reader)
     assert thirty["conversations_created"] >= overview["conversations_created"]
     browser.find_element(By.CSS_SELECTOR, "select[name=channel] option[value=email]").click()
-    WebDriverWait(browser, 10).until(lambda driver: "channel=email" in driver.current_url)
+    wait_for_page(browser, lambda url: "channel=email" in url)
     query = page_query(browser)
     assert query["channel"] == "email" and query["from"] == thirty["from"][:10]
     email = assert_kpis_equal_api(browser, reader)
@@ -148,16 +163,16 @@ def test_a_support_lead_reads_filters_watches_live_tiles_and_downloads_what_the_
         "channel": "email",
     }
     assert reader.post("/api/v1/events/", event, format="json").status_code == 201
-    WebDriverWait(browser, 10).until(lambda _: int(tile.get_attribute("data-value")) == before + 1)
+    wait(browser, lambda _: int(tile.get_attribute("data-value")) == before + 1)
     assert tile.find_element(By.CSS_SELECTOR, ".value").text == str(before + 1)
     assert browser.execute_script("return window.tallyUnreloaded === true;")
 
     # Agents, sorted by resolutions (largest first), and the CSV of exactly that table.
     browser.find_element(By.LINK_TEXT, "Agents").click()
-    WebDriverWait(browser, 10).until(lambda driver: "/agents" in driver.current_url)
+    wait_for_page(browser, lambda url: "/agents" in url)
     assert page_query(browser) == query
     browser.find_element(By.CSS_SELECTOR, "th a[data-column=resolutions]").click()
-    WebDriverWait(browser, 10).until(lambda driver: "ordering=-resolutions" in driver.current_url)
+    wait_for_page(browser, lambda url: "ordering=-resolutions" in url)
     cells = browser.find_elements(By.CSS_SELECTOR, "#agents-table td[data-column=resolutions]")
     resolutions = [int(cell.get_attribute("data-value")) for cell in cells]
     assert len(resolutions) == 20 and resolutions == sorted(resolutions, reverse=True) and resolutions[0] > 0
@@ -190,7 +205,7 @@ def test_a_support_lead_reads_filters_watches_live_tiles_and_downloads_what_the_
     browser.get(f"{base}/w/initech/")
     assert browser.find_elements(By.ID, "empty-state")
     browser.find_element(By.CSS_SELECTOR, "#empty-state form button").click()
-    WebDriverWait(browser, 10).until(lambda driver: "tly_" in driver.find_element(By.ID, "first-event").text)
+    wait(browser, lambda driver: "tly_" in driver.find_element(By.ID, "first-event").text)
     browser.save_screenshot(str(screenshot_dir / "empty.png"))
     curl = browser.find_element(By.ID, "first-event").text
     assert re.search(r"Token tly_\S+\"", curl)
