@@ -18,7 +18,8 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.views import View
 from rest_framework.exceptions import ValidationError
 
@@ -70,11 +71,12 @@ def choice_options(choices: list[dict], selected: str | None) -> str:
 
 
 def table_body(rows: list[list[dict]]) -> str:
-    cell = '<td data-column="{}" data-value="{}">{}</td>'
+    """A cell's column is its header's (th a[data-column]); data-value is the figure unformatted."""
+    cell = '<td data-value="{}">{}</td>'
     return format_html_join(
         "",
         "<tr>{}</tr>",
-        ((format_html_join("", cell, ((c["name"], c["value"], c["shown"]) for c in row)),) for row in rows),
+        ((format_html_join("", cell, ((c["value"], c["shown"]) for c in row)),) for row in rows),
     )
 
 
@@ -382,20 +384,22 @@ class HeatmapPage(WorkspacePage):
         window = params.parse_window(query, workspace=self.workspace)
         cells = heatmap.heatmap(workspace=self.workspace, window=window)
         top = max((cell["conversations"] for cell in cells), default=0) or 1
+        cell = '<td style="--shade: {}" data-weekday="{}" data-hour="{}" data-value="{}" title="{} {}:00: {}">{}</td>'
         rows = []
         for day, label in enumerate(WEEKDAYS, start=1):
-            hours = [cell for cell in cells if cell["weekday"] == day]
-            rows.append(
-                {
-                    "label": label,
-                    "total": sum(cell["conversations"] for cell in hours),
-                    "cells": [
-                        {**cell, "shade": f"{cell['conversations'] / top:.2f}", "shown": cell["conversations"]}
-                        for cell in hours
-                    ],
-                }
+            hours = [c for c in cells if c["weekday"] == day]
+            tds = format_html_join(
+                "",
+                cell,
+                (
+                    (f"{c['conversations'] / top:.2f}", day, c["hour"], str(c["conversations"]), label, c["hour"])
+                    + (str(c["conversations"]),) * 2
+                    for c in hours
+                ),
             )
-        return {"window": window, "rows": rows, "hours": range(24)}
+            total = str(sum(c["conversations"] for c in hours))
+            rows.append(format_html('<tr><th>{}</th>{}<td class="total">{}</td></tr>', label, tds, total))
+        return {"window": window, "body": mark_safe("".join(rows)), "hours": [str(hour) for hour in range(24)]}
 
 
 def day_range(window: params.Window) -> params.DayRange:

@@ -173,7 +173,9 @@ def test_a_support_lead_reads_filters_watches_live_tiles_and_downloads_what_the_
     assert page_query(browser) == query
     browser.find_element(By.CSS_SELECTOR, "th a[data-column=resolutions]").click()
     wait_for_page(browser, lambda url: "ordering=-resolutions" in url)
-    cells = browser.find_elements(By.CSS_SELECTOR, "#agents-table td[data-column=resolutions]")
+    headers = [link.get_attribute("data-column") for link in browser.find_elements(By.CSS_SELECTOR, "th a")]
+    column = headers.index("resolutions") + 1
+    cells = browser.find_elements(By.CSS_SELECTOR, f"#agents-table tbody td:nth-child({column})")
     resolutions = [int(cell.get_attribute("data-value")) for cell in cells]
     assert len(resolutions) == 20 and resolutions == sorted(resolutions, reverse=True) and resolutions[0] > 0
     link = browser.find_element(By.ID, "csv")
