@@ -51,6 +51,10 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/triggers.py $(ARGS)
 
+# Server time of every dashboard page beside the API endpoints it reads (bench/dashboard.py).
+bench-dashboard: $(STAMP)
+	$(PY) bench/dashboard.py $(ARGS)
+
 bench-lifecycle: $(STAMP)
 	$(PY) bench/lifecycle.py $(ARGS)
 
