@@ -1,0 +1,148 @@
+"""The installed trigger bodies (triggers/shards.py): the plain form is the file's statements
+unchanged, the Citus form runs the same statements against co-located shards."""
+
+import random
+from datetime import UTC, datetime
+
+import pytest
+from django.db import connection
+
+from analytics import rollups, services
+from analytics.models import Event
+from analytics.simulation import history
+from core.sql import SQL_DIR, read_sql
+from tests.factories import validated
+from triggers import SUMMARY_TRIGGER_NAMES, summary_trigger
+from triggers.shards import relations, shard_aware_body, sharded, statements
+
+TRIGGER_FILES = sorted(SQL_DIR.glob("triggers/*.sql"))
+
+
+def test_statements_split_on_semicolons_outside_strings_and_comments():
+    """Verifies a `;` inside a string or a comment does not end a statement."""
+    sql = "-- a; b\nINSERT INTO t SELECT ';' FROM new_events;\n/* x; */ UPDATE t SET a = 1;\nRETURN NULL;"
+    assert statements(sql) == [
+        "-- a; b\nINSERT INTO t SELECT ';' FROM new_events;",
+        "/* x; */ UPDATE t SET a = 1;",
+        "RETURN NULL;",
+    ]
+
+
+def test_sharded_replaces_tables_and_keeps_ctes_functions_and_the_transition_table():
+    """Verifies every table becomes a placeholder (aliased by its name where it had no alias),
+    while CTE names, set-returning functions, EXTRACT(... FROM ...) and the transition table stay."""
+    sql = (
+        "WITH counts AS (SELECT workspace_id, EXTRACT(EPOCH FROM occurred_at) AS e FROM new_events), "
+        "ins AS (INSERT INTO hourly AS h (workspace_id) SELECT workspace_id FROM counts "
+        "ON CONFLICT (workspace_id) DO UPDATE SET n = h.n + 1) "
+        "UPDATE conversation SET n = conversation.n + 1 FROM counts JOIN unnest(ARRAY[1]) AS u ON true "
+        "WHERE conversation.workspace_id = counts.workspace_id AND name LIKE 'conversation.%'"
+    )
+    text, tables = sharded(sql, transition="new_events")
+    assert tables == ["hourly", "conversation"]
+    assert "INSERT INTO %1$s AS h (workspace_id)" in text
+    assert "UPDATE %2$s AS conversation SET n = conversation.n + 1 FROM counts JOIN unnest(" in text
+    assert "EXTRACT(EPOCH FROM occurred_at)" in text and "FROM new_events" in text
+    assert "LIKE 'conversation.%%'" in text
+
+
+def test_sharded_handles_a_delete_trigger_on_old_events():
+    """Verifies a statement-level AFTER DELETE body reading old_events is rewritten the same way,
+    and PERFORM (no result) becomes SELECT for EXECUTE."""
+    text, tables = sharded(
+        "DELETE FROM customer_slot AS d USING old_events AS o WHERE d.workspace_id = o.workspace_id;",
+        transition="old_events",
+    )
+    assert (text, tables) == (
+        "DELETE FROM %1$s AS d USING old_events AS o WHERE d.workspace_id = o.workspace_id;",
+        ["customer_slot"],
+    )
+    text, tables = sharded("PERFORM 1 FROM conversation AS c FOR UPDATE;", transition="old_events")
+    assert (text, tables) == ("SELECT 1 FROM %1$s AS c FOR UPDATE;", ["conversation"])
+    body = shard_aware_body(
+        "DELETE FROM event_hourly USING old_events;\nRETURN NULL;", table="event", transition="old_events"
+    )
+    assert "SELECT workspace_id INTO tally_workspace_id FROM old_events LIMIT 1;" in body
+
+
+@pytest.mark.parametrize("path", TRIGGER_FILES, ids=lambda path: path.name)
+def test_plain_branch_is_the_file_unchanged(path):
+    """Verifies that on plain PostgreSQL the installed body runs the file's statements as written
+    (static SQL, planned and cached by PL/pgSQL as before)."""
+    sql = path.read_text().strip()
+    table = path.name.split("__")[0]
+    body = shard_aware_body(sql, table=table, transition="new_events")
+    plain = body.split("\nELSE\n")[0]
+    assert plain.startswith(f"IF TG_TABLE_NAME = '{table}' THEN")
+    for statement in statements(sql)[:-1]:
+        assert "\n".join(line.strip() for line in statement.splitlines()) in "\n".join(
+            line.strip() for line in plain.splitlines()
+        )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", TRIGGER_FILES, ids=lambda path: path.name)
+def test_every_relation_of_a_trigger_is_a_table(path):
+    """Verifies the generator found only tables (a view or a CTE taken for a table would break the
+    Citus form), and at least one per statement that is not RETURN NULL."""
+    with connection.cursor() as cursor:
+        for statement in statements(path.read_text())[:-1]:
+            names = relations(statement, transition="new_events")
+            assert names, statement[:80]
+            cursor.execute("SELECT relname FROM pg_class WHERE relname = ANY (%s) AND relkind IN ('r', 'p')", [names])
+            assert sorted(name for (name,) in cursor.fetchall()) == sorted(names)
+
+
+def stand_in_shard(cursor, name: str = "event_102008") -> None:
+    """A table named like a Citus shard of event, with event's triggers as triggers/ generates them
+    now (not as last migrated), and Citus's two lookup functions answering that every table is its
+    own shard: the Citus branch then runs on plain PostgreSQL against the real summary tables.
+    (Rolled back with the test.)"""
+    cursor.execute(
+        "CREATE FUNCTION get_shard_id_for_distribution_column(regclass, anyelement) RETURNS bigint "
+        "LANGUAGE sql AS 'SELECT 102008::bigint'"
+    )
+    cursor.execute("CREATE FUNCTION shard_name(regclass, bigint) RETURNS text LANGUAGE sql AS 'SELECT $1::text'")
+    cursor.execute(f"CREATE TABLE {name} (LIKE event INCLUDING DEFAULTS INCLUDING IDENTITY)")
+    for trigger_name in SUMMARY_TRIGGER_NAMES:
+        cursor.execute(summary_trigger(trigger_name).compile(Event).install_sql)
+    cursor.execute(
+        "SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = 'event'::regclass AND NOT tgisinternal"
+    )
+    for (definition,) in cursor.fetchall():
+        cursor.execute(definition.replace(" ON public.event ", f" ON {name} "))
+
+
+@pytest.mark.django_db
+def test_citus_branch_keeps_every_summary_exact(workspace):
+    """Verifies the Citus form of every summary trigger (the EXECUTE format(...) statements on the
+    co-located shards) writes exactly what the recomputation from the raw events gives: events
+    stored in event with triggers off, then inserted into a stand-in shard whose triggers take the
+    Citus branch, in batches of random size."""
+    events = list(history(end=datetime(2026, 3, 4, tzinfo=UTC), days=2, conversations=40, seed=3))
+    rows = [(workspace.id, services.event_row(event)) for event in validated(events)]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        services.rows_insert(rows)
+        cursor.execute("SET LOCAL session_replication_role = origin")
+        stand_in_shard(cursor)
+        cursor.execute("SELECT id FROM event ORDER BY occurred_at, id")
+        ids = [event_id for (event_id,) in cursor.fetchall()]
+        rng, start = random.Random(7), 0
+        while start < len(ids):
+            size = rng.choice([1, 2, 5, 40, 300])
+            cursor.execute(
+                "INSERT INTO event_102008 SELECT * FROM event WHERE id = ANY (%s)", [ids[start : start + size]]
+            )
+            start += size
+        cursor.execute("SELECT sum(events) FROM event_hourly")
+        assert cursor.fetchone()[0] == len(ids) > 300
+    assert rollups.differences() == []
+
+
+def test_every_summary_trigger_has_a_file():
+    """Verifies the trigger list and sql/triggers/ agree (a file without a trigger is never installed)."""
+    assert sorted(f"event__{name}.sql" for name in SUMMARY_TRIGGER_NAMES) == sorted(
+        path.name for path in TRIGGER_FILES if path.name.startswith("event__")
+    )
+    assert all(read_sql(f"triggers/event__{name}.sql") for name in SUMMARY_TRIGGER_NAMES)
