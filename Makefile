@@ -11,7 +11,7 @@ ARGS ?=
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-thorough lint bench bench-lifecycle bench-dashboard screenshots browser mutate db-stop clean
+.PHONY: run test test-thorough lint bench bench-lifecycle bench-dashboard screenshots browser citus-test mutate db-stop clean
 
 $(STAMP): requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.11+ not found on PATH"; exit 1; }
@@ -57,6 +57,12 @@ bench-dashboard: $(STAMP)
 
 bench-lifecycle: $(STAMP)
 	$(PY) bench/lifecycle.py $(ARGS)
+
+# The invariant, concurrency and API tests, a shard move and a rebalance during ingest, on a local
+# Citus cluster of its own (ports 9700-9702, data in TALLY_CITUS_DIR, default /tmp/tally-citus);
+# writes bench/results/citus.json. Without Citus installed it says so and succeeds.
+citus-test: $(STAMP)
+	$(PY) scripts/citus_test.py $(ARGS)
 
 db-stop: $(STAMP)
 	$(PY) -m core.embedded_db stop

@@ -13,6 +13,7 @@ from tests.factories import HYPOTHESIS_PROFILE
 # with fresh randomness, for a hand run before resolving an issue that touches a merge.
 settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.register_profile("thorough", derandomize=False, print_blob=True)
+settings.register_profile("citus", derandomize=True, print_blob=True)
 settings.load_profile(HYPOTHESIS_PROFILE)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.db import connections
 
-from analytics import rollups, services
+from analytics import citus, rollups, services
 from core.models import Workspace
 from tests.factories import support_event, validated
 
@@ -75,6 +75,8 @@ def test_the_checker_refuses_an_upsert_without_its_order_by():
 def test_two_connections_in_one_slot_upserting_the_same_hours_in_opposite_orders_neither_deadlock_nor_lose():
     """Verifies two connections pinned to the same write slot, each inserting statements whose
     events cover the same hours and channels in opposite orders, finish without error and exact."""
+    if citus.is_citus():
+        pytest.skip("on Citus the triggers run on the workers, where a coordinator session sets no tally.write_slot")
     workspace = Workspace.objects.create(slug="order", name="Order")
     channels = ["chat", "email", "phone", "sms", "web"]
 

@@ -5,6 +5,7 @@ import re
 import pytest
 from django.db import connection
 
+from analytics import citus
 from analytics.selectors import events_list
 from tests.api.conftest import ingest
 
@@ -112,6 +113,8 @@ def many_events(make_client, workspace, other_workspace):
 )
 def test_every_listing_filter_is_served_by_an_index(many_events, query, index):
     """Verifies EXPLAIN of the listing's page query uses an event index and no sequential scan."""
+    if citus.is_citus():
+        pytest.skip("on Citus the worker plans the shard (SET LOCAL enable_seqscan does not reach it)")
     text = plan(events_list(workspace=many_events, params=query))
     assert "Seq Scan" not in text, text
     assert index in text, text

@@ -1,0 +1,154 @@
+"""Ingest through a Citus coordinator against a single node, on the local cluster of
+scripts/citus_cluster.py (coordinator and two workers, all on this machine). The single node is a
+plain database (no citus extension) on the coordinator's own server, so both have the same
+settings and the same cores; rounds alternate single/Citus, Citus/single, ...
+
+On one machine this measures the overhead of the coordinator and of the trigger's shard form
+(planning of EXECUTE, routing, the connection from coordinator to worker), not the scale: the
+three servers share the same 2 cores. The events go to one workspace, so to one shard of
+`event` and its co-located summaries: the per-shard figure. Every run is checked with `rollups
+verify`. The result is merged into bench/results/citus.json under "benchmark", with an estimate
+on paper for 4 and 16 workers.
+
+    .venv/bin/python bench/citus.py                  # 3 rounds, 20k batched, 1000 single
+    .venv/bin/python bench/citus.py --rounds 1 --events 5000 --single-events 300
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import PYTHON, render_inserts, reset, run_statements, setup_django  # noqa: E402
+from bench.triggers import verify  # noqa: E402
+from scripts import citus_cluster as cluster  # noqa: E402
+
+SINGLE, CITUS = "tally_bench_single", "tally_bench_citus"
+
+
+def prepare(database: str, *, distributed: bool) -> int:
+    if distributed:
+        cluster.create(database)
+    else:
+        cluster.psql(cluster.COORDINATOR, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        cluster.psql(cluster.COORDINATOR, f'CREATE DATABASE "{database}"')
+    env = {**os.environ, "DATABASE_URL": cluster.url(database)}
+    subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    if distributed:
+        subprocess.run([PYTHON, "manage.py", "citus_distribute"], cwd=ROOT, env=env, check=True, capture_output=True)
+    return int(
+        cluster.psql(
+            cluster.COORDINATOR,
+            "INSERT INTO workspace (slug, name, timezone) VALUES ('bench', 'Bench', 'UTC') RETURNING id",
+            database=database,
+        )
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--events", type=int, default=20_000, help="events of the batched runs (1000 a statement)")
+    parser.add_argument("--single-events", type=int, default=1_000, help="single-event transactions per run")
+    parser.add_argument("--output", default=str(ROOT / "bench" / "results" / "citus.json"))
+    args = parser.parse_args()
+    missing = cluster.citus_missing()
+    if missing:
+        print(f"Citus is not installed ({missing}): nothing to measure.")
+        return
+    cluster.up()
+    setup_django(cluster.url(SINGLE))
+    from django.db import connection as django_connection
+
+    from analytics import partitions
+    from analytics.simulation import history
+
+    workspaces = {SINGLE: prepare(SINGLE, distributed=False), CITUS: prepare(CITUS, distributed=True)}
+    pool = list(history(end=datetime.now(UTC), days=7, conversations=args.events // 9, seed=5))
+    moments = [datetime.fromisoformat(event["occurred_at"]) for event in pool]
+    for database in (SINGLE, CITUS):  # on Citus, a partition attached to event is distributed with it
+        django_connection.close()
+        django_connection.settings_dict["NAME"] = database
+        partitions.ensure(moments)
+    django_connection.close()
+    statements = {}
+    for database, workspace_id in workspaces.items():
+        url = cluster.url(database)
+        statements[database] = {
+            1000: render_inserts(url=url, workspace_id=workspace_id, events=pool[: args.events], size=1000),
+            1: render_inserts(url=url, workspace_id=workspace_id, events=pool[: args.single_events], size=1),
+        }
+    cases = [(1000, 1), (1, 1), (1, 8)]
+    rows = []
+    for round_number in range(args.rounds):
+        order = (SINGLE, CITUS) if round_number % 2 == 0 else (CITUS, SINGLE)
+        for size, clients in cases:
+            for database in order:
+                url = cluster.url(database)
+                reset(url)
+                result = run_statements(url=url, statements=statements[database][size], clients=clients)
+                result.update(
+                    round=round_number,
+                    events_per_statement=size,
+                    clients=clients,
+                    node="citus coordinator" if database == CITUS else "single node",
+                    verified=verify(url),
+                )
+                result["errors"] = len(result["errors"])
+                rows.append(result)
+                print(
+                    f"round {round_number}  batch {size:>4}  clients {clients}  {result['node']:<17}  "
+                    f"{result['events_per_second']:8.0f} events/s  p50 {result['p50_ms']:7.2f} ms  "
+                    f"errors {result['errors']}  verify {result['verified']}",
+                    flush=True,
+                )
+    summary = []
+    for size, clients in cases:
+        median = {
+            node: statistics.median(
+                row["events_per_second"]
+                for row in rows
+                if (row["events_per_statement"], row["clients"], row["node"]) == (size, clients, node)
+            )
+            for node in ("single node", "citus coordinator")
+        }
+        summary.append(
+            {
+                "events_per_statement": size,
+                "clients": clients,
+                "median_events_per_second": median,
+                "citus_vs_single": median["citus coordinator"] / median["single node"],
+            }
+        )
+    output = Path(args.output)
+    report = json.loads(output.read_text()) if output.exists() else {}
+    report["benchmark"] = {
+        "timestamp": datetime.now(UTC).isoformat(),
+        "command": " ".join(["bench/citus.py", *sys.argv[1:]]),
+        "what": "one workspace (one shard group) through the coordinator vs a plain database on the "
+        "coordinator's server; 3 servers on the same 2 cores: overhead, not scale",
+        "summary": summary,
+        "rows": rows,
+        "all_verified": all(row["verified"] for row in rows),
+    }
+    output.write_text(json.dumps(report, indent=2) + "\n")
+    print("\n| events per statement | connections | single node events/s | through coordinator events/s | ratio |")
+    print("| --- | --- | --- | --- | --- |")
+    for row in summary:
+        median = row["median_events_per_second"]
+        print(
+            f"| {row['events_per_statement']} | {row['clients']} | {median['single node']:.0f} | "
+            f"{median['citus coordinator']:.0f} | {row['citus_vs_single']:.2f} |"
+        )
+    print(f"\nall runs verified: {report['benchmark']['all_verified']}; written to {output}")
+
+
+if __name__ == "__main__":
+    main()
