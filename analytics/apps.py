@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, pre_delete
 
 
 class AnalyticsConfig(AppConfig):
@@ -9,10 +9,13 @@ class AnalyticsConfig(AppConfig):
     def ready(self) -> None:
         from django_pgviews.signals import all_views_synced
 
+        from analytics.erasure import workspace_summaries_delete
         from analytics.materialized import reader_regrant
+        from core.models import Workspace
 
         all_views_synced.connect(reader_regrant, dispatch_uid="analytics.reader_regrant")
         post_migrate.connect(partitions_ahead, sender=self, dispatch_uid="analytics.partitions_ahead")
+        pre_delete.connect(workspace_summaries_delete, sender=Workspace, dispatch_uid="analytics.workspace_summaries")
 
 
 def partitions_ahead(sender, using, plan=None, **kwargs) -> None:

@@ -9,6 +9,8 @@ urlpatterns = [
     path("events/trend", summary_views.EventTrendView.as_view(), name="events-trend"),
     path("events/frequency", summary_views.EventFrequencyView.as_view(), name="events-frequency"),
     path("events/stats", summary_views.EventStatsView.as_view(), name="events-stats"),
+    # After the fixed event paths: an id may be any text, slashes included.
+    path("events/<path:event_id>", views.EventDetailView.as_view(), name="event"),
     path("summaries/overview", summary_views.OverviewView.as_view(), name="summaries-overview"),
     path("summaries/timeseries", summary_views.TimeseriesView.as_view(), name="summaries-timeseries"),
     path("summaries/agents", summary_views.AgentsSummaryView.as_view(), name="summaries-agents"),

@@ -11,12 +11,13 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from analytics import fast_validation, params, retention, selectors, services
+from analytics import erasure, fast_validation, params, retention, selectors, services
+from analytics.models import Event
 from analytics.serializers import EventOutputSerializer, EventSerializer
 from analytics.summary_serializers import DetailErrorSerializer, ValidationErrorSerializer
 from analytics.summary_views import TZ_SCHEMA
@@ -189,3 +190,39 @@ class EventsView(generics.ListCreateAPIView):
         return Response(
             {"accepted": result.accepted, "duplicates": result.duplicates + repeats}, status=status.HTTP_201_CREATED
         )
+
+
+NOT_FOUND = OpenApiResponse(DetailErrorSerializer, description="No event with this id in the token's workspace.")
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="One raw event by id",
+        responses={200: EventOutputSerializer, 404: NOT_FOUND, **TOKEN_ERRORS},
+    ),
+    delete=extend_schema(
+        summary="Erase one raw event",
+        description=(
+            "Deletes the event; every summary becomes what it would be had the event never arrived "
+            "(docs/lifecycle.md, Erasure). The id stays claimed: a retry of the erased event is "
+            "counted as a duplicate and not stored again. Needs a token with the `erase` scope."
+        ),
+        responses={204: None, 404: NOT_FOUND, **TOKEN_ERRORS},
+    ),
+)
+class EventDetailView(generics.RetrieveDestroyAPIView):
+    """GET one raw event of the workspace by its id; DELETE erases it."""
+
+    required_scopes = {"GET": Scope.READ, "DELETE": Scope.ERASE}
+    serializer_class = EventOutputSerializer
+    lookup_field = "event_id"
+    lookup_url_kwarg = "event_id"
+
+    def get_queryset(self):
+        return Event.objects.filter(workspace=self.request.user.workspace)
+
+    def destroy(self, request, *args, **kwargs):
+        # Not retried: a retry after a commit whose answer was lost would report a 404.
+        if not erasure.erase_events(workspace=request.user.workspace, event_ids=[kwargs["event_id"]]):
+            raise NotFound("No event with this id.")
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -27,6 +27,7 @@ class Workspace(models.Model):
 class Scope(models.TextChoices):
     INGEST = "ingest", "Ingest events"
     READ = "read", "Read summaries and events"
+    ERASE = "erase", "Erase events (DELETE /api/v1/events/{id})"
 
 
 class ApiToken(models.Model):

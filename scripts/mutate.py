@@ -43,6 +43,7 @@ TESTS = [
     "tests/analytics/test_write_slots.py",
     "tests/api",
     "tests/analytics/test_invariant.py",
+    "tests/analytics/test_erasure.py",
 ]
 
 
@@ -185,6 +186,56 @@ MUTANTS = [
         "event_name_hourly value_max overwritten instead of kept as the maximum",
     ),
     Mutant(
+        "E1",
+        "sql/triggers/event__erase.sql",
+        "    FROM touched AS t\n    JOIN conversation_sealed AS s USING (workspace_id, conversation_id)\n",
+        "    FROM touched AS t\n    JOIN conversation_sealed AS s USING (workspace_id, conversation_id)\n"
+        "    WHERE false\n",
+        "erasure recomputes a conversation without its sealed state",
+    ),
+    Mutant(
+        "E2",
+        "sql/triggers/event__erase.sql",
+        "SELECT *, -1 AS weight",
+        "SELECT *, 0 AS weight",
+        "erasure does not subtract the deleted events' counts from the support summaries",
+    ),
+    Mutant(
+        "E3",
+        "sql/triggers/event__erase.sql",
+        "  AND c.last_event_at IS NULL;",
+        "  AND false;",
+        "erasure leaves an empty row for a conversation without events",
+    ),
+    Mutant(
+        "E4",
+        "sql/triggers/event__erase.sql",
+        " AND COALESCE(e.channel_id, '') = t.channel_id AND COALESCE(e.agent_id, '') = t.agent_id\n",
+        " AND COALESCE(e.channel_id, '') = t.channel_id\n",
+        "erasure recomputes an event_hourly key from the events of every agent",
+    ),
+    Mutant(
+        "E5",
+        "sql/triggers/event__erase.sql",
+        "    JOIN agent_sealed AS s USING (workspace_id, agent_id)\n",
+        "    JOIN agent_sealed AS s USING (workspace_id, agent_id)\n    WHERE false\n",
+        "erasure recomputes an agent without its sealed state",
+    ),
+    Mutant(
+        "E7",
+        "sql/triggers/event__erase.sql",
+        "o.occurred_at IN (d.first_seen_at, d.last_seen_at) OR o.event_id IN (d.name_event_id, d.email_event_id)",
+        "o.occurred_at = d.first_seen_at OR o.event_id IN (d.name_event_id, d.email_event_id)",
+        "erasure misses an agent whose latest event was erased",
+    ),
+    Mutant(
+        "E6",
+        "analytics/erasure.py",
+        'cursor.execute("DELETE FROM customer_sealed WHERE workspace_id = %s AND customer_id = %s", key)',
+        'cursor.execute("SELECT 1 WHERE %s::bigint IS NULL AND %s IS NULL", key)',
+        "erase_customer keeps the customer's sealed state",
+    ),
+    Mutant(
         "C1",
         "analytics/rollups.py",
         'return f"LEAST(s.{column}, EXCLUDED.{column})"',
@@ -234,9 +285,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="*", metavar="ID", help="run these mutants only")
     parser.add_argument("--output", default=str(ROOT / "bench" / "results" / "mutation.json"))
+    parser.add_argument("--tests", nargs="*", metavar="PATH", help="run these tests instead of the usual list")
     args = parser.parse_args()
     env = {**os.environ, "TALLY_TEST_DATABASE": os.environ.get("TALLY_TEST_DATABASE", "test_tally_mutants")}
     chosen = [mutant for mutant in MUTANTS if not args.only or mutant.id in args.only]
+    if args.tests:
+        TESTS[:] = args.tests
     passed, seconds, tail = run_tests(env)
     print(f"without mutants: {'passed' if passed else 'FAILED'} in {seconds:.0f}s ({tail})", flush=True)
     if not passed:

@@ -45,7 +45,9 @@ ORDER BY c.workspace_id, c.conversation_id
 FOR UPDATE;
 
 WITH conversation_events AS (
-    SELECT *, (name <> 'conversation.created')::int AS source_rank
+    -- weight: what each event counts for in the support summaries (the erase trigger,
+    -- event__erase.sql, includes the part below with its deleted events at -1).
+    SELECT *, (name <> 'conversation.created')::int AS source_rank, 1 AS weight
     FROM new_events
     WHERE name LIKE 'conversation.%'
 ),
@@ -146,6 +148,9 @@ changed AS (
     WHERE c.workspace_id = m.workspace_id AND c.conversation_id = m.conversation_id
     RETURNING m.before_row, c AS after_row
 ),
+-- @begin support summaries: from the conversation rows changed (before_row, after_row) and the
+-- events counted (conversation_events, each with its weight), every support summary's deltas,
+-- upserted into this connection's write slot.
 -- Each changed row once as it was (sign -1) and once as it is now (sign +1).
 versions AS (
     SELECT -1 AS sign, (before_row).* FROM changed
@@ -167,11 +172,11 @@ support_deltas (workspace_id, bucket, channel_id, agent_id,
                 resolution_count, resolution_seconds) AS (
     SELECT workspace_id, date_trunc('hour', occurred_at, 'UTC'), COALESCE(channel_id, ''), COALESCE(agent_id, ''),
            0,
-           (name = 'conversation.assigned')::int,
-           (name = 'conversation.agent_replied')::int,
-           (name = 'conversation.customer_replied')::int,
-           (name = 'conversation.resolved')::int,
-           (name = 'conversation.reopened')::int,
+           weight * (name = 'conversation.assigned')::int,
+           weight * (name = 'conversation.agent_replied')::int,
+           weight * (name = 'conversation.customer_replied')::int,
+           weight * (name = 'conversation.resolved')::int,
+           weight * (name = 'conversation.reopened')::int,
            0, 0, 0, 0
     FROM conversation_events
     UNION ALL
@@ -514,4 +519,5 @@ ON CONFLICT (workspace_id, channel_id, slot) DO UPDATE SET
     open = l.open + EXCLUDED.open,
     unassigned = l.unassigned + EXCLUDED.unassigned,
     unanswered = l.unanswered + EXCLUDED.unanswered;
+-- @end support summaries
 RETURN NULL;

@@ -1,0 +1,141 @@
+"""Erasure: deleting raw events so that every summary stays equal to its recomputation.
+
+The summaries follow a DELETE of raw events by themselves: the statement trigger
+sql/triggers/event__erase.sql recomputes or subtracts what the deleted events touched. This module
+holds what a DELETE alone does not do:
+
+- `erase_events` deletes events by id (DELETE /api/v1/events/{id}), taking the lock the trigger
+  needs before the DELETE, so that two erasures queue instead of deadlocking.
+- `erase_customer` (manage.py erase_customer, the right to erasure) also removes what retention
+  sealed about the customer: the sealed customer, its sealed per-customer interaction hours, and
+  the customer on sealed conversations. The anonymous totals (conversations, replies, response
+  times, event counts) stay.
+- Deleting a workspace deletes its summaries with it (`workspace_summaries_delete`, connected to
+  pre_delete of core.Workspace).
+
+Idempotency keys (event_key) are kept: a retry of an erased event is a duplicate, so an erased
+event cannot come back through a client's retry. They hold the event id only.
+"""
+
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.db import connection, models, transaction
+
+from analytics import retention
+from core.models import Workspace
+
+LOCK = "LOCK TABLE event IN SHARE ROW EXCLUSIVE MODE"
+"""What the erase trigger takes first: waits for in-flight ingestion and holds new ingestion until
+commit. Taken before the DELETE, so two erasures wait for each other instead of deadlocking in the
+trigger's lock upgrade."""
+
+
+@dataclass(frozen=True)
+class Erased:
+    events: int
+    sealed_conversations: int = 0
+    sealed_interaction_hours: int = 0
+    sealed_customer: bool = False
+    conversations: int = 0
+
+    def __str__(self) -> str:
+        parts = [f"{self.events} events deleted"]
+        if self.conversations:
+            parts.append(f"{self.conversations} conversations without the customer")
+        if self.sealed_conversations or self.sealed_interaction_hours or self.sealed_customer:
+            parts.append(
+                f"sealed history: {self.sealed_conversations} conversations anonymized, "
+                f"{self.sealed_interaction_hours} interaction hours and "
+                f"{'the' if self.sealed_customer else 'no'} sealed customer deleted"
+            )
+        return "; ".join(parts)
+
+
+def erase_events(*, workspace: Workspace, event_ids: list[str]) -> list[str]:
+    """Deletes the workspace's events with these ids; returns the ids that existed."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(LOCK)
+        cursor.execute(
+            "DELETE FROM event WHERE workspace_id = %s AND event_id = ANY(%s) RETURNING event_id",
+            [workspace.pk, list(event_ids)],
+        )
+        return [event_id for (event_id,) in cursor.fetchall()]
+
+
+def erase_customer(*, workspace: Workspace, customer_id: str) -> Erased:
+    """Deletes every raw event naming the customer and what retention sealed about them, in one
+    transaction; every summary stays equal to its recomputation from what is left."""
+    key = [workspace.pk, customer_id]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(LOCK)
+        # Sealed state first, so that the trigger's recomputations no longer find the customer.
+        cursor.execute(
+            """UPDATE conversation_sealed
+               SET customer_id = NULL, customer_rank = NULL, customer_at = NULL, customer_event_id = NULL
+               WHERE workspace_id = %s AND customer_id = %s""",
+            key,
+        )
+        sealed_conversations = cursor.rowcount
+        cursor.execute("DELETE FROM customer_sealed WHERE workspace_id = %s AND customer_id = %s", key)
+        sealed_customer = cursor.rowcount > 0
+        # Hours before the retention horizon: the trigger never touches them (their events are gone).
+        sealed_interaction_hours = 0
+        horizon = retention.horizon()
+        if horizon is not None:
+            cursor.execute(
+                "DELETE FROM customer_interaction_hourly WHERE workspace_id = %s AND customer_id = %s AND bucket < %s",
+                [*key, horizon],
+            )
+            sealed_interaction_hours = cursor.rowcount
+        cursor.execute("DELETE FROM event WHERE workspace_id = %s AND customer_id = %s", key)
+        events = cursor.rowcount
+        # Conversations that still name the customer (from sealed state, or with no event of theirs
+        # deleted): their customer becomes what the remaining events and sealed state give.
+        cursor.execute(
+            """UPDATE conversation AS c
+               SET customer_id = r.customer_id, customer_rank = r.customer_rank,
+                   customer_at = r.customer_at, customer_event_id = r.customer_event_id
+               FROM conversation AS named
+               CROSS JOIN LATERAL (
+                   SELECT * FROM recompute_conversation AS r
+                   WHERE r.workspace_id = named.workspace_id AND r.conversation_id = named.conversation_id
+               ) AS r
+               WHERE named.workspace_id = %s AND named.customer_id = %s
+                 AND (c.workspace_id, c.conversation_id) = (named.workspace_id, named.conversation_id)""",
+            key,
+        )
+        conversations = cursor.rowcount
+    return Erased(
+        events=events,
+        sealed_conversations=sealed_conversations,
+        sealed_interaction_hours=sealed_interaction_hours,
+        sealed_customer=sealed_customer,
+        conversations=conversations,
+    )
+
+
+def summary_models() -> list[type[models.Model]]:
+    """Every table of the analytics app keyed by workspace without a database foreign key (the
+    summaries, their sealed state): what deleting a workspace must delete itself."""
+    found = []
+    for model in apps.get_app_config("analytics").get_models():
+        if not model._meta.managed:
+            continue
+        field = next((f for f in model._meta.concrete_fields if f.name == "workspace"), None)
+        if field is not None and field.remote_field.on_delete is models.DO_NOTHING:
+            found.append(model)
+    return sorted(found, key=lambda model: model._meta.db_table)
+
+
+def workspace_summaries_delete(sender, instance: Workspace, using: str, **kwargs) -> None:
+    """pre_delete of a Workspace: its summaries go with it, and the erase trigger skips its events
+    (recomputing summaries that are about to be deleted would be wasted work)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT set_config('tally.deleted_workspaces',
+                                 (tally_deleted_workspaces() || %s::bigint)::text, true)""",
+            [instance.pk],
+        )
+        for model in summary_models():
+            cursor.execute(f"DELETE FROM {model._meta.db_table} WHERE workspace_id = %s", [instance.pk])

@@ -1,0 +1,510 @@
+-- Trigger:   AFTER DELETE ON event, FOR EACH STATEMENT, deleted rows as old_events.
+--            Raw events are deleted only to erase them (DELETE /api/v1/events/{id}, manage.py
+--            erase_customer, a DBA's DELETE); retention drops whole partitions, which fires no
+--            trigger, and UPDATE stays refused (append_only).
+-- Reads:     old_events, and the remaining raw events and sealed state of the keys they touch.
+--            Events of workspaces being deleted (sql/functions/tally_deleted_workspaces.sql)
+--            are skipped: their summaries are deleted with them.
+-- Keeps:     every summary equal to its recomputation from the remaining events:
+--            - event_hourly, event_name_hourly, customer_interaction_hourly: each touched key is
+--              replaced, its write slots deleted and its recomputation (sql/recompute/,
+--              restricted to the key's hour) written into slot 0; a key left without events
+--              disappears. A min or a max cannot be subtracted, and replacing costs the same as
+--              subtracting the rest.
+--            - agent_slot, channel_slot, customer_slot: the same for each key where a deleted
+--              event decided a column of a slot row (first or last seen, the event an attribute
+--              came from), merged with the key's sealed state; removing any other event changes
+--              no slot row. Such a key reads all its remaining events (an agent has no index of
+--              its own on event: a scan of the workspace's events).
+--            - conversation: each touched conversation is set to its recomputation
+--              (sql/recompute/conversation.sql restricted to it: sealed state merged with its
+--              remaining events); one left without events is deleted.
+--            - support_hourly, support_duration_hourly, support_total_hourly,
+--              support_channel_hourly, support_agent_hourly, support_live: the same deltas as
+--              ingestion, from the same SQL (the "support summaries" part of
+--              event__merge_conversations.sql, included below): -1 for each deleted event, -1
+--              for each conversation as it was, +1 for it as it is now, into this connection's
+--              write slot.
+-- Locking:   SHARE ROW EXCLUSIVE on event first: it waits for the transactions that are
+--            inserting events and keeps new ones out until this one commits, so no event can
+--            land between a recomputation and its write (the API and erase_customer take it
+--            before deleting; two DBAs deleting by hand at once may deadlock and retry). Then
+--            the tables in the order ingestion locks them (event_hourly, event_name_hourly,
+--            customer_interaction_hourly, agent_slot, channel_slot, customer_slot,
+--            conversation, support_*), rows in key order.
+
+LOCK TABLE event IN SHARE ROW EXCLUSIVE MODE;
+
+PERFORM 1
+FROM event_hourly AS h
+WHERE (h.workspace_id, h.bucket, h.name, h.channel_id, h.agent_id) IN (
+    SELECT workspace_id, date_trunc('hour', occurred_at, 'UTC'), name, COALESCE(channel_id, ''), COALESCE(agent_id, '')
+    FROM old_events
+    WHERE workspace_id <> ALL (tally_deleted_workspaces())
+)
+ORDER BY h.workspace_id, h.bucket, h.name, h.channel_id, h.agent_id, h.slot
+FOR UPDATE;
+
+DELETE FROM event_hourly AS h
+USING old_events AS o
+WHERE o.workspace_id <> ALL (tally_deleted_workspaces())
+  AND (h.workspace_id, h.bucket, h.name, h.channel_id, h.agent_id)
+      = (o.workspace_id, date_trunc('hour', o.occurred_at, 'UTC'), o.name, COALESCE(o.channel_id, ''), COALESCE(o.agent_id, ''));
+
+WITH touched AS (
+    SELECT DISTINCT workspace_id, date_trunc('hour', occurred_at, 'UTC') AS bucket, name,
+           COALESCE(channel_id, '') AS channel_id, COALESCE(agent_id, '') AS agent_id
+    FROM old_events
+    WHERE workspace_id <> ALL (tally_deleted_workspaces())
+)
+INSERT INTO event_hourly AS h
+    (workspace_id, bucket, name, channel_id, agent_id, slot, events, value_count, value_sum, value_min, value_max)
+SELECT t.workspace_id, t.bucket, t.name, t.channel_id, t.agent_id, 0,
+       r.events, r.value_count, r.value_sum, r.value_min, r.value_max
+FROM touched AS t
+-- LATERAL: one index range scan of the key's hour each (a join is planned without the bound).
+CROSS JOIN LATERAL (
+    SELECT count(*) AS events, count(e.value) AS value_count, COALESCE(sum(e.value), 0) AS value_sum,
+           min(e.value) AS value_min, max(e.value) AS value_max
+    FROM event AS e
+    WHERE e.workspace_id = t.workspace_id AND e.name = t.name
+      AND e.occurred_at >= t.bucket AND e.occurred_at < t.bucket + interval '1 hour'
+      AND COALESCE(e.channel_id, '') = t.channel_id AND COALESCE(e.agent_id, '') = t.agent_id
+) AS r
+WHERE r.events > 0
+ORDER BY 1, 2, 3, 4, 5
+-- A concurrent `rollups compact` may have folded the key into slot 0 meanwhile: the
+-- recomputation replaces it.
+ON CONFLICT (workspace_id, bucket, name, channel_id, agent_id, slot) DO UPDATE SET
+    events = EXCLUDED.events,
+    value_count = EXCLUDED.value_count,
+    value_sum = EXCLUDED.value_sum,
+    value_min = EXCLUDED.value_min,
+    value_max = EXCLUDED.value_max;
+
+PERFORM 1
+FROM event_name_hourly AS n
+WHERE (n.workspace_id, n.bucket, n.name) IN (
+    SELECT workspace_id, date_trunc('hour', occurred_at, 'UTC'), name
+    FROM old_events
+    WHERE workspace_id <> ALL (tally_deleted_workspaces())
+)
+ORDER BY n.workspace_id, n.bucket, n.name, n.slot
+FOR UPDATE;
+
+DELETE FROM event_name_hourly AS n
+USING old_events AS o
+WHERE o.workspace_id <> ALL (tally_deleted_workspaces())
+  AND (n.workspace_id, n.bucket, n.name) = (o.workspace_id, date_trunc('hour', o.occurred_at, 'UTC'), o.name);
+
+WITH touched AS (
+    SELECT DISTINCT workspace_id, date_trunc('hour', occurred_at, 'UTC') AS bucket, name
+    FROM old_events
+    WHERE workspace_id <> ALL (tally_deleted_workspaces())
+)
+INSERT INTO event_name_hourly AS n
+    (workspace_id, bucket, name, slot, events, value_count, value_sum, value_min, value_max)
+SELECT t.workspace_id, t.bucket, t.name, 0, r.events, r.value_count, r.value_sum, r.value_min, r.value_max
+FROM touched AS t
+CROSS JOIN LATERAL (
+    SELECT count(*) AS events, count(e.value) AS value_count, COALESCE(sum(e.value), 0) AS value_sum,
+           min(e.value) AS value_min, max(e.value) AS value_max
+    FROM event AS e
+    WHERE e.workspace_id = t.workspace_id AND e.name = t.name
+      AND e.occurred_at >= t.bucket AND e.occurred_at < t.bucket + interval '1 hour'
+) AS r
+WHERE r.events > 0
+ORDER BY 1, 2, 3
+ON CONFLICT (workspace_id, bucket, name, slot) DO UPDATE SET
+    events = EXCLUDED.events,
+    value_count = EXCLUDED.value_count,
+    value_sum = EXCLUDED.value_sum,
+    value_min = EXCLUDED.value_min,
+    value_max = EXCLUDED.value_max;
+
+PERFORM 1
+FROM customer_interaction_hourly AS h
+WHERE (h.workspace_id, h.bucket, h.customer_id, h.channel_id) IN (
+    SELECT workspace_id, date_trunc('hour', occurred_at, 'UTC'), customer_id, channel_id
+    FROM old_events
+    WHERE workspace_id <> ALL (tally_deleted_workspaces())
+)
+ORDER BY h.workspace_id, h.bucket, h.customer_id, h.channel_id, h.slot
+FOR UPDATE;
+
+DELETE FROM customer_interaction_hourly AS h
+USING old_events AS o
+WHERE o.workspace_id <> ALL (tally_deleted_workspaces())
+  AND (h.workspace_id, h.bucket, h.customer_id, h.channel_id)
+      = (o.workspace_id, date_trunc('hour', o.occurred_at, 'UTC'), o.customer_id, o.channel_id);
+
+WITH touched AS (
+    SELECT DISTINCT workspace_id, date_trunc('hour', occurred_at, 'UTC') AS bucket, customer_id, channel_id
+    FROM old_events
+    WHERE workspace_id <> ALL (tally_deleted_workspaces())
+      AND customer_id IS NOT NULL AND channel_id IS NOT NULL
+)
+INSERT INTO customer_interaction_hourly AS h (workspace_id, bucket, customer_id, channel_id, slot, interactions)
+SELECT t.workspace_id, t.bucket, t.customer_id, t.channel_id, 0, r.interactions
+FROM touched AS t
+CROSS JOIN LATERAL (
+    SELECT count(*) AS interactions
+    FROM event AS e
+    WHERE e.workspace_id = t.workspace_id AND e.customer_id = t.customer_id AND e.channel_id = t.channel_id
+      AND e.occurred_at >= t.bucket AND e.occurred_at < t.bucket + interval '1 hour'
+) AS r
+WHERE r.interactions > 0
+ORDER BY 1, 2, 3, 4
+ON CONFLICT (workspace_id, bucket, customer_id, channel_id, slot) DO UPDATE SET
+    interactions = EXCLUDED.interactions;
+
+-- Dimensions: merge(sealed state, remaining events) per affected key, by the rules of
+-- sql/recompute/agent.sql, channel.sql and customer.sql.
+PERFORM 1
+FROM agent_slot AS d
+WHERE (d.workspace_id, d.agent_id) IN (
+    SELECT workspace_id, agent_id FROM old_events WHERE workspace_id <> ALL (tally_deleted_workspaces())
+)
+ORDER BY d.workspace_id, d.agent_id, d.slot
+FOR UPDATE;
+
+WITH affected AS (
+    -- The keys where a deleted event decided a column of some slot row (its first or last seen,
+    -- or the event an attribute came from); removing any other event changes no slot row.
+    SELECT DISTINCT d.workspace_id, d.agent_id
+    FROM agent_slot AS d
+    JOIN old_events AS o ON o.workspace_id = d.workspace_id AND o.agent_id = d.agent_id
+    WHERE o.workspace_id <> ALL (tally_deleted_workspaces())
+      AND (o.occurred_at IN (d.first_seen_at, d.last_seen_at) OR o.event_id IN (d.name_event_id, d.email_event_id))
+),
+parts AS (
+    SELECT e.workspace_id,
+           e.agent_id,
+           (array_agg(e.agent_name ORDER BY e.occurred_at DESC, e.event_id DESC) FILTER (WHERE e.agent_name IS NOT NULL))[1] AS name,
+           max(e.occurred_at) FILTER (WHERE e.agent_name IS NOT NULL) AS name_at,
+           (array_agg(e.event_id ORDER BY e.occurred_at DESC, e.event_id DESC) FILTER (WHERE e.agent_name IS NOT NULL))[1] AS name_event_id,
+           (array_agg(e.agent_email ORDER BY e.occurred_at DESC, e.event_id DESC) FILTER (WHERE e.agent_email IS NOT NULL))[1] AS email,
+           max(e.occurred_at) FILTER (WHERE e.agent_email IS NOT NULL) AS email_at,
+           (array_agg(e.event_id ORDER BY e.occurred_at DESC, e.event_id DESC) FILTER (WHERE e.agent_email IS NOT NULL))[1] AS email_event_id,
+           min(e.occurred_at) AS first_seen_at,
+           max(e.occurred_at) AS last_seen_at
+    FROM affected AS t
+    JOIN event AS e USING (workspace_id, agent_id)
+    GROUP BY 1, 2
+    UNION ALL
+    SELECT s.workspace_id, s.agent_id, s.name, s.name_at, s.name_event_id, s.email, s.email_at, s.email_event_id,
+           s.first_seen_at, s.last_seen_at
+    FROM affected AS t
+    JOIN agent_sealed AS s USING (workspace_id, agent_id)
+),
+recomputed AS (
+    SELECT agent_id, workspace_id FROM parts GROUP BY 1, 2
+),
+-- The affected keys' slot rows go, but for slot 0 of a key that is recomputed (the upsert below
+-- replaces it: one statement must not delete and insert the same key).
+removed AS (
+    DELETE FROM agent_slot AS d
+    USING affected AS a
+    WHERE (d.workspace_id, d.agent_id) = (a.workspace_id, a.agent_id)
+      AND (d.slot <> 0 OR (d.workspace_id, d.agent_id) NOT IN (SELECT workspace_id, agent_id FROM recomputed))
+)
+INSERT INTO agent_slot AS d
+    (workspace_id, agent_id, slot, name, name_at, name_event_id, email, email_at, email_event_id, first_seen_at, last_seen_at)
+SELECT workspace_id,
+       agent_id,
+       0,
+       (array_agg(name ORDER BY name_at DESC NULLS LAST, name_event_id DESC NULLS LAST))[1],
+       max(name_at),
+       (array_agg(name_event_id ORDER BY name_at DESC NULLS LAST, name_event_id DESC NULLS LAST))[1],
+       (array_agg(email ORDER BY email_at DESC NULLS LAST, email_event_id DESC NULLS LAST))[1],
+       max(email_at),
+       (array_agg(email_event_id ORDER BY email_at DESC NULLS LAST, email_event_id DESC NULLS LAST))[1],
+       min(first_seen_at),
+       max(last_seen_at)
+FROM parts
+GROUP BY 1, 2
+ORDER BY 1, 2
+ON CONFLICT (workspace_id, agent_id, slot) DO UPDATE SET
+    name = EXCLUDED.name, name_at = EXCLUDED.name_at, name_event_id = EXCLUDED.name_event_id,
+    email = EXCLUDED.email, email_at = EXCLUDED.email_at, email_event_id = EXCLUDED.email_event_id,
+    first_seen_at = EXCLUDED.first_seen_at, last_seen_at = EXCLUDED.last_seen_at;
+
+PERFORM 1
+FROM channel_slot AS d
+WHERE (d.workspace_id, d.channel_id) IN (
+    SELECT workspace_id, channel_id FROM old_events WHERE workspace_id <> ALL (tally_deleted_workspaces())
+)
+ORDER BY d.workspace_id, d.channel_id, d.slot
+FOR UPDATE;
+
+WITH affected AS (
+    -- The keys where a deleted event decided a column of some slot row (its first or last seen,
+    -- or the event an attribute came from); removing any other event changes no slot row.
+    SELECT DISTINCT d.workspace_id, d.channel_id
+    FROM channel_slot AS d
+    JOIN old_events AS o ON o.workspace_id = d.workspace_id AND o.channel_id = d.channel_id
+    WHERE o.workspace_id <> ALL (tally_deleted_workspaces())
+      AND (o.occurred_at IN (d.first_seen_at, d.last_seen_at) OR o.event_id = d.name_event_id)
+),
+parts AS (
+    SELECT e.workspace_id,
+           e.channel_id,
+           (array_agg(e.channel_name ORDER BY e.occurred_at DESC, e.event_id DESC) FILTER (WHERE e.channel_name IS NOT NULL))[1] AS name,
+           max(e.occurred_at) FILTER (WHERE e.channel_name IS NOT NULL) AS name_at,
+           (array_agg(e.event_id ORDER BY e.occurred_at DESC, e.event_id DESC) FILTER (WHERE e.channel_name IS NOT NULL))[1] AS name_event_id,
+           min(e.occurred_at) AS first_seen_at,
+           max(e.occurred_at) AS last_seen_at
+    FROM affected AS t
+    JOIN event AS e USING (workspace_id, channel_id)
+    GROUP BY 1, 2
+    UNION ALL
+    SELECT s.workspace_id, s.channel_id, s.name, s.name_at, s.name_event_id, s.first_seen_at, s.last_seen_at
+    FROM affected AS t
+    JOIN channel_sealed AS s USING (workspace_id, channel_id)
+),
+recomputed AS (
+    SELECT channel_id, workspace_id FROM parts GROUP BY 1, 2
+),
+-- The affected keys' slot rows go, but for slot 0 of a key that is recomputed (the upsert below
+-- replaces it: one statement must not delete and insert the same key).
+removed AS (
+    DELETE FROM channel_slot AS d
+    USING affected AS a
+    WHERE (d.workspace_id, d.channel_id) = (a.workspace_id, a.channel_id)
+      AND (d.slot <> 0 OR (d.workspace_id, d.channel_id) NOT IN (SELECT workspace_id, channel_id FROM recomputed))
+)
+INSERT INTO channel_slot AS d (workspace_id, channel_id, slot, name, name_at, name_event_id, first_seen_at, last_seen_at)
+SELECT workspace_id,
+       channel_id,
+       0,
+       (array_agg(name ORDER BY name_at DESC NULLS LAST, name_event_id DESC NULLS LAST))[1],
+       max(name_at),
+       (array_agg(name_event_id ORDER BY name_at DESC NULLS LAST, name_event_id DESC NULLS LAST))[1],
+       min(first_seen_at),
+       max(last_seen_at)
+FROM parts
+GROUP BY 1, 2
+ORDER BY 1, 2
+ON CONFLICT (workspace_id, channel_id, slot) DO UPDATE SET
+    name = EXCLUDED.name, name_at = EXCLUDED.name_at, name_event_id = EXCLUDED.name_event_id,
+    first_seen_at = EXCLUDED.first_seen_at, last_seen_at = EXCLUDED.last_seen_at;
+
+PERFORM 1
+FROM customer_slot AS d
+WHERE (d.workspace_id, d.customer_id) IN (
+    SELECT workspace_id, customer_id FROM old_events WHERE workspace_id <> ALL (tally_deleted_workspaces())
+)
+ORDER BY d.workspace_id, d.customer_id, d.slot
+FOR UPDATE;
+
+WITH affected AS (
+    -- The keys where a deleted event decided a column of some slot row (its first or last seen,
+    -- or the event an attribute came from); removing any other event changes no slot row.
+    SELECT DISTINCT d.workspace_id, d.customer_id
+    FROM customer_slot AS d
+    JOIN old_events AS o ON o.workspace_id = d.workspace_id AND o.customer_id = d.customer_id
+    WHERE o.workspace_id <> ALL (tally_deleted_workspaces())
+      AND (o.occurred_at IN (d.first_seen_at, d.last_seen_at) OR o.event_id IN (d.name_event_id, d.type_event_id))
+),
+parts AS (
+    SELECT e.workspace_id,
+           e.customer_id,
+           (array_agg(e.customer_name ORDER BY e.occurred_at DESC, e.event_id DESC) FILTER (WHERE e.customer_name IS NOT NULL))[1] AS name,
+           max(e.occurred_at) FILTER (WHERE e.customer_name IS NOT NULL) AS name_at,
+           (array_agg(e.event_id ORDER BY e.occurred_at DESC, e.event_id DESC) FILTER (WHERE e.customer_name IS NOT NULL))[1] AS name_event_id,
+           (array_agg(e.customer_type ORDER BY e.occurred_at DESC, e.event_id DESC) FILTER (WHERE e.customer_type IS NOT NULL))[1] AS type,
+           max(e.occurred_at) FILTER (WHERE e.customer_type IS NOT NULL) AS type_at,
+           (array_agg(e.event_id ORDER BY e.occurred_at DESC, e.event_id DESC) FILTER (WHERE e.customer_type IS NOT NULL))[1] AS type_event_id,
+           min(e.occurred_at) AS first_seen_at,
+           max(e.occurred_at) AS last_seen_at
+    FROM affected AS t
+    JOIN event AS e USING (workspace_id, customer_id)
+    GROUP BY 1, 2
+    UNION ALL
+    SELECT s.workspace_id, s.customer_id, s.name, s.name_at, s.name_event_id, s.type, s.type_at, s.type_event_id,
+           s.first_seen_at, s.last_seen_at
+    FROM affected AS t
+    JOIN customer_sealed AS s USING (workspace_id, customer_id)
+),
+recomputed AS (
+    SELECT customer_id, workspace_id FROM parts GROUP BY 1, 2
+),
+-- The affected keys' slot rows go, but for slot 0 of a key that is recomputed (the upsert below
+-- replaces it: one statement must not delete and insert the same key).
+removed AS (
+    DELETE FROM customer_slot AS d
+    USING affected AS a
+    WHERE (d.workspace_id, d.customer_id) = (a.workspace_id, a.customer_id)
+      AND (d.slot <> 0 OR (d.workspace_id, d.customer_id) NOT IN (SELECT workspace_id, customer_id FROM recomputed))
+)
+INSERT INTO customer_slot AS d
+    (workspace_id, customer_id, slot, name, name_at, name_event_id, type, type_at, type_event_id, first_seen_at, last_seen_at)
+SELECT workspace_id,
+       customer_id,
+       0,
+       (array_agg(name ORDER BY name_at DESC NULLS LAST, name_event_id DESC NULLS LAST))[1],
+       max(name_at),
+       (array_agg(name_event_id ORDER BY name_at DESC NULLS LAST, name_event_id DESC NULLS LAST))[1],
+       (array_agg(type ORDER BY type_at DESC NULLS LAST, type_event_id DESC NULLS LAST))[1],
+       max(type_at),
+       (array_agg(type_event_id ORDER BY type_at DESC NULLS LAST, type_event_id DESC NULLS LAST))[1],
+       min(first_seen_at),
+       max(last_seen_at)
+FROM parts
+GROUP BY 1, 2
+ORDER BY 1, 2
+ON CONFLICT (workspace_id, customer_id, slot) DO UPDATE SET
+    name = EXCLUDED.name, name_at = EXCLUDED.name_at, name_event_id = EXCLUDED.name_event_id,
+    type = EXCLUDED.type, type_at = EXCLUDED.type_at, type_event_id = EXCLUDED.type_event_id,
+    first_seen_at = EXCLUDED.first_seen_at, last_seen_at = EXCLUDED.last_seen_at;
+
+-- Conversations.
+PERFORM 1
+FROM conversation AS c
+WHERE (c.workspace_id, c.conversation_id) IN (
+    SELECT workspace_id, conversation_id
+    FROM old_events
+    WHERE name LIKE 'conversation.%' AND workspace_id <> ALL (tally_deleted_workspaces())
+)
+ORDER BY c.workspace_id, c.conversation_id
+FOR UPDATE;
+
+WITH conversation_events AS (
+    -- The deleted events, counted -1 in the support summaries.
+    SELECT *, -1 AS weight
+    FROM old_events
+    WHERE name LIKE 'conversation.%' AND workspace_id <> ALL (tally_deleted_workspaces())
+),
+touched AS (
+    SELECT DISTINCT workspace_id, conversation_id FROM conversation_events
+),
+remaining AS (
+    SELECT e.*, (e.name <> 'conversation.created')::int AS source_rank
+    FROM touched AS t
+    JOIN event AS e USING (workspace_id, conversation_id)
+    WHERE e.name LIKE 'conversation.%'
+),
+parts AS (
+    SELECT workspace_id,
+           conversation_id,
+           (array_agg(channel_id ORDER BY source_rank, occurred_at, event_id))[1] AS channel_id,
+           min(source_rank) AS channel_rank,
+           (array_agg(occurred_at ORDER BY source_rank, occurred_at, event_id))[1] AS channel_at,
+           (array_agg(event_id ORDER BY source_rank, occurred_at, event_id))[1] AS channel_event_id,
+           (array_agg(customer_id ORDER BY source_rank, occurred_at, event_id) FILTER (WHERE customer_id IS NOT NULL))[1] AS customer_id,
+           min(source_rank) FILTER (WHERE customer_id IS NOT NULL) AS customer_rank,
+           (array_agg(occurred_at ORDER BY source_rank, occurred_at, event_id) FILTER (WHERE customer_id IS NOT NULL))[1] AS customer_at,
+           (array_agg(event_id ORDER BY source_rank, occurred_at, event_id) FILTER (WHERE customer_id IS NOT NULL))[1] AS customer_event_id,
+           min(occurred_at) FILTER (WHERE name = 'conversation.created') AS created_at,
+           min(occurred_at) FILTER (WHERE name = 'conversation.assigned') AS first_assigned_at,
+           (array_agg(agent_id ORDER BY occurred_at DESC, event_id DESC) FILTER (WHERE name = 'conversation.assigned'))[1] AS assignee_id,
+           max(occurred_at) FILTER (WHERE name = 'conversation.assigned') AS assigned_at,
+           (array_agg(event_id ORDER BY occurred_at DESC, event_id DESC) FILTER (WHERE name = 'conversation.assigned'))[1] AS assigned_event_id,
+           min(occurred_at) FILTER (WHERE name = 'conversation.agent_replied') AS first_response_at,
+           (array_agg(agent_id ORDER BY occurred_at, event_id) FILTER (WHERE name = 'conversation.agent_replied'))[1] AS first_responder_id,
+           (array_agg(event_id ORDER BY occurred_at, event_id) FILTER (WHERE name = 'conversation.agent_replied'))[1] AS first_response_event_id,
+           min(occurred_at) FILTER (WHERE name = 'conversation.resolved') AS first_resolved_at,
+           max(occurred_at) FILTER (WHERE name = 'conversation.resolved') AS last_resolved_at,
+           (array_agg(agent_id ORDER BY occurred_at DESC, event_id DESC) FILTER (WHERE name = 'conversation.resolved'))[1] AS resolver_id,
+           (array_agg(event_id ORDER BY occurred_at DESC, event_id DESC) FILTER (WHERE name = 'conversation.resolved'))[1] AS resolved_event_id,
+           max(occurred_at) FILTER (WHERE name = 'conversation.reopened') AS last_reopened_at,
+           count(*) FILTER (WHERE name = 'conversation.agent_replied')::int AS agent_replies,
+           count(*) FILTER (WHERE name = 'conversation.customer_replied')::int AS customer_replies,
+           max(occurred_at) AS last_event_at
+    FROM remaining
+    GROUP BY workspace_id, conversation_id
+    UNION ALL
+    SELECT s.workspace_id, s.conversation_id, s.channel_id, s.channel_rank, s.channel_at, s.channel_event_id,
+           s.customer_id, s.customer_rank, s.customer_at, s.customer_event_id, s.created_at, s.first_assigned_at,
+           s.assignee_id, s.assigned_at, s.assigned_event_id, s.first_response_at, s.first_responder_id,
+           s.first_response_event_id, s.first_resolved_at, s.last_resolved_at, s.resolver_id, s.resolved_event_id,
+           s.last_reopened_at, s.agent_replies, s.customer_replies, s.last_event_at
+    FROM touched AS t
+    JOIN conversation_sealed AS s USING (workspace_id, conversation_id)
+),
+recomputed AS (
+    SELECT workspace_id,
+           conversation_id,
+           (array_agg(channel_id ORDER BY channel_rank, channel_at, channel_event_id))[1] AS channel_id,
+           min(channel_rank) AS channel_rank,
+           (array_agg(channel_at ORDER BY channel_rank, channel_at, channel_event_id))[1] AS channel_at,
+           (array_agg(channel_event_id ORDER BY channel_rank, channel_at, channel_event_id))[1] AS channel_event_id,
+           (array_agg(customer_id ORDER BY customer_rank, customer_at, customer_event_id)
+                FILTER (WHERE customer_at IS NOT NULL))[1] AS customer_id,
+           min(customer_rank) AS customer_rank,
+           (array_agg(customer_at ORDER BY customer_rank, customer_at, customer_event_id)
+                FILTER (WHERE customer_at IS NOT NULL))[1] AS customer_at,
+           (array_agg(customer_event_id ORDER BY customer_rank, customer_at, customer_event_id)
+                FILTER (WHERE customer_at IS NOT NULL))[1] AS customer_event_id,
+           min(created_at) AS created_at,
+           min(first_assigned_at) AS first_assigned_at,
+           (array_agg(assignee_id ORDER BY assigned_at DESC, assigned_event_id DESC)
+                FILTER (WHERE assigned_at IS NOT NULL))[1] AS assignee_id,
+           max(assigned_at) AS assigned_at,
+           (array_agg(assigned_event_id ORDER BY assigned_at DESC, assigned_event_id DESC)
+                FILTER (WHERE assigned_at IS NOT NULL))[1] AS assigned_event_id,
+           min(first_response_at) AS first_response_at,
+           (array_agg(first_responder_id ORDER BY first_response_at, first_response_event_id)
+                FILTER (WHERE first_response_at IS NOT NULL))[1] AS first_responder_id,
+           (array_agg(first_response_event_id ORDER BY first_response_at, first_response_event_id)
+                FILTER (WHERE first_response_at IS NOT NULL))[1] AS first_response_event_id,
+           min(first_resolved_at) AS first_resolved_at,
+           max(last_resolved_at) AS last_resolved_at,
+           (array_agg(resolver_id ORDER BY last_resolved_at DESC, resolved_event_id DESC)
+                FILTER (WHERE last_resolved_at IS NOT NULL))[1] AS resolver_id,
+           (array_agg(resolved_event_id ORDER BY last_resolved_at DESC, resolved_event_id DESC)
+                FILTER (WHERE last_resolved_at IS NOT NULL))[1] AS resolved_event_id,
+           max(last_reopened_at) AS last_reopened_at,
+           sum(agent_replies)::int AS agent_replies,
+           sum(customer_replies)::int AS customer_replies,
+           max(last_event_at) AS last_event_at
+    FROM parts
+    GROUP BY workspace_id, conversation_id
+),
+before AS (
+    SELECT t.workspace_id, t.conversation_id, c AS before_row
+    FROM touched AS t
+    JOIN conversation AS c USING (workspace_id, conversation_id)
+),
+-- Each touched conversation becomes its recomputation; one without events any more becomes
+-- empty here (it then counts nothing) and is deleted by the next statement.
+changed AS (
+    UPDATE conversation AS c SET
+        channel_id = r.channel_id,
+        channel_rank = r.channel_rank,
+        channel_at = r.channel_at,
+        channel_event_id = r.channel_event_id,
+        customer_id = r.customer_id,
+        customer_rank = r.customer_rank,
+        customer_at = r.customer_at,
+        customer_event_id = r.customer_event_id,
+        created_at = r.created_at,
+        first_assigned_at = r.first_assigned_at,
+        assignee_id = r.assignee_id,
+        assigned_at = r.assigned_at,
+        assigned_event_id = r.assigned_event_id,
+        first_response_at = r.first_response_at,
+        first_responder_id = r.first_responder_id,
+        first_response_event_id = r.first_response_event_id,
+        first_resolved_at = r.first_resolved_at,
+        last_resolved_at = r.last_resolved_at,
+        resolver_id = r.resolver_id,
+        resolved_event_id = r.resolved_event_id,
+        last_reopened_at = r.last_reopened_at,
+        agent_replies = COALESCE(r.agent_replies, 0),
+        customer_replies = COALESCE(r.customer_replies, 0),
+        last_event_at = r.last_event_at
+    FROM before AS b
+    LEFT JOIN recomputed AS r USING (workspace_id, conversation_id)
+    WHERE c.workspace_id = b.workspace_id AND c.conversation_id = b.conversation_id
+    RETURNING b.before_row, c AS after_row
+),
+-- @include event__merge_conversations.sql: support summaries
+
+DELETE FROM conversation AS c
+USING old_events AS o
+WHERE o.name LIKE 'conversation.%'
+  AND o.workspace_id <> ALL (tally_deleted_workspaces())
+  AND (c.workspace_id, c.conversation_id) = (o.workspace_id, o.conversation_id)
+  AND c.last_event_at IS NULL;
+RETURN NULL;
