@@ -193,15 +193,24 @@ class EventsView(generics.ListCreateAPIView):
 
 
 NOT_FOUND = OpenApiResponse(DetailErrorSerializer, description="No event with this id in the token's workspace.")
+EVENT_ID_LENGTH = 64
+EVENT_ID = OpenApiParameter(
+    "event_id",
+    {"type": "string", "minLength": 1, "maxLength": EVENT_ID_LENGTH},
+    OpenApiParameter.PATH,
+    description="The event's id, as sent (slashes allowed).",
+)
 
 
 @extend_schema_view(
     get=extend_schema(
         summary="One raw event by id",
+        parameters=[EVENT_ID],
         responses={200: EventOutputSerializer, 404: NOT_FOUND, **TOKEN_ERRORS},
     ),
     delete=extend_schema(
         summary="Erase one raw event",
+        parameters=[EVENT_ID],
         description=(
             "Deletes the event; every summary becomes what it would be had the event never arrived "
             "(docs/lifecycle.md, Erasure). The id stays claimed: a retry of the erased event is "
@@ -220,6 +229,13 @@ class EventDetailView(generics.RetrieveDestroyAPIView):
 
     def get_queryset(self):
         return Event.objects.filter(workspace=self.request.user.workspace)
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # No stored id is longer or holds a NUL (which PostgreSQL text cannot hold at all).
+        event_id = kwargs["event_id"]
+        if len(event_id) > EVENT_ID_LENGTH or "\x00" in event_id:
+            raise NotFound("No event with this id.")
 
     def destroy(self, request, *args, **kwargs):
         # Not retried: a retry after a commit whose answer was lost would report a 404.

@@ -31,6 +31,9 @@ def test_get_returns_one_event_of_the_workspace_and_404_for_others(client_for, m
     assert missing.status_code == 404 and missing["Content-Type"] == "application/json"
     other = make_client(other_workspace)
     assert other.get("/api/v1/events/e/1").status_code == 404
+    # Ids no event can have: a 404 too, never a 500 (PostgreSQL text cannot hold a NUL).
+    for impossible in ("a%00b", "x" * 65):
+        assert client_for.get(f"/api/v1/events/{impossible}").status_code == 404
 
 
 @pytest.mark.django_db
