@@ -303,13 +303,23 @@ class scoped_recompute:
     """Within the current transaction, makes every recompute_<summary> view read only the rows of
     `events_sql` instead of the whole event table: a temporary table named event and temporary
     views recompute_<summary> (from the same sql/recompute files) shadow the real ones, since
-    PostgreSQL looks up pg_temp first. Dropped again on exit."""
+    PostgreSQL looks up pg_temp first. With `sealed_of` (the schema of the real tables), the
+    sealed tables are shadowed too, by their rows of the keys the events carry: for verify and
+    rebuild, never for sealing, which writes the real ones. Dropped again on exit."""
 
-    def __init__(self, cursor, events_sql: str, params=None):
-        self.cursor, self.events_sql, self.params = cursor, events_sql, params
+    def __init__(self, cursor, events_sql: str, params=None, *, sealed_of: str | None = None):
+        self.cursor, self.events_sql, self.params, self.sealed_of = cursor, events_sql, params, sealed_of
 
     def __enter__(self):
         self.cursor.execute(f"CREATE TEMP TABLE event AS {self.events_sql}", self.params)
+        if self.sealed_of is not None:
+            # Only the sealed state of the keys these events carry: a recomputation of those keys
+            # reads nothing else of it, and the sealed tables grow with all retired history.
+            for table, key in SEALED_KEYS.items():
+                self.cursor.execute(
+                    f"CREATE TEMP TABLE {table} AS SELECT * FROM {self.sealed_of}.{table} "
+                    f"WHERE (workspace_id, {key}) IN (SELECT workspace_id, {key} FROM pg_temp.event)"
+                )
         for name in RECOMPUTE_ORDER:
             self.cursor.execute(f"CREATE TEMP VIEW recompute_{name} AS {recompute_sql(name)}")
         return self
@@ -318,5 +328,17 @@ class scoped_recompute:
         if exc_info[0] is None:
             for name in reversed(RECOMPUTE_ORDER):
                 self.cursor.execute(f"DROP VIEW pg_temp.recompute_{name}")
+            if self.sealed_of is not None:
+                for table in SEALED_KEYS:
+                    self.cursor.execute(f"DROP TABLE pg_temp.{table}")
             self.cursor.execute("DROP TABLE pg_temp.event")
         return False
+
+
+SEALED_KEYS = {
+    "conversation_sealed": "conversation_id",
+    "agent_sealed": "agent_id",
+    "channel_sealed": "channel_id",
+    "customer_sealed": "customer_id",
+}
+"""Each sealed table and the event column of its key (after workspace_id)."""

@@ -244,8 +244,9 @@ def scoped(scope: Scope, *, write: bool = False):
         if scope.bounded:
             cursor.execute("SELECT current_schema()")
             (schema,) = cursor.fetchone()
-            events = scope.events_sql().format(schema=connection.ops.quote_name(schema))
-            with retention.scoped_recompute(cursor, events, scope.params(horizon)):
+            quoted = connection.ops.quote_name(schema)
+            events = scope.events_sql().format(schema=quoted)
+            with retention.scoped_recompute(cursor, events, scope.params(horizon), sealed_of=quoted):
                 cursor.execute(
                     "CREATE TEMP TABLE scope_conversation AS SELECT DISTINCT workspace_id, conversation_id "
                     "FROM pg_temp.event WHERE name LIKE 'conversation.%'"
