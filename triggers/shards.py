@@ -48,7 +48,7 @@ _TOKEN = re.compile(
 
 # Words after which an identifier names a relation. After UPDATE also the ON CONFLICT ... DO
 # UPDATE SET and FOR UPDATE forms, told apart because SET / ; / OF follow them.
-_RELATION_BEFORE = {"from", "join", "into", "update", "using"}
+_RELATION_BEFORE = {"from", "join", "into", "update", "using", "table"}  # table: LOCK TABLE name
 _NOT_RELATION = {
     "set", "of", "nowait", "skip", "only", "lateral", "select", "with", "values", "default",
 }  # fmt: skip
@@ -165,8 +165,10 @@ def _relation_positions(tokens: list[_Token], *, transition: str) -> list[tuple[
             continue  # a set-returning function
         if token.word in local:
             continue
-        aliased = follower is not None and (
-            follower.word == "as" or (follower.kind == "word" and follower.word not in _CLAUSE)
+        # LOCK TABLE takes no alias: leave it as written.
+        aliased = tokens[before].word == "table" or (
+            follower is not None
+            and (follower.word == "as" or (follower.kind == "word" and follower.word not in _CLAUSE))
         )
         found.append((token.word, index, aliased))
     return found
