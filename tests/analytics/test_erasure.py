@@ -28,7 +28,7 @@ from tests.analytics.test_retention import (
     shifted,
 )
 from tests.analytics.test_write_slots import run_writers
-from tests.factories import event_streams, examples, support_event, validated
+from tests.factories import BASE, event_streams, examples, support_event, validated
 
 
 def run(workspaces, batches, *, horizon_days=None, tail=(), erase=frozenset(), erase_customers=()):
@@ -199,6 +199,37 @@ def test_erase_customer_removes_the_customer_from_sealed_history_and_keeps_the_a
         assert [row[1:] for row in cursor.fetchall()] == [(1, 1, 1), (1, 1, 2)]
         cursor.execute("SELECT conversation_id, customer_id FROM conversation ORDER BY 1")
         assert cursor.fetchall() == [("gone-1-0", None), ("gone-2-1", None), ("stays-3-1", "stays")]
+    reset()
+    drop_every_partition()
+
+
+@pytest.mark.django_db
+@override_settings(TALLY_PARTITION_INTERVAL="day")
+def test_erasing_a_retained_event_of_a_conversation_that_crosses_the_horizon_keeps_its_sealed_part(workspace):
+    """Verifies a conversation created, assigned and answered on day 1 (retired) and resolved on
+    day 2: erasing the resolution leaves it open with its day-1 state (created, first response,
+    one reply) and its agent seen since day 1, and verify is clean."""
+    drop_every_partition()
+    reset()
+    events = [
+        support_event("created", event_id="x1", conversation="c", minutes=0, channel="chat", customer="u1"),
+        support_event("assigned", event_id="x2", conversation="c", minutes=5, channel="chat", agent="a1"),
+        support_event("agent_replied", event_id="x3", conversation="c", minutes=10, channel="chat", agent="a1"),
+        shifted(support_event("resolved", event_id="x4", conversation="c", minutes=0, channel="chat", agent="a1"), 1),
+    ]
+    services.events_ingest(workspace=workspace, events=validated(events))
+    retention.retain(before=DAY + timedelta(days=1))
+
+    assert erasure.erase_events(workspace=workspace, event_ids=["x4"]) == ["x4"]
+
+    assert rollups.differences() == []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT status, created_at, first_response_at, agent_replies FROM conversation")
+        assert cursor.fetchall() == [("open", BASE, BASE + timedelta(minutes=5 + 5), 1)]
+        cursor.execute("SELECT first_seen_at, last_seen_at FROM agent WHERE agent_id = 'a1'")
+        assert cursor.fetchall() == [(BASE + timedelta(minutes=5), BASE + timedelta(minutes=10))]
+        cursor.execute("SELECT sum(open) FROM support_live")
+        assert cursor.fetchone()[0] == 1
     reset()
     drop_every_partition()
 
