@@ -5,6 +5,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
@@ -69,6 +70,16 @@ def setup_django(url: str) -> None:
     import django
 
     django.setup()
+    from django.conf import settings
+    from django.db import connection
+
+    from core.settings import database_from_url
+
+    # core.settings may have been imported (by connect) before DATABASE_URL named this database.
+    wanted = database_from_url(url)
+    if settings.DATABASES["default"]["NAME"] != wanted["NAME"]:
+        connection.close()
+        settings.DATABASES["default"].update(wanted)
 
 
 def scratch_database(name: str) -> str:
@@ -111,10 +122,14 @@ def count_events(url: str) -> int:
 
 def render_inserts(*, url: str, workspace_id: int, events: list[dict], size: int) -> list[bytes]:
     """The INSERT the API runs (analytics.services), one statement per `size` events, rendered to SQL
-    beforehand so that timing measures the database only."""
+    beforehand so that timing measures the database only. Creates the raw partitions the events
+    need (a week of history reaches into last month's, which migrate does not make)."""
     setup_django(url)
+    from analytics import partitions
     from analytics.serializers import EventSerializer
     from analytics.services import INSERT_EVENTS, event_row, insert_params
+
+    partitions.ensure(datetime.fromisoformat(event["occurred_at"]) for event in events)
 
     connection = connect(url)
     statements = []
