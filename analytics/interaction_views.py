@@ -1,14 +1,27 @@
 """Interactions (events naming a customer and a channel) per customer type and channel, and the
 path of the CRM API that imports replace: GET /api/v1/interactions/{customer_id}."""
 
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+import json
+
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics
 from rest_framework.response import Response
 
 from analytics import params
-from analytics.summaries import day_conditions, fetch
-from analytics.summary_views import AUTH_ERRORS, BAD_PARAMETER, DAY_PARAMETERS, CustomerInteractionsView
+from analytics.summaries import SqlRows, day_conditions, fetch, ordering_sql
+from analytics.summary_serializers import CustomerInteractionsRowSerializer
+from analytics.summary_views import (
+    AUTH_ERRORS,
+    BAD_PARAMETER,
+    DAY_PARAMETERS,
+    PAST_THE_LAST_PAGE,
+    CustomerInteractionsView,
+    SummaryView,
+)
 from core.models import Scope
+from core.pagination import SummaryPagination
+
+CUSTOMER_ORDERING = ("id", "name", "type", "total")
 
 
 def interactions_by_type(*, workspace, days: params.DayRange) -> list[dict]:
@@ -82,6 +95,79 @@ class InteractionsByTypeView(generics.GenericAPIView):
         workspace = request.user.workspace
         days = params.parse_day_range(request.query_params, workspace=workspace)
         return Response({"data": interactions_by_type(workspace=workspace, days=days)})
+
+
+# Every customer of the workspace with its interactions over the days, per channel, as one JSON
+# object; the page is ordered and cut by the database.
+BY_CUSTOMER = """
+WITH counts AS (
+    SELECT i.customer_id, i.channel_id, sum(i.interactions)::bigint AS interactions
+    FROM customer_interaction_hourly AS i
+    WHERE i.workspace_id = %(workspace)s {days}
+    GROUP BY 1, 2
+),
+totals AS (
+    SELECT customer_id, sum(interactions)::bigint AS total, jsonb_object_agg(channel_id, interactions) AS channels
+    FROM counts
+    GROUP BY 1
+)
+SELECT c.customer_id AS id, c.name, c.type, COALESCE(t.total, 0) AS total, t.channels,
+       ARRAY(SELECT channel_id FROM channel WHERE workspace_id = %(workspace)s ORDER BY channel_id) AS every_channel
+FROM customer AS c
+LEFT JOIN totals AS t USING (customer_id)
+WHERE c.workspace_id = %(workspace)s
+ORDER BY {ordering}"""
+
+
+class CustomerRows(SqlRows):
+    """The rows of one page, each with every channel of the workspace (0 where none)."""
+
+    def __getitem__(self, page: slice) -> list[dict]:
+        limit = None if page.stop is None else page.stop - (page.start or 0)
+        rows = fetch(
+            f"{self.sql}\nLIMIT %(limit)s OFFSET %(offset)s", {**self.params, "limit": limit, "offset": page.start or 0}
+        )
+        for row in rows:
+            # Django reads jsonb as text (its JSONField decodes it).
+            counted = json.loads(row.pop("channels") or "{}")
+            row["interactions"] = {channel: counted.get(channel, 0) for channel in row.pop("every_channel")}
+        return rows
+
+
+def interactions_by_customer(*, workspace, days: params.DayRange, ordering: str) -> CustomerRows:
+    """Every customer of the workspace (zeros where none in the days) with its interactions per
+    channel and in total, ordered by `ordering` (ties by id)."""
+    return CustomerRows(
+        sql=BY_CUSTOMER.format(days=day_conditions(days, "i"), ordering=ordering_sql(ordering)),
+        count_sql="SELECT count(*) AS count FROM customer WHERE workspace_id = %(workspace)s",
+        params={"workspace": workspace.pk, "start": days.start, "end": days.end},
+    )
+
+
+@extend_schema(
+    summary="Interactions per customer, every customer",
+    description="Every customer of the workspace (zeros where none in the days) with its interactions per channel "
+    "(every channel of the workspace, by id) and in total over the days; paginated and ordered by `ordering`.",
+    parameters=[
+        *DAY_PARAMETERS,
+        OpenApiParameter(
+            "ordering",
+            {"type": "string", "enum": [*CUSTOMER_ORDERING, *(f"-{name}" for name in CUSTOMER_ORDERING)]},
+            description="id, name, type or total, `-` for descending; nulls last, ties by id. Default: id.",
+        ),
+    ],
+    responses={200: CustomerInteractionsRowSerializer(many=True), **BAD_PARAMETER, **PAST_THE_LAST_PAGE},
+)
+class InteractionsByCustomerView(SummaryView, generics.ListAPIView):
+    pagination_class = SummaryPagination
+    serializer_class = CustomerInteractionsRowSerializer
+
+    def summarize(self):
+        query = self.request.query_params
+        days = params.parse_day_range(query, workspace=self.workspace)
+        choices = (*CUSTOMER_ORDERING, *(f"-{name}" for name in CUSTOMER_ORDERING))
+        ordering = params.parse_choice(query, "ordering", choices, default="id")
+        return interactions_by_customer(workspace=self.workspace, days=days, ordering=ordering)
 
 
 class InteractionsView(CustomerInteractionsView):

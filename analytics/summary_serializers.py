@@ -135,6 +135,16 @@ class CustomerInteractionsSerializer(serializers.Serializer):
     data = InteractionsDataSerializer()
 
 
+class CustomerInteractionsRowSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="The customer's external id.")
+    name = serializers.CharField(allow_null=True)
+    type = serializers.CharField(allow_null=True, help_text="The customer's current type.")
+    total = serializers.IntegerField(help_text="Interactions over the days, every channel.")
+    interactions = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Per channel id, every channel of the workspace (0 where none)."
+    )
+
+
 class EventFrequencySerializer(serializers.Serializer):
     event_name = serializers.CharField()
     total = serializers.IntegerField()

@@ -17,6 +17,11 @@ urlpatterns = [
     path("summaries/channels", summary_views.ChannelsSummaryView.as_view(), name="summaries-channels"),
     path("summaries/heatmap", heatmap_views.HeatmapView.as_view(), name="summaries-heatmap"),
     path("interactions/by-type", interaction_views.InteractionsByTypeView.as_view(), name="interactions-by-type"),
+    path(
+        "interactions/by-customer",
+        interaction_views.InteractionsByCustomerView.as_view(),
+        name="interactions-by-customer",
+    ),
     path("interactions/<str:customer_id>", interaction_views.InteractionsView.as_view(), name="interactions"),
     path(
         "customers/<str:customer_id>/interactions",
