@@ -91,6 +91,9 @@ REPORT = inline_serializer(
             many=True,
         ),
         "normalizations": serializers.DictField(child=serializers.IntegerField()),
+        "warnings": serializers.ListField(
+            child=serializers.CharField(), help_text="Customers named by rows that nothing has defined."
+        ),
         "dry_run": serializers.BooleanField(),
     },
 )

@@ -32,6 +32,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
+from django.db import connection
 
 from analytics import retention, services
 from analytics.serializers import EventSerializer
@@ -207,6 +208,7 @@ class Report:
     duplicates: int = 0
     refused: list[dict] = field(default_factory=list)
     normalizations: Counter = field(default_factory=Counter)
+    warnings: list[str] = field(default_factory=list)
 
     def refuse(self, row: int, column: str | None, reason: str) -> None:
         self.refused.append({"row": row, "column": column, "reason": reason})
@@ -221,6 +223,7 @@ class Report:
             "refused": len(self.refused),
             "refusals": self.refused,
             "normalizations": dict(sorted(self.normalizations.items())),
+            "warnings": self.warnings,
         }
 
     def summary(self) -> str:
@@ -445,6 +448,34 @@ def count_rows(path: Path, mapping: Mapping) -> int:
         return max(0, sum(1 for _ in stream) - 1)
 
 
+UNDEFINED_SAMPLE = 10
+"""How many undefined customers a warning names."""
+
+
+def undefined_customers(*, workspace: Workspace, customers: set[str]) -> list[str]:
+    """The customers of `customers` that have neither a name nor a type in the workspace: no
+    customers import (nor any event) has defined them."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT customer_id FROM customer WHERE workspace_id = %s AND customer_id = ANY(%s)"
+            " AND (name IS NOT NULL OR type IS NOT NULL)",
+            [workspace.pk, sorted(customers)],
+        )
+        defined = {customer for (customer,) in cursor.fetchall()}
+    return sorted(customers - defined)
+
+
+def warn_undefined(report: Report, *, workspace: Workspace, mapping: Mapping, customers: set[str]) -> None:
+    undefined = undefined_customers(workspace=workspace, customers=customers)
+    if undefined:
+        named = ", ".join(repr(customer) for customer in undefined[:UNDEFINED_SAMPLE])
+        more = f" and {len(undefined) - UNDEFINED_SAMPLE} more" if len(undefined) > UNDEFINED_SAMPLE else ""
+        report.warnings.append(
+            f"{len(undefined)} customers in column {mapping.columns['customer']!r} have no name or type in the "
+            f"workspace (import them with the customers preset): {named}{more}."
+        )
+
+
 def import_file(
     path: Path, *, workspace: Workspace, mapping: Mapping, dry_run: bool = False, batch: int = 1000, progress=None
 ) -> Report:
@@ -454,6 +485,9 @@ def import_file(
     horizon = retention.horizon()
     pending: list[tuple[int, dict]] = []
     reported = 0
+    # Rows that name a customer without defining it (an interactions file): which of those
+    # customers nothing has defined is reported once the file is read.
+    referenced: set[str] | None = set() if "customer" in mapping.columns and not mapping.customer_attributes else None
 
     def flush() -> None:
         if not pending:
@@ -499,6 +533,8 @@ def import_file(
             report.refuse(number, refused.column, refused.reason)
             continue
         pending.append((number, event))
+        if referenced is not None and isinstance(event.get("customer"), str):
+            referenced.add(event["customer"])
         if len(pending) >= batch:
             flush()
             if progress is not None:
@@ -507,6 +543,8 @@ def import_file(
     flush()
     if progress is not None:
         progress(report.read + report.blank - reported)
+    if referenced:
+        warn_undefined(report, workspace=workspace, mapping=mapping, customers=referenced)
     return report
 
 
@@ -521,5 +559,7 @@ def write_report(report: Report, destination: Path) -> None:
                 writer.writerow(["refused", refusal["row"], refusal["column"] or "", refusal["reason"], 1])
             for detail, count in sorted(report.normalizations.items()):
                 writer.writerow(["normalized", "", "", detail, count])
+            for warning in report.warnings:
+                writer.writerow(["warning", "", "", warning, ""])
     else:
         destination.write_text(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n")

@@ -75,6 +75,25 @@ def test_interactions_with_a_declared_date_order_import_clean_and_exact(files, a
     assert rollups.differences() == []
 
 
+def test_customers_referenced_but_never_defined_are_a_warning(files, acme):
+    """Verifies an interactions import warns about the customers it names that no customers import
+    defined (customer 7 of the fixtures), in the printed and the written report, and that a
+    customers import or a dry run of a file against the workspace as it is says the same."""
+    before = run(str(files / "interactions.csv"), "--preset", "interactions", "--date-format", DAY_FIRST, "--dry-run")
+    assert "3 customers in column 'Customers' have no name or type in the workspace" in before
+    run(str(files / "customers.csv"), "--preset", "customers", "--as-of", "2026-06-01T00:00:00Z")
+    output = run(str(files / "interactions.csv"), "--preset", "interactions", "--date-format", DAY_FIRST)
+    warning = (
+        "1 customers in column 'Customers' have no name or type in the workspace "
+        "(import them with the customers preset): '7'."
+    )
+    assert f"  warning: {warning}" in output
+    assert json.loads((files / "interactions.csv.import-report.json").read_text())["warnings"] == [warning]
+    assert "warning" not in run(
+        str(files / "customers.csv"), "--preset", "customers", "--as-of", "2026-06-02T00:00:00Z"
+    )
+
+
 def test_importing_the_same_file_twice_stores_nothing_twice(files, acme):
     args = (str(files / "interactions.csv"), "--preset", "interactions", "--date-format", DAY_FIRST)
     run(*args)

@@ -73,4 +73,6 @@ class Command(BaseCommand):
             self.stdout.write(f"  ... and {len(result.refused) - 20} more refusals")
         for detail, count in sorted(result.normalizations.items()):
             self.stdout.write(f"  normalized: {detail} ({count} rows)")
+        for warning in result.warnings:
+            self.stdout.write(f"  warning: {warning}")
         self.stdout.write(f"report: {destination}")
