@@ -1,7 +1,7 @@
 """What the Citus-aware trigger bodies (triggers/shards.py) cost on plain PostgreSQL: the same
 events ingested with the installed bodies (the file's statements inside
 `IF TG_TABLE_NAME = 'event' THEN ... ELSE <Citus form> END IF`) and with the bare statements of
-the files, as they were installed before. Rounds alternate A/B, B/A, ... so drift of the machine
+the files without that wrapper, as they were installed before. Rounds alternate A/B, B/A, ... so drift of the machine
 falls on both; every round is checked with `rollups verify`.
 
     .venv/bin/python bench/trigger_dispatch.py            # 5 rounds; writes bench/results/trigger-dispatch.json
@@ -35,27 +35,25 @@ from bench.triggers import verify  # noqa: E402
 
 
 def install(url: str, *, shard_aware: bool) -> None:
-    """Installs every summary trigger of event in the given form (pgtrigger's own install SQL)."""
+    """Installs the summary trigger of event in the given form (pgtrigger's own install SQL)."""
     import pgtrigger
 
     from analytics.models import Event
-    from core.sql import read_sql
-    from triggers import SUMMARY_TRIGGER_NAMES, summary_trigger
+    from triggers import summaries_sql, summary_trigger
 
+    trigger = summary_trigger()
+    if not shard_aware:
+        trigger = pgtrigger.Trigger(
+            name=trigger.name,
+            level=trigger.level,
+            when=trigger.when,
+            operation=trigger.operation,
+            referencing=trigger.referencing,
+            func=summaries_sql(),
+        )
     connection = connect(url)
-    for name in SUMMARY_TRIGGER_NAMES:
-        trigger = summary_trigger(name)
-        if not shard_aware:
-            trigger = pgtrigger.Trigger(
-                name=name,
-                level=trigger.level,
-                when=trigger.when,
-                operation=trigger.operation,
-                referencing=trigger.referencing,
-                func=read_sql(f"triggers/event__{name}.sql"),
-            )
-        with connection, connection.cursor() as cursor:
-            cursor.execute(trigger.compile(Event).install_sql)
+    with connection, connection.cursor() as cursor:
+        cursor.execute(trigger.compile(Event).install_sql)
     connection.close()
 
 

@@ -41,10 +41,10 @@ def test_migrations_are_in_step_with_the_models():
 @pytest.mark.django_db
 def test_a_changed_trigger_body_needs_a_migration(monkeypatch):
     """Verifies editing the SQL of an event trigger makes `makemigrations --check` fail and name the trigger."""
-    trigger = next(trigger for trigger in Event._meta.triggers if trigger.name == "count_hourly")
+    trigger = next(trigger for trigger in Event._meta.triggers if trigger.name == "summarize")
     monkeypatch.setattr(trigger, "func", "RETURN NULL;")
     status, output = makemigrations("analytics", "--dry-run", "--check")
     assert status == 1, output
-    assert "Remove trigger count_hourly from model event" in output
-    assert "Create trigger count_hourly on model event" in output
-    assert "append_only" not in output and "merge_conversations" not in output
+    assert "Remove trigger summarize from model event" in output
+    assert "Create trigger summarize on model event" in output
+    assert "append_only" not in output and "erase" not in output

@@ -112,8 +112,7 @@ def stand_in_shard(cursor, name: str = "event_102008") -> None:
     )
     cursor.execute("CREATE FUNCTION shard_name(regclass, bigint) RETURNS text LANGUAGE sql AS 'SELECT $1::text'")
     cursor.execute(f"CREATE TABLE {name} (LIKE event INCLUDING DEFAULTS INCLUDING IDENTITY)")
-    for trigger_name in SUMMARY_TRIGGER_NAMES:
-        cursor.execute(summary_trigger(trigger_name).compile(Event).install_sql)
+    cursor.execute(summary_trigger().compile(Event).install_sql)
     cursor.execute(
         "SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = 'event'::regclass AND NOT tgisinternal"
     )
