@@ -81,8 +81,9 @@ MUTANTS = [
     Mutant(
         "T4",
         "sql/triggers/event__merge_customers.sql",
-        "(l.type_at, l.type_event_id) > (d.type_at, d.type_event_id)",
-        "l.type_at > d.type_at",
+        "type = CASE WHEN (EXCLUDED.type_at, EXCLUDED.type_event_id)\n"
+        "                  > (COALESCE(d.type_at, '-infinity'), COALESCE(d.type_event_id, ''))",
+        "type = CASE WHEN EXCLUDED.type_at > COALESCE(d.type_at, '-infinity')",
         "customer type tie on occurred_at not broken by event id",
     ),
     Mutant(
