@@ -243,6 +243,7 @@ READABLE = (
     "support_total_hourly",
     "support_channel_hourly",
     "support_agent_hourly",
+    "support_agent_daily",
     "support_live",
     "support_daily",
     "support_duration_daily",

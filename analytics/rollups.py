@@ -36,6 +36,11 @@ class Summary:
     """How the slot rows of a key combine, per column: 'sum' (the default), 'min', 'max' or LATEST."""
     merged_view: str | None = None
     """A view that already merges the slots (the dimensions' agent, channel, customer)."""
+    days: str | None = None
+    """The table that holds this hourly summary's slot 0 summed by UTC day (support_agent_daily):
+    compaction adds what it folds into slot 0 to it in the same statement."""
+    per_day: bool = False
+    """A table of UTC days (`bucket` is midnight UTC) derived from an hourly summary's slot 0."""
 
     @property
     def table(self) -> str:
@@ -156,7 +161,11 @@ SUMMARIES = (
     ),
     Summary(tables.SupportTotalHourly, ("workspace_id", "bucket"), additive=True),
     Summary(tables.SupportChannelHourly, ("workspace_id", "bucket", "channel_id"), additive=True),
-    Summary(tables.SupportAgentHourly, ("workspace_id", "bucket", "agent_id"), additive=True),
+    Summary(
+        tables.SupportAgentHourly, ("workspace_id", "bucket", "agent_id"), additive=True, days="support_agent_daily"
+    ),
+    # After support_agent_hourly: rebuild sums the slot 0 rows it has just written.
+    Summary(tables.SupportAgentDaily, ("workspace_id", "bucket", "agent_id"), additive=True, per_day=True),
     Summary(tables.SupportLive, ("workspace_id", "channel_id"), additive=True),
 )
 
@@ -194,7 +203,15 @@ class Scope:
         conditions = []
         if self.workspace_id is not None:
             conditions.append("workspace_id = %(workspace)s")
-        if summary.hourly:
+        if summary.per_day:
+            # A day's row holds the hours from its midnight on: the days that overlap the range.
+            if horizon is not None:
+                conditions.append("bucket >= date_trunc('day', %(horizon)s::timestamptz, 'UTC')")
+            if self.since is not None:
+                conditions.append("bucket >= date_trunc('day', %(since)s::timestamptz, 'UTC')")
+            if self.until is not None:
+                conditions.append("bucket < %(until)s")
+        elif summary.hourly:
             if horizon is not None:
                 conditions.append("bucket >= %(horizon)s")
             if self.since is not None:
@@ -385,13 +402,38 @@ def compact_summary(summary: Summary, *, before: datetime, workspace_id: int | N
                 ORDER BY {keys}
                 {conflict}
                 RETURNING 1
-            )
+            ){days_fold(summary)}
             SELECT (SELECT count(*) FROM folded WHERE slot <> 0), (SELECT count(*) FROM merged)
             """,
             params,
         )
         (folded_rows, _) = cursor.fetchone()
     return folded_rows
+
+
+def days_fold(summary: Summary) -> str:
+    """The CTE that adds the folded slot rows (`folded`) to the summary's table of days, if it has
+    one: what moves into slot 0 moves into its day in the same statement, so the day stays the
+    sum of the day's slot 0 rows. Only compaction and rebuild write that table, after the hourly
+    rows are locked, so it needs no write slots."""
+    if summary.days is None:
+        return ""
+    daily = next(candidate for candidate in SUMMARIES if candidate.table == summary.days)
+    key = ", ".join(daily.key)
+    day_of = {"bucket": "date_trunc('day', t.bucket, 'UTC')"}
+    days = ", ".join(day_of.get(column, f"t.{column}") for column in daily.key)
+    merged = ", ".join(summary.merged_value(column) for column in daily.values)
+    updates = ", ".join(f"{column} = {fold(daily, column)}" for column in daily.values)
+    return f""",
+            days AS (
+                INSERT INTO {daily.table} AS s ({key}, {", ".join(daily.values)})
+                SELECT {days}, {merged}
+                FROM folded AS t
+                WHERE t.slot <> 0
+                GROUP BY {days}
+                ORDER BY {days}
+                ON CONFLICT ({key}) DO UPDATE SET {updates}
+            )"""
 
 
 def fold(summary: Summary, column: str) -> str:

@@ -28,6 +28,7 @@ Every aggregate is computed by PostgreSQL; Python only assembles rows into respo
 """
 
 from dataclasses import dataclass
+from datetime import UTC, timedelta
 
 from django.db import connection
 
@@ -132,18 +133,21 @@ percentiles AS (
     GROUP BY key
 )"""
 
-# Sums of support_hourly rows aliased h, as the columns of one figures row.
-FIGURE_SUMS = """
-           COALESCE(sum(h.conversations_created), 0)::bigint AS conversations_created,
-           COALESCE(sum(h.conversations_assigned), 0)::bigint AS conversations_assigned,
-           COALESCE(sum(h.agent_replies), 0)::bigint AS agent_replies,
-           COALESCE(sum(h.customer_replies), 0)::bigint AS customer_replies,
-           COALESCE(sum(h.resolutions), 0)::bigint AS resolutions,
-           COALESCE(sum(h.reopens), 0)::bigint AS reopens,
-           COALESCE(sum(h.first_response_count), 0)::bigint AS first_response_count,
-           sum(h.first_response_seconds) / NULLIF(sum(h.first_response_count), 0) AS first_response_avg_seconds,
-           COALESCE(sum(h.resolution_count), 0)::bigint AS resolution_count,
-           sum(h.resolution_seconds) / NULLIF(sum(h.resolution_count), 0) AS resolution_avg_seconds"""
+
+def figure_sums(weight: str = "") -> str:
+    """Sums of support figure rows aliased h, as the columns of one figures row; `weight` (such as
+    "h.sign * ") multiplies each row's figures first."""
+    counts = "".join(f"\n           COALESCE(sum({weight}h.{name}), 0)::bigint AS {name}," for name in (*COUNTS,))
+    durations = ",".join(
+        f"\n           COALESCE(sum({weight}h.{metric}_count), 0)::bigint AS {metric}_count,"
+        f"\n           sum({weight}h.{metric}_seconds) / NULLIF(sum({weight}h.{metric}_count), 0)"
+        f" AS {metric}_avg_seconds"
+        for metric in DURATIONS
+    )
+    return counts + durations
+
+
+FIGURE_SUMS = figure_sums()
 
 FIGURE_COLUMNS = """
        f.conversations_created, f.conversations_assigned, f.agent_replies, f.customer_replies,
@@ -213,11 +217,18 @@ PERIOD_TOTAL_HISTOGRAM = """
     CROSS JOIN LATERAL (VALUES ('first_response', f.first_response_bins),
                                ('resolution', f.resolution_bins)) AS m (metric, bins)
     CROSS JOIN LATERAL unnest(m.bins, %(bins)s::int[]) AS u (n, bin_start_seconds)"""
-BIN_SUMS = "".join(
-    f",\n           ARRAY[{', '.join(f'sum(h.{metric}_bins[{i}])' for i in range(1, len(DURATION_BINS) + 1))}]"
-    f" AS {metric}_bins"
-    for metric in DURATIONS
-)
+
+
+def bin_sums(weight: str = "") -> str:
+    """The element-wise sums of both histogram arrays of rows aliased h (each row's times `weight`)."""
+    positions = range(1, len(DURATION_BINS) + 1)
+    return "".join(
+        f",\n           ARRAY[{', '.join(f'sum({weight}h.{metric}_bins[{i}])' for i in positions)}] AS {metric}_bins"
+        for metric in DURATIONS
+    )
+
+
+BIN_SUMS = bin_sums()
 
 
 def unfiltered(window: Window) -> bool:
@@ -385,8 +396,7 @@ class SqlRows:
 DIMENSION_FIGURES = """
 WITH figures AS (
     SELECT h.{key} AS key,{figure_sums}{bin_sums}
-    FROM {support_table} AS h
-    WHERE h.workspace_id = %(workspace)s AND h.bucket >= %(start)s AND h.bucket < %(end)s {support_filter}
+    FROM {support_rows} AS h
     GROUP BY 1
 ),
 histogram AS ({histogram}
@@ -418,6 +428,61 @@ DIMENSION_HISTOGRAM = """
     FROM support_duration_hourly AS d
     WHERE d.workspace_id = %(workspace)s AND d.bucket >= %(start)s AND d.bucket < %(end)s {duration_filter}
     GROUP BY 1, 2, 3"""
+
+# The support rows of the agent list over whole UTC days: support_agent_daily holds the slot 0
+# rows of each day (what compaction folded), so the window's figures are those days, plus the
+# unfolded slots of the window's hours inside them, plus the edges: an hour of the window outside
+# the days counts with every slot (sign +1); an hour of the days outside the window is taken back
+# (sign -1) for its slot 0, the part of it the day holds. Each edge is at most 12 hours.
+AGENT_DAY_ROWS = """(
+    SELECT d.agent_id, 1 AS sign, {columns}
+    FROM support_agent_daily AS d
+    WHERE d.workspace_id = %(workspace)s AND d.bucket >= %(days_start)s AND d.bucket < %(days_end)s
+    UNION ALL
+    SELECT d.agent_id, 1, {columns}
+    FROM support_agent_hourly AS d
+    WHERE d.workspace_id = %(workspace)s AND d.bucket >= %(inner_start)s AND d.bucket < %(inner_end)s
+      AND d.slot <> 0
+    UNION ALL
+    SELECT d.agent_id, CASE WHEN d.bucket >= %(start)s AND d.bucket < %(end)s THEN 1 ELSE -1 END, {columns}
+    FROM support_agent_hourly AS d
+    WHERE d.workspace_id = %(workspace)s
+      AND (d.bucket >= %(head_start)s AND d.bucket < %(head_end)s
+           OR d.bucket >= %(tail_start)s AND d.bucket < %(tail_end)s)
+      AND (d.slot = 0 OR (d.bucket >= %(start)s AND d.bucket < %(end)s))
+)"""
+DAY_ROW_COLUMNS = ", ".join(
+    f"d.{column}"
+    for column in (
+        *COUNTS,
+        *(f"{metric}_{part}" for metric in DURATIONS for part in ("count", "seconds")),
+        *(f"{metric}_bins" for metric in DURATIONS),
+    )
+)
+
+
+def day_span(window: Window) -> dict | None:
+    """The whole UTC days [days_start, days_end) from which the agent list reads the window, and
+    its edges (head and tail: the hours between each end of the window and the nearest day
+    boundary, at most 12), or None when the window holds no such day (read it by hour)."""
+    start, end = window.start.astimezone(UTC), window.end.astimezone(UTC)
+    start_day = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    end_day = end.replace(hour=0, minute=0, second=0, microsecond=0)
+    days_start = start_day if start - start_day <= timedelta(hours=12) else start_day + timedelta(days=1)
+    days_end = end_day + timedelta(days=1) if end - end_day > timedelta(hours=12) else end_day
+    if days_start >= days_end:
+        return None
+    return {
+        "days_start": days_start,
+        "days_end": days_end,
+        "inner_start": max(start, days_start),
+        "inner_end": min(end, days_end),
+        "head_start": min(start, days_start),
+        "head_end": max(start, days_start),
+        "tail_start": min(end, days_end),
+        "tail_end": max(end, days_end),
+    }
+
 
 DIMENSION_COUNT = (
     "SELECT count(*) AS count FROM {table} AS dim WHERE dim.workspace_id = %(workspace)s {dimension_filter}"
@@ -457,26 +522,41 @@ def dimension_rows(*, workspace, window: Window, dimension: str, ordering: str) 
         "dimension_filter": f"AND dim.{key} = %({dimension})s" if filters[dimension] is not None else "",
     }
     # The agent list reads support_agent_hourly unless a channel narrows it (and the channel list
-    # support_channel_hourly unless an agent does): one row per hour and agent (channel).
+    # support_channel_hourly unless an agent does): one row per hour and agent (channel); over
+    # whole UTC days the agent list reads support_agent_daily instead (AGENT_DAY_ROWS).
     other = "channel" if dimension == "agent" else "agent"
-    if filters[other] is None:
-        table, bin_sums, histogram = f"support_{dimension}_hourly", BIN_SUMS, PERIOD_TOTAL_HISTOGRAM
+    params = window_params(workspace, window)
+    days = day_span(window) if dimension == "agent" and filters[other] is None else None
+    sums, bins, histogram = FIGURE_SUMS, BIN_SUMS, PERIOD_TOTAL_HISTOGRAM
+    if days is not None:
+        rows = AGENT_DAY_ROWS.format(columns=DAY_ROW_COLUMNS)
+        sums, bins = figure_sums("h.sign * "), bin_sums("h.sign * ")
+        params.update(days)
+    elif filters[other] is None:
+        rows = hourly_rows(f"support_{dimension}_hourly", window)
     else:
-        table, bin_sums = "support_hourly", ""
+        rows, bins = hourly_rows("support_hourly", window), ""
         histogram = DIMENSION_HISTOGRAM.format(key=key, duration_filter=dimension_filter(window, "d"))
     sql = DIMENSION_FIGURES.format(
         **values,
-        figure_sums=FIGURE_SUMS,
-        bin_sums=bin_sums,
-        support_table=table,
+        figure_sums=sums,
+        bin_sums=bins,
+        support_rows=rows,
         histogram=histogram,
         percentiles=PERCENTILES,
-        support_filter=dimension_filter(window, "h"),
         extra_columns=LIVE_COLUMNS if dimension == "channel" else "",
         extra_joins=LIVE_JOIN if dimension == "channel" else "",
         ordering=ordering_sql(ordering),
     )
-    return SqlRows(sql=sql, count_sql=DIMENSION_COUNT.format(**values), params=window_params(workspace, window))
+    return SqlRows(sql=sql, count_sql=DIMENSION_COUNT.format(**values), params=params)
+
+
+def hourly_rows(table: str, window: Window) -> str:
+    """The rows of an hourly support table in the window (and its filters), as a FROM item."""
+    return (
+        f"(SELECT * FROM {table} AS h WHERE h.workspace_id = %(workspace)s"
+        f" AND h.bucket >= %(start)s AND h.bucket < %(end)s {dimension_filter(window, 'h')})"
+    )
 
 
 def customer_exists(*, workspace, customer_id: str) -> bool:

@@ -105,6 +105,7 @@ SUMMARY_TABLES = (
     "support_total_hourly",
     "support_channel_hourly",
     "support_agent_hourly",
+    "support_agent_daily",
     "support_hourly",
     "support_duration_hourly",
     "event_name_hourly",
@@ -304,6 +305,10 @@ WINDOW_ROWS = {
     ),
     "support_agent_hourly_7d": (
         "SELECT count(*) FROM support_agent_hourly WHERE workspace_id = %(ws)s"
+        " AND bucket >= %(start)s AND bucket < %(end)s"
+    ),
+    "support_agent_daily_7d": (
+        "SELECT count(*) FROM support_agent_daily WHERE workspace_id = %(ws)s"
         " AND bucket >= %(start)s AND bucket < %(end)s"
     ),
     "support_channel_hourly_90d_channel": (

@@ -243,6 +243,27 @@ MUTANTS = [
         'return f"GREATEST(s.{column}, EXCLUDED.{column})"',
         "compaction folds value_min as a maximum",
     ),
+    Mutant(
+        "D1",
+        "analytics/rollups.py",
+        "                WHERE t.slot <> 0\n",
+        "                WHERE t.slot = 0\n",
+        "compaction folds slots into slot 0 without adding them to support_agent_daily",
+    ),
+    Mutant(
+        "D2",
+        "analytics/summaries.py",
+        "THEN 1 ELSE -1 END, {columns}",
+        "THEN 1 ELSE 0 END, {columns}",
+        "the agent list keeps the hours of its days outside the window instead of taking them back",
+    ),
+    Mutant(
+        "D3",
+        "analytics/summaries.py",
+        "      AND d.slot <> 0\n",
+        "      AND d.slot >= 0\n",
+        "the agent list reads slot 0 of its days twice (from the days and by hour)",
+    ),
 ]
 
 

@@ -53,7 +53,8 @@ def upserts() -> list[tuple[str, str, list[str], list[str], list[str]]]:
 def test_the_checker_finds_every_summary_upsert():
     """Verifies the parser sees an upsert of every summary table the triggers keep (so the rule below covers all)."""
     tables = {table for _, table, *_ in upserts()}
-    assert tables == {summary.table for summary in rollups.SUMMARIES}
+    # Tables of days are written by compaction and rebuild only (rollups.days_fold sorts by the key).
+    assert tables == {summary.table for summary in rollups.SUMMARIES if not summary.per_day}
 
 
 @pytest.mark.parametrize("upsert", upserts(), ids=lambda upsert: f"{upsert[0]}:{upsert[1]}")

@@ -84,7 +84,8 @@ def test_summary_reads_never_touch_the_raw_event_table(support_week, reader, url
             {**WEEK, "channel": "email", "agent": "a1"},
             {"support_hourly", "support_duration_hourly"},
         ),
-        ("/api/v1/summaries/agents", WEEK, {"support_agent_hourly"}),
+        # Whole UTC days from the table of days, the edges and unfolded slots by hour.
+        ("/api/v1/summaries/agents", WEEK, {"support_agent_daily", "support_agent_hourly"}),
         ("/api/v1/summaries/channels", WEEK, {"support_channel_hourly"}),
         ("/api/v1/summaries/agents", {**WEEK, "channel": "email"}, {"support_hourly", "support_duration_hourly"}),
     ],
@@ -92,11 +93,13 @@ def test_summary_reads_never_touch_the_raw_event_table(support_week, reader, url
 def test_unfiltered_support_reads_use_the_workspace_totals(support_week, reader, url, query, tables):
     """Verifies an overview or series without channel/agent reads support_total_hourly (one row
     per hour), one filtered by a channel or an agent (and the lists) the table of that grain, and
-    only one filtered by both the per-channel-and-agent tables."""
+    only one filtered by both the per-channel-and-agent tables; the agent list over whole days
+    reads them from support_agent_daily."""
     support_tables = {
         "support_total_hourly",
         "support_channel_hourly",
         "support_agent_hourly",
+        "support_agent_daily",
         "support_hourly",
         "support_duration_hourly",
     }
