@@ -264,6 +264,13 @@ MUTANTS = [
         "      AND d.slot >= 0\n",
         "the agent list reads slot 0 of its days twice (from the days and by hour)",
     ),
+    Mutant(
+        "D4",
+        "analytics/rollups.py",
+        """conditions.append("bucket >= date_trunc('day', %(since)s::timestamptz, 'UTC')")""",
+        """conditions.append("bucket >= date_trunc('hour', %(since)s::timestamptz, 'UTC')")""",
+        "a rebuild from inside a day leaves that day's support_agent_daily row as it was",
+    ),
 ]
 
 

@@ -157,3 +157,24 @@ def test_day_span_keeps_each_edge_within_twelve_hours():
     assert (days["head_start"], days["head_end"]) == (berlin_week.start, monday)
     assert (days["tail_start"], days["tail_end"]) == (berlin_week.end, next_monday)
     assert summaries.day_span(window(2, 20)) is None  # 13:00 to 23:00 of one day
+
+
+@pytest.mark.django_db
+def test_a_rebuild_from_the_middle_of_a_folded_day_rewrites_that_day(workspace):
+    """Verifies rebuild --since inside a compacted day recomputes the whole day's support_agent_daily
+    row from the rebuilt hours and the ones before them, so verify and the agent list stay exact."""
+    events = [
+        support_event("created", event_id="r1", conversation="r", minutes=0, channel="chat"),
+        support_event("assigned", event_id="r2", conversation="r", minutes=30, channel="chat", agent="a1"),
+        support_event("resolved", event_id="r3", conversation="r", minutes=300, channel="chat", agent="a1"),
+    ]
+    services.events_ingest(workspace=workspace, events=validated(events))
+    rollups.compact(before=BASE + timedelta(days=2))
+    late = support_event("resolved", event_id="r4", conversation="s", minutes=240, channel="chat", agent="a1")
+    services.events_ingest(workspace=workspace, events=validated([late]))
+    # Rebuild from 10:00: the hours from 10:00 on become slot 0 (r4's hour, 12:00, among them).
+    rollups.rebuild(workspace_id=workspace.pk, since=BASE + timedelta(hours=2))
+    assert list(rollups.differences()) == []
+    span = window(24, 48)  # the whole of Monday 2 March, UTC
+    assert agent_rows(workspace, span)["a1"] == agent_overview(workspace, span, "a1")
+    assert agent_rows(workspace, span)["a1"]["resolutions"] == 2
