@@ -9,6 +9,7 @@ a redirect to the URL without it, since the API's parsers refuse empty values.
 
 from datetime import timedelta
 from functools import cache
+from html import escape
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -63,20 +64,27 @@ def zone_options() -> str:
 
 
 def choice_options(choices: list[dict], selected: str | None) -> str:
-    return format_html_join(
-        "",
-        '<option value="{}"{}>{}</option>',
-        ((choice["id"], " selected" if choice["id"] == selected else "", choice["label"]) for choice in choices),
+    """<option>s of the agents or channels (every page has both lists): escaped once each, as in table_body."""
+    return mark_safe(
+        "".join(
+            f'<option value="{escape(choice["id"])}"{" selected" if choice["id"] == selected else ""}>'
+            f"{escape(choice['label'])}</option>"
+            for choice in choices
+        )
     )
 
 
 def table_body(rows: list[list[dict]]) -> str:
-    """A cell's column is its header's (th a[data-column]); data-value is the figure unformatted."""
-    cell = '<td data-value="{}">{}</td>'
-    return format_html_join(
-        "",
-        "<tr>{}</tr>",
-        ((format_html_join("", cell, ((c["value"], c["shown"]) for c in row)),) for row in rows),
+    """A cell's column is its header's (th a[data-column]); data-value is the figure unformatted.
+    Each value is escaped once and the rows joined as plain strings: format_html per cell took
+    longer than the agent list's query for 200 agents."""
+    return mark_safe(
+        "".join(
+            "<tr>"
+            + "".join(f'<td data-value="{escape(str(c["value"]))}">{escape(str(c["shown"]))}</td>' for c in row)
+            + "</tr>"
+            for row in rows
+        )
     )
 
 
@@ -313,11 +321,12 @@ class DimensionPage(WorkspacePage):
             name = f"{self.workspace.slug}-{self.page}-{window.start.date()}-{window.end.date()}.csv"
             response["Content-Disposition"] = f'attachment; filename="{name}"'
             return response
+        columns = self.cell_columns()
         return {
             "window": window,
             "columns": self.columns(ordering),
             "row_count": len(data),
-            "body": table_body([self.cells(row) for row in data]),
+            "body": table_body([self.cells(row, columns) for row in data]),
             "csv_query": urlencode([*((n, v) for n, v in query.items() if n != "format"), ("format", "csv")]),
         }
 
@@ -345,21 +354,31 @@ class DimensionPage(WorkspacePage):
     def live_columns(self) -> tuple[str, ...]:
         return summaries.LIVE if self.dimension == "channel" else ()
 
-    def cells(self, row: dict) -> list[dict]:
-        cells = []
+    def cell_columns(self) -> list[tuple[str, str | None, str, object]]:
+        """(column, its duration or None, the key within it, how it is shown) of each cell of a row."""
+        columns = []
         for name in ("id", "name", *summaries.FIGURES, *self.live_columns()):
-            value = row.get(name)
-            for duration in summaries.DURATIONS:
-                if name.startswith(f"{duration}_"):
-                    value = row[duration][name.removeprefix(f"{duration}_")]
+            duration = next((d for d in summaries.DURATIONS if name.startswith(f"{d}_")), None)
+            key = name.removeprefix(f"{duration}_") if duration else name
             if name in ("id", "name"):
-                shown = value or ""
+                show = text_cell
             elif name.endswith("_seconds"):
-                shown = display.duration(value)
+                show = display.duration
             else:
-                shown = display.count(value)
-            cells.append({"name": name, "value": "" if value is None else value, "shown": shown})
+                show = display.count
+            columns.append((name, duration, key, show))
+        return columns
+
+    def cells(self, row: dict, columns: list[tuple[str, str | None, str, object]]) -> list[dict]:
+        cells = []
+        for name, duration, key, show in columns:
+            value = row[duration][key] if duration else row.get(key)
+            cells.append({"name": name, "value": "" if value is None else value, "shown": show(value)})
         return cells
+
+
+def text_cell(value) -> str:
+    return value or ""
 
 
 class AgentsPage(DimensionPage):
