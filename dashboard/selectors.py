@@ -2,8 +2,6 @@
 which give every figure on its pages: who may see which workspace, the filter choices, and
 whether a workspace has any event yet."""
 
-from django.http import Http404
-
 from analytics.summaries import fetch
 from core.models import Workspace
 
@@ -12,22 +10,21 @@ def member_workspaces(*, user) -> list[Workspace]:
     return list(Workspace.objects.filter(memberships__user=user).order_by("slug"))
 
 
-def member_workspace(*, user, slug: str) -> Workspace:
-    """The workspace if `user` is a member; a 404 otherwise, so a workspace's existence does not show."""
-    workspace = Workspace.objects.filter(slug=slug, memberships__user=user).first()
-    if workspace is None:
-        raise Http404("No such workspace.")
-    return workspace
-
-
-def dimension_choices(*, workspace, dimension: str) -> list[dict]:
-    """[{id, label}] of the workspace's agents or channels, by label."""
-    table = {"agent": "agent", "channel": "channel"}[dimension]
-    return fetch(
-        f"SELECT d.{table}_id AS id, COALESCE(d.name, d.{table}_id) AS label FROM {table} AS d"
-        " WHERE d.workspace_id = %(workspace)s ORDER BY 2, 1",
+def filter_choices(*, workspace) -> dict[str, list[dict]]:
+    """{"channel": [{id, label}], "agent": [...]}: the workspace's channels and agents, each list by
+    label, in one query."""
+    rows = fetch(
+        "SELECT 'channel' AS dimension, d.channel_id AS id, COALESCE(d.name, d.channel_id) AS label"
+        " FROM channel AS d WHERE d.workspace_id = %(workspace)s"
+        " UNION ALL"
+        " SELECT 'agent', a.agent_id, COALESCE(a.name, a.agent_id) FROM agent AS a WHERE a.workspace_id = %(workspace)s"
+        " ORDER BY 1, 3, 2",
         {"workspace": workspace.pk},
     )
+    choices = {"channel": [], "agent": []}
+    for row in rows:
+        choices[row.pop("dimension")].append(row)
+    return choices
 
 
 def has_events(*, workspace) -> bool:

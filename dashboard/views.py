@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -125,17 +125,19 @@ class WorkspacePage(LoginRequiredMixin, View):
     def dispatch(self, request, *args, slug, **kwargs):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
-        try:
-            self.workspace = selectors.member_workspace(user=request.user, slug=slug)
-        except Http404:
-            return html_page(render(request, "dashboard/not_found.html", {"workspaces": self.workspaces()}, status=404))
+        # One query for the page's workspace and the switcher's list. Not a member: the same 404 as
+        # for no such workspace, so a workspace's existence does not show.
+        self.member_of = selectors.member_workspaces(user=request.user)
+        self.workspace = next((workspace for workspace in self.member_of if workspace.slug == slug), None)
+        if self.workspace is None:
+            return html_page(render(request, "dashboard/not_found.html", {"workspaces": self.member_of}, status=404))
         if request.method == "GET" and any(value == "" for value in request.GET.values()):
             kept = [(name, value) for name, value in request.GET.items() if value != ""]
             return redirect(f"{request.path}?{urlencode(kept)}" if kept else request.path)
         return super().dispatch(request, *args, **kwargs)
 
     def workspaces(self):
-        return selectors.member_workspaces(user=self.request.user)
+        return self.member_of
 
     def figures(self, query) -> dict | HttpResponse:
         raise NotImplementedError
@@ -168,16 +170,13 @@ class WorkspacePage(LoginRequiredMixin, View):
     def filter_form(self, window) -> dict:
         query, workspace = self.request.GET, self.workspace
         tz = window.tz if window is not None else None
+        choices = selectors.filter_choices(workspace=workspace)
         form = {
             "from": query.get("from") or (window.start.astimezone(tz).date().isoformat() if window else ""),
             "to": query.get("to") or (window.end.astimezone(tz).date().isoformat() if window else ""),
             "tz": query.get("tz") or workspace.timezone,
-            "channels": choice_options(
-                selectors.dimension_choices(workspace=workspace, dimension="channel"), query.get("channel")
-            ),
-            "agents": choice_options(
-                selectors.dimension_choices(workspace=workspace, dimension="agent"), query.get("agent")
-            ),
+            "channels": choice_options(choices["channel"], query.get("channel")),
+            "agents": choice_options(choices["agent"], query.get("agent")),
             "zones": zone_options(),
             "extra": [(name, query[name]) for name in self.extra_parameters if name in query],
         }
