@@ -115,6 +115,27 @@ MUTANTS = [
         "first response taken from the latest reply",
     ),
     Mutant(
+        "G1",
+        "sql/triggers/event__merge_agents.sql",
+        "-- @when EXISTS (SELECT 1 FROM new_events WHERE agent_id IS NOT NULL)",
+        "-- @when EXISTS (SELECT 1 FROM new_events WHERE agent_name IS NOT NULL)",
+        "agent merge skipped for a statement whose agents carry no name",
+    ),
+    Mutant(
+        "G2",
+        "sql/triggers/event__merge_conversations.sql",
+        "-- @when EXISTS (SELECT 1 FROM new_events WHERE name LIKE 'conversation.%')",
+        "-- @when EXISTS (SELECT 1 FROM new_events WHERE name = 'conversation.created')",
+        "conversation merge skipped for a statement without a conversation.created",
+    ),
+    Mutant(
+        "G3",
+        "sql/triggers/event__count_customer_interactions.sql",
+        "-- @when EXISTS (SELECT 1 FROM new_events WHERE customer_id IS NOT NULL AND channel_id IS NOT NULL)",
+        "-- @when EXISTS (SELECT 1 FROM new_events WHERE customer_id IS NOT NULL AND customer_name IS NOT NULL)",
+        "interactions skipped for a statement whose customers carry no name",
+    ),
+    Mutant(
         "R1",
         "sql/recompute/support_duration_hourly.sql",
         "WHEN seconds < 300 THEN 60",

@@ -13,7 +13,7 @@ import re
 import pgtrigger
 
 from core.sql import read_sql
-from triggers.shards import WORKSPACE_VARIABLE, shard_aware_body
+from triggers.shards import WORKSPACE_VARIABLE, Section, plain_body, sections_body, shard_aware_body, statements
 
 NEW_EVENTS = pgtrigger.Referencing(new="new_events")
 OLD_EVENTS = pgtrigger.Referencing(old="old_events")
@@ -76,34 +76,56 @@ SUMMARY_TRIGGER_NAMES = (
 )
 
 RETURN_NULL = re.compile(r"RETURN NULL;\s*\Z")
+# `-- @when <condition>` in a file: its statements run only for an INSERT whose new rows meet the
+# condition (one that reads new_events alone), e.g. the agent merge only when an event names an
+# agent. The condition must hold whenever a statement of the file would change a row.
+GUARD = re.compile(r"^-- @when (?P<condition>.+)$", re.MULTILINE)
 
 
-def summaries_sql(names: tuple[str, ...] = SUMMARY_TRIGGER_NAMES) -> str:
-    """The statements of sql/triggers/event__<name>.sql for each name, in order, as one body.
+def sections_of(bodies: dict[str, str]) -> list[Section]:
+    """Trigger bodies (file name -> statements ending with RETURN NULL;) as the sections of one
+    function: each file's statements under its `-- @when` guard, if any."""
+    sections = []
+    for file, body in bodies.items():
+        if not RETURN_NULL.search(body):
+            raise ValueError(f"sql/triggers/{file} must end with RETURN NULL;")
+        guards = GUARD.findall(body)
+        if len(guards) > 1:
+            raise ValueError(f"sql/triggers/{file} has more than one -- @when line")
+        parts = statements(body)[:-1]
+        sections.append(Section(guard=guards[0] if guards else None, statements=parts, label=f"sql/triggers/{file}"))
+    return sections
+
+
+def summary_sections(names: tuple[str, ...] = SUMMARY_TRIGGER_NAMES) -> list[Section]:
+    """The statements of sql/triggers/event__<name>.sql for each name, in order, each file's
+    under its guard.
 
     Why one trigger and not one per file: PostgreSQL starts each trigger function call with a
     fixed cost (the call, pgtrigger's ignore check, which opens a subtransaction, and the first
     executor start-up of each statement), paid once per INSERT statement whatever its size. For a
-    single-event transaction six calls cost more than the INSERT itself; one call pays it once."""
-    return joined_bodies({f"event__{name}.sql": trigger_sql(f"event__{name}.sql") for name in names})
+    single-event transaction six calls cost more than the INSERT itself; one call pays it once,
+    and a guard skips the statements of a file that the new rows cannot concern."""
+    return sections_of({f"event__{name}.sql": trigger_sql(f"event__{name}.sql") for name in names})
 
 
-def joined_bodies(bodies: dict[str, str]) -> str:
-    """Trigger bodies (file name -> statements ending with RETURN NULL;) as one body: each file's
-    statements under a comment naming it, then one RETURN NULL."""
-    parts = []
-    for file, body in bodies.items():
-        if not RETURN_NULL.search(body):
-            raise ValueError(f"sql/triggers/{file} must end with RETURN NULL;")
-        parts.append(f"-- sql/triggers/{file}\n{RETURN_NULL.sub('', body).rstrip()}")
-    return "\n\n".join(parts) + "\nRETURN NULL;"
+def summaries_sql(names: tuple[str, ...] = SUMMARY_TRIGGER_NAMES) -> str:
+    """The summary trigger's statements for plain PostgreSQL (no Citus branch): its body as it
+    was installed before triggers/shards.py, for comparisons."""
+    return plain_body(summary_sections(names))
 
 
 def summary_trigger(names: tuple[str, ...] = SUMMARY_TRIGGER_NAMES, *, name: str = "summarize") -> pgtrigger.Trigger:
     """The AFTER INSERT statement trigger on event that keeps every summary: the statements of
     the files `names` (sql/triggers/event__<name>.sql) in one function."""
-    return statement_trigger(
-        table="event", name=name, operation=pgtrigger.Insert, referencing=NEW_EVENTS, sql=summaries_sql(names)
+    return pgtrigger.Trigger(
+        name=name,
+        level=pgtrigger.Statement,
+        when=pgtrigger.After,
+        operation=pgtrigger.Insert,
+        referencing=NEW_EVENTS,
+        declare=[(WORKSPACE_VARIABLE, "bigint")],
+        func=sections_body(summary_sections(names), table="event", transition="new_events"),
     )
 
 

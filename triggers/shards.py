@@ -217,16 +217,49 @@ def shard_aware_body(sql: str, *, table: str, transition: str) -> str:
     parts = statements(sql)
     if not parts or parts[-1].lower().rstrip(";").split() != ["return", "null"]:
         raise ValueError(f"a trigger body on {table} must end with RETURN NULL;")
-    body = parts[:-1]
-    calls = []
-    for statement in body:
-        text, tables = sharded(statement, transition=transition)
-        shards = "".join(
-            f",\n    shard_name('{name}'::regclass, "
-            f"get_shard_id_for_distribution_column('{name}', {WORKSPACE_VARIABLE}))"
-            for name in tables
-        )
-        calls.append(f"EXECUTE format({_dollar_quote(text.rstrip(';'))}{shards});")
+    return sections_body([Section(guard=None, statements=parts[:-1])], table=table, transition=transition)
+
+
+@dataclass
+class Section:
+    """Statements that run together, only when `guard` (a condition on the transition table
+    alone, or None for always) holds: a file's statements, skipped for a statement whose new rows
+    cannot touch what they keep (the executor start-up of a statement is paid even when its input
+    is empty)."""
+
+    guard: str | None
+    statements: list[str]
+    label: str = ""
+
+    def wrap(self, text: str) -> str:
+        """`text` (this section's statements in some form) under its guard and label."""
+        if self.guard is not None:
+            text = "\n".join([f"IF {self.guard} THEN", _indent(text, "    "), "END IF;"])
+        return f"-- {self.label}\n{text}" if self.label else text
+
+
+def plain_body(sections: list[Section]) -> str:
+    """The sections' statements as written, each section under its guard, then RETURN NULL: the
+    plain-PostgreSQL branch of sections_body on its own."""
+    return "\n\n".join(section.wrap("\n\n".join(section.statements)) for section in sections) + "\nRETURN NULL;"
+
+
+def sections_body(sections: list[Section], *, table: str, transition: str) -> str:
+    """The body for statements in sections (shard_aware_body's form), then RETURN NULL. A guard
+    reads only the transition table, so on a Citus shard it runs as written too."""
+    plain, calls = [], []
+    for section in sections:
+        plain.append(section.wrap("\n\n".join(section.statements)))
+        section_calls = []
+        for statement in section.statements:
+            text, tables = sharded(statement, transition=transition)
+            shards = "".join(
+                f",\n    shard_name('{name}'::regclass, "
+                f"get_shard_id_for_distribution_column('{name}', {WORKSPACE_VARIABLE}))"
+                for name in tables
+            )
+            section_calls.append(f"EXECUTE format({_dollar_quote(text.rstrip(';'))}{shards});")
+        calls.append(section.wrap("\n".join(section_calls)))
     citus = "\n".join(
         [
             f"SELECT workspace_id INTO {WORKSPACE_VARIABLE} FROM {transition} LIMIT 1;",
@@ -238,7 +271,7 @@ def shard_aware_body(sql: str, *, table: str, transition: str) -> str:
     return "\n".join(
         [
             f"IF TG_TABLE_NAME = '{table}' THEN",
-            _indent("\n\n".join(body), "    "),
+            _indent("\n\n".join(plain), "    "),
             "ELSE",
             "    -- A Citus shard of the table: the same statements on the co-located shards (triggers/shards.py).",
             _indent(citus, "    "),

@@ -5,6 +5,7 @@
 --            the min/max occurred_at; the name comes from the latest event (by occurred_at,
 --            then event_id) that carried one.
 -- Locking:   as event__merge_agents.sql.
+-- @when EXISTS (SELECT 1 FROM new_events WHERE channel_id IS NOT NULL)
 INSERT INTO channel_slot AS d
     (workspace_id, channel_id, slot, first_seen_at, last_seen_at,
      name, name_at, name_event_id)

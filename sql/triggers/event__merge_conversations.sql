@@ -28,6 +28,7 @@
 -- summaries are written in this connection's write slot (sql/functions/tally_write_slot.sql):
 -- concurrent connections touch different rows of the same workspace-hour and channel, so only
 -- writers of the same conversation wait for each other.
+-- @when EXISTS (SELECT 1 FROM new_events WHERE name LIKE 'conversation.%')
 
 INSERT INTO conversation (workspace_id, conversation_id)
 SELECT DISTINCT workspace_id, conversation_id

@@ -10,6 +10,7 @@
 --            write slot (sql/functions/tally_write_slot.sql), so concurrent connections never
 --            wait for each other's row of one customer; the attributes are merged in its
 --            ON CONFLICT, against the row it holds.
+-- @when EXISTS (SELECT 1 FROM new_events WHERE customer_id IS NOT NULL)
 INSERT INTO customer_slot AS d
     (workspace_id, customer_id, slot, first_seen_at, last_seen_at,
      name, name_at, name_event_id,

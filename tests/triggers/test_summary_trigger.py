@@ -1,34 +1,55 @@
 """The one AFTER INSERT trigger on event (triggers.summary_trigger): it runs the statements of
-every file of SUMMARY_TRIGGER_NAMES, in that order, and is the only insert trigger installed."""
+every file of SUMMARY_TRIGGER_NAMES, in that order, each file's under its `-- @when` guard, and
+is the only insert trigger installed."""
 
 import pytest
 from django.db import connection
 
 from analytics.models import Event
-from triggers import SUMMARY_TRIGGER_NAMES, joined_bodies, summaries_sql, summary_trigger, trigger_sql
+from triggers import SUMMARY_TRIGGER_NAMES, sections_of, summaries_sql, summary_sections, summary_trigger, trigger_sql
 from triggers.shards import statements
+
+
+def lines(text: str) -> str:
+    return "\n".join(line.strip() for line in text.splitlines() if line.strip())
 
 
 def test_the_body_runs_every_file_in_the_listed_order():
     """Verifies the combined body is each file's statements (RETURN NULL aside), file after file
     in the order of SUMMARY_TRIGGER_NAMES (the lock order), and a single RETURN NULL at the end."""
-    body = summaries_sql()
+    body = lines(summaries_sql())
     position = 0
     for name in SUMMARY_TRIGGER_NAMES:
         for statement in statements(trigger_sql(f"event__{name}.sql"))[:-1]:
-            found = body.find(statement, position)
+            found = body.find(lines(statement), position)
             assert found >= position, f"{name}: {statement[:60]}"
-            position = found + len(statement)
-    assert body.count("RETURN NULL;") == 1 and body.rstrip().endswith("RETURN NULL;")
+            position = found + len(lines(statement))
+    assert body.count("RETURN NULL;") == 1 and body.endswith("RETURN NULL;")
 
 
-def test_a_file_without_its_return_null_is_refused():
+def test_guards_wrap_their_files_statements_in_both_branches():
+    """Verifies a file's `-- @when` condition becomes an IF around its statements, on plain
+    PostgreSQL and around the EXECUTEs of the Citus branch, and a file without one runs always."""
+    sections = {section.label: section for section in summary_sections()}
+    assert sections["sql/triggers/event__count_hourly.sql"].guard is None
+    guard = sections["sql/triggers/event__merge_agents.sql"].guard
+    assert guard == "EXISTS (SELECT 1 FROM new_events WHERE agent_id IS NOT NULL)"
+    func = summary_trigger().func
+    assert func.count(f"IF {guard} THEN") == 2
+    plain, citus = func.split("\nELSE\n", 1)
+    assert "INSERT INTO agent_slot" in plain.split(f"IF {guard} THEN", 1)[1]
+    assert "agent_slot" in citus.split(f"IF {guard} THEN", 1)[1].split("END IF;", 1)[0]
+
+
+def test_a_file_without_its_return_null_or_with_two_guards_is_refused():
     """Verifies a file that does not end with RETURN NULL; cannot be joined silently (a statement
-    after a RETURN would never run)."""
+    after a RETURN would never run), nor one with two guards (the file has one condition)."""
     with pytest.raises(ValueError, match="event__b.sql must end with RETURN NULL"):
-        joined_bodies({"event__a.sql": "SELECT 1;\nRETURN NULL;", "event__b.sql": "RETURN NULL;\nSELECT 2;"})
-    joined = joined_bodies({"event__a.sql": "SELECT 1;\nRETURN NULL;\n"})
-    assert joined == "-- sql/triggers/event__a.sql\nSELECT 1;\nRETURN NULL;"
+        sections_of({"event__a.sql": "SELECT 1;\nRETURN NULL;", "event__b.sql": "RETURN NULL;\nSELECT 2;"})
+    with pytest.raises(ValueError, match="more than one -- @when"):
+        sections_of({"event__a.sql": "-- @when true\n-- @when false\nSELECT 1;\nRETURN NULL;"})
+    (section,) = sections_of({"event__a.sql": "-- @when EXISTS (SELECT 1)\nSELECT 1;\nRETURN NULL;\n"})
+    assert (section.guard, section.label) == ("EXISTS (SELECT 1)", "sql/triggers/event__a.sql")
 
 
 @pytest.mark.django_db
@@ -42,5 +63,4 @@ def test_migrations_install_exactly_one_insert_trigger_with_the_combined_body():
         )
         found = cursor.fetchall()
     assert [name for name, _ in found] == [summary_trigger().get_pgid(Event)]
-    for name in SUMMARY_TRIGGER_NAMES:
-        assert f"-- sql/triggers/event__{name}.sql" in found[0][1]
+    assert lines(summary_trigger().func) in lines(found[0][1])
