@@ -144,18 +144,34 @@ def render_inserts(*, url: str, workspace_id: int, events: list[dict], size: int
     return statements
 
 
+def backend_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time a local PostgreSQL backend has used so far (from /proc), or None
+    where the server's processes are not visible (a remote server). Unlike throughput it barely
+    moves when other work shares the cores."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_statements(*, url: str, statements: list[bytes], clients: int, seconds: float | None = None) -> dict:
     """Runs the statements from `clients` connections at once (dealt round-robin, each its own
-    transaction), until done or `seconds` pass; events/s counts the rows really inserted."""
+    transaction), until done or `seconds` pass; events/s counts the rows really inserted, and
+    backend CPU is what the connections' server processes used meanwhile (None if not local)."""
     barrier = threading.Barrier(clients + 1)
     stop = threading.Event()
     latencies: list[float] = []
     errors: list[str] = []
+    cpu: list[float | None] = []
 
     def client(hand: list[bytes]) -> None:
         own = connect(url)
         own.autocommit = True
         with own.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+            began_cpu = backend_cpu_seconds(pid)
             barrier.wait()
             for statement in hand:
                 if stop.is_set():
@@ -166,6 +182,8 @@ def run_statements(*, url: str, statements: list[bytes], clients: int, seconds: 
                 except Exception as exc:  # a deadlock here would be a bug: count it, show it in the table
                     errors.append(type(exc).__name__)
                 latencies.append(time.perf_counter() - began)
+            ended_cpu = backend_cpu_seconds(pid)
+            cpu.append(None if began_cpu is None or ended_cpu is None else ended_cpu - began_cpu)
         own.close()
 
     workers = [threading.Thread(target=client, args=(statements[hand::clients],)) for hand in range(clients)]
@@ -197,4 +215,7 @@ def run_statements(*, url: str, statements: list[bytes], clients: int, seconds: 
         "p50_ms": percentile(50),
         "p95_ms": percentile(95),
         "p99_ms": percentile(99),
+        "backend_cpu_ms_per_event": (
+            None if None in cpu or not inserted else sum(cpu) / inserted * 1000  # type: ignore[arg-type]
+        ),
     }

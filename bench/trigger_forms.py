@@ -4,6 +4,8 @@
   the statements of every sql/triggers file in SUMMARY_TRIGGER_NAMES;
 - `six`: the form before migration 0016, one trigger per file (the same statements, six
   function calls per INSERT);
+- `before` (with `--before REV`): the six triggers with the SQL files of git revision REV, as
+  that revision installed them (e.g. `--before 271d77f`, the last commit before migration 0016);
 - `off`: no summary trigger (the raw INSERT alone),
 
 in batches of 1000 (1 connection) and as single-event transactions (1, 8 and 32 connections),
@@ -12,6 +14,7 @@ each. Every `one` and `six` run is checked with `rollups verify`. Ends with the 
 
     .venv/bin/python bench/trigger_forms.py             # 3 rounds; writes bench/results/trigger-forms.json
     .venv/bin/python bench/trigger_forms.py --rounds 1 --single-events 1000 --events 10000
+    .venv/bin/python bench/trigger_forms.py --before 271d77f
 """
 
 import argparse
@@ -19,6 +22,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,13 +46,31 @@ from bench.triggers import verify  # noqa: E402
 FORMS = ("one", "six", "off")
 
 
-def install(url: str, form: str) -> None:
+def files_at(revision: str) -> dict[str, str]:
+    """The summary trigger files of SUMMARY_TRIGGER_NAMES as git revision `revision` had them."""
+    from triggers import MARKER, SUMMARY_TRIGGER_NAMES
+
+    def show(name: str) -> str:
+        command = ["git", "show", f"{revision}:sql/triggers/event__{name}.sql"]
+        return MARKER.sub("", subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True).stdout)
+
+    return {name: show(name) for name in SUMMARY_TRIGGER_NAMES}
+
+
+def install(url: str, form: str, *, before: dict[str, str] | None = None) -> None:
     """Drops every AFTER INSERT summary trigger of event, then installs those of `form`."""
+    import pgtrigger
+
     from analytics.models import Event
-    from triggers import SUMMARY_TRIGGER_NAMES, summary_trigger
+    from triggers import NEW_EVENTS, SUMMARY_TRIGGER_NAMES, statement_trigger, summary_trigger
 
     per_file = [summary_trigger((name,), name=name) for name in SUMMARY_TRIGGER_NAMES]
-    installed = {"one": [summary_trigger()], "six": per_file, "off": []}[form]
+    installed = {"one": [summary_trigger()], "six": per_file, "off": []}.get(form)
+    if form == "before":
+        installed = [
+            statement_trigger(table="event", name=name, operation=pgtrigger.Insert, referencing=NEW_EVENTS, sql=sql)
+            for name, sql in (before or {}).items()
+        ]
     with connect(url) as connection, connection.cursor() as cursor:
         for trigger in (summary_trigger(), *per_file):
             cursor.execute(f"DROP TRIGGER IF EXISTS {trigger.get_pgid(Event)} ON event")
@@ -62,8 +84,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="rounds (each form once per case and round)")
     parser.add_argument("--single-events", type=int, default=3_000, help="single-event transactions per run")
     parser.add_argument("--events", type=int, default=30_000, help="events of the batched runs (1000 a statement)")
+    parser.add_argument("--before", metavar="REV", help="also the six triggers of git revision REV")
     parser.add_argument("--output", default=str(ROOT / "bench" / "results" / "trigger-forms.json"))
     args = parser.parse_args()
+    forms = ("one", "six", "before", "off") if args.before else FORMS
+    before = files_at(args.before) if args.before else None
     url = with_database(base_url(), "tally_bench_forms")
     setup_django(url)  # before anything imports core.settings with another DATABASE_URL
     print(f"preparing {url.rsplit('/', 1)[-1].split('?')[0]} ...", flush=True)
@@ -77,10 +102,10 @@ def main() -> None:
     rows = []
     try:
         for round_number in range(args.rounds):
-            order = FORMS if round_number % 2 == 0 else tuple(reversed(FORMS))
+            order = forms if round_number % 2 == 0 else tuple(reversed(forms))
             for size, clients in cases:
                 for form in order:
-                    install(url, form)
+                    install(url, form, before=before)
                     reset(url)
                     result = run_statements(url=url, statements=statements[size], clients=clients)
                     result.update(
@@ -94,7 +119,8 @@ def main() -> None:
                     print(
                         f"round {round_number}  batch {size:>4}  clients {clients:>2}  {form:<3}  "
                         f"{result['events_per_second']:8.0f} events/s  p50 {result['p50_ms']:6.2f} ms  "
-                        f"p99 {result['p99_ms']:7.2f} ms  errors {len(result['errors'])}  verify {result['verified']}",
+                        f"p99 {result['p99_ms']:7.2f} ms  cpu {result['backend_cpu_ms_per_event'] or 0:.3f} ms/event  "
+                        f"errors {len(result['errors'])}  verify {result['verified']}",
                         flush=True,
                     )
     finally:
@@ -108,22 +134,29 @@ def main() -> None:
                 for row in rows
                 if (row["events_per_statement"], row["clients"], row["form"]) == (size, clients, form)
             )
-            for form in FORMS
+            for form in forms
+        }
+        cpu = {
+            form: statistics.median(
+                row["backend_cpu_ms_per_event"] or 0.0
+                for row in rows
+                if (row["events_per_statement"], row["clients"], row["form"]) == (size, clients, form)
+            )
+            for form in forms
         }
         summary.append(
             {
                 "events_per_statement": size,
                 "clients": clients,
                 "median_events_per_second": median,
-                "one_vs_off": median["one"] / median["off"],
-                "six_vs_off": median["six"] / median["off"],
-                "one_vs_six": median["one"] / median["six"],
+                "median_backend_cpu_ms_per_event": cpu,
+                "vs_off": {form: median[form] / median["off"] for form in forms if form != "off"},
             }
         )
     single = {row["clients"]: row["median_events_per_second"] for row in summary if row["events_per_statement"] == 1}
     scaling = {
         form: {"8_vs_1": single[8][form] / single[1][form], "32_vs_1": single[32][form] / single[1][form]}
-        for form in FORMS
+        for form in forms
     }
     with connect(url) as connection, connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
@@ -134,6 +167,7 @@ def main() -> None:
         "server_version": server_version,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "load_average": os.getloadavg()},
         "rounds": args.rounds,
+        "forms": {"before": args.before} if args.before else {},
         "summary": summary,
         "scaling": scaling,
         "rows": rows,
@@ -141,20 +175,30 @@ def main() -> None:
     }
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(json.dumps(report, indent=2) + "\n")
-    print(
-        "\n| events per statement | connections | off events/s | six triggers | one trigger "
-        "| six / off | one / off | one / six |"
-    )
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    on = [form for form in forms if form != "off"]
+    print("\nEvents/s (median of the rounds), and each form / off:\n")
+    heading = " | ".join([*forms, *(f"{form} / off" for form in on)])
+    print(f"| events per statement | connections | {heading} |")
+    print("| --- " * (2 + len(forms) + len(on)) + "|")
     for row in summary:
         median = row["median_events_per_second"]
         print(
-            f"| {row['events_per_statement']} | {row['clients']} | {median['off']:.0f} | {median['six']:.0f} | "
-            f"{median['one']:.0f} | {row['six_vs_off']:.2f} | {row['one_vs_off']:.2f} | {row['one_vs_six']:.2f} |"
+            f"| {row['events_per_statement']} | {row['clients']} | "
+            + " | ".join(f"{median[form]:.0f}" for form in forms)
+            + " | "
+            + " | ".join(f"{row['vs_off'][form]:.2f}" for form in on)
+            + " |"
         )
+    print("\nBackend CPU per event, ms (from /proc: what the server processes used; barely moved by other load):\n")
+    print("| events per statement | connections | " + " | ".join(forms) + " |")
+    print("| --- " * (2 + len(forms)) + "|")
+    for row in summary:
+        cpu = row["median_backend_cpu_ms_per_event"]
+        figures = " | ".join(f"{cpu[form]:.3f}" for form in forms)
+        print(f"| {row['events_per_statement']} | {row['clients']} | {figures} |")
     print("\n| form | single events 8 / 1 connections | 32 / 1 |")
     print("| --- | --- | --- |")
-    for form in FORMS:
+    for form in forms:
         print(f"| {form} | {scaling[form]['8_vs_1']:.2f} | {scaling[form]['32_vs_1']:.2f} |")
     print(f"\nload average {os.getloadavg()}; all runs verified: {report['all_verified']}; written to {args.output}")
 

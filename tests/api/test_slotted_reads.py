@@ -55,8 +55,12 @@ def test_every_read_is_the_same_over_several_slots_and_after_compaction(
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(DISTINCT slot) FROM channel_slot WHERE workspace_id = %s", [workspace.pk])
         assert cursor.fetchone()[0] > 1
+        # Event counts of a channel-hour written by two threads are in two slots whatever the
+        # timing (the events are dealt to the threads in a fixed order); the live counters'
+        # spread depends on which thread saw a conversation open or close, so it is not asserted.
         cursor.execute(
-            "SELECT count(*) FROM (SELECT 1 FROM support_live GROUP BY workspace_id, channel_id HAVING count(*) > 1) s"
+            "SELECT count(*) FROM (SELECT 1 FROM support_channel_hourly "
+            "GROUP BY workspace_id, bucket, channel_id HAVING count(*) > 1) s"
         )
         assert cursor.fetchone()[0] > 0
     reader = make_client(workspace, scopes=("read",))
