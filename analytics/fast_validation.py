@@ -16,8 +16,8 @@ from rest_framework.exceptions import ValidationError
 from analytics import serializers as rules
 
 FIELDS = frozenset(rules.EventSerializer._declared_fields)
-TEXT_LIMITS = {"id": 64, "name": 100, "conversation_id": 64, "session_id": 128, "user_id": 128}
-NULLABLE_TEXT = frozenset({"conversation_id", "session_id", "user_id"})
+TEXT_LIMITS = {"id": 64, "name": 100, "conversation_id": 64, "session_id": 128, "user_id": 128, "category": 100}
+NULLABLE_TEXT = frozenset({"conversation_id", "session_id", "user_id", "category"})
 DIMENSIONS = {
     "channel": {"name": 200},
     "agent": {"name": 200, "email": 254},

@@ -237,6 +237,8 @@ READABLE = (
     "conversation",
     "event_hourly",
     "event_name_hourly",
+    "event_name_lifetime",
+    "event_definition",
     "customer_interaction_hourly",
     "support_hourly",
     "support_duration_hourly",

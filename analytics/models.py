@@ -73,6 +73,7 @@ class Event(models.Model):
     user_id = models.CharField(max_length=128, null=True)
     value = models.DecimalField(max_digits=24, decimal_places=6, null=True)
     properties = models.JSONField(default=dict)
+    category = models.CharField(max_length=100, null=True)
 
     class Meta:
         db_table = "event"
@@ -92,7 +93,7 @@ class Event(models.Model):
                     name=f"event_ws_{column.removesuffix('_id')}_idx",
                     condition=models.Q(**{f"{column}__isnull": False}),
                 )
-                for column in ("session_id", "user_id", "customer_id", "channel_id")
+                for column in ("session_id", "user_id", "customer_id", "channel_id", "category")
             ),
         ]
         triggers = event_triggers()
@@ -421,6 +422,8 @@ class EventNameHourly(models.Model):
     value_sum = models.DecimalField(max_digits=38, decimal_places=6, default=0)
     value_min = models.DecimalField(max_digits=24, decimal_places=6, null=True)
     value_max = models.DecimalField(max_digits=24, decimal_places=6, null=True)
+    first_seen_at = models.DateTimeField(help_text="min(occurred_at) of the hour's events of the name.")
+    last_seen_at = models.DateTimeField(help_text="max(occurred_at) of the hour's events of the name.")
 
     class Meta:
         db_table = "event_name_hourly"
@@ -740,7 +743,6 @@ class RecomputeSupportAgentDaily(pg.ReadOnlyView):
 
 class RecomputeEventNameHourly(pg.ReadOnlyView):
     sql = recompute_sql("event_name_hourly")
-    dependencies = ["analytics.RecomputeEventHourly"]
 
     class Meta:
         managed = False
@@ -756,4 +758,13 @@ class RecomputeSupportLive(pg.ReadOnlyView):
         db_table = "recompute_support_live"
 
 
+class RecomputeEventNameLifetime(pg.ReadOnlyView):
+    sql = recompute_sql("event_name_lifetime")
+
+    class Meta:
+        managed = False
+        db_table = "recompute_event_name_lifetime"
+
+
+from analytics.catalogue.models import *  # noqa: E402,F401,F403
 from analytics.materialized import *  # noqa: E402,F401,F403

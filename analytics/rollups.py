@@ -150,7 +150,14 @@ SUMMARIES = (
         tables.EventNameHourly,
         ("workspace_id", "bucket", "name"),
         additive=False,
-        merge={"value_min": "min", "value_max": "max"},
+        merge={"value_min": "min", "value_max": "max", "first_seen_at": "min", "last_seen_at": "max"},
+    ),
+    # After event_name_hourly: rebuilt from it, once it is rebuilt.
+    Summary(
+        tables.EventNameLifetime,
+        ("workspace_id", "name"),
+        additive=False,
+        merge={"first_seen_at": "min", "last_seen_at": "max"},
     ),
     Summary(tables.CustomerInteractionHourly, ("workspace_id", "bucket", "customer_id", "channel_id"), additive=False),
     Summary(tables.SupportHourly, ("workspace_id", "bucket", "channel_id", "agent_id"), additive=True),

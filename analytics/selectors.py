@@ -16,12 +16,13 @@ EVENT_FILTERS = {
     "user_id": "user_id",
     "customer": "customer_id",
     "channel": "channel_id",
+    "category": "category",
 }
 
 
 def events_list(*, workspace: Workspace, params) -> QuerySet[Event]:
     """The workspace's raw events, filtered by exact `name`, `conversation_id`, `session_id`,
-    `user_id`, `customer`, `channel` (ids) and `from`/`to` (half-open; a date is midnight in `tz`,
+    `user_id`, `customer`, `channel` (ids), `category` and `from`/`to` (half-open; a date is midnight in `tz`,
     default the workspace's zone)."""
     events = Event.objects.filter(workspace=workspace)
     for param, column in EVENT_FILTERS.items():

@@ -24,7 +24,9 @@ SUPPORT_EVENTS = frozenset(
     }
 )
 NEEDS_AGENT = frozenset({"conversation.assigned", "conversation.agent_replied"})
-PRODUCT_EVENT_NAME = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,99}$")
+# Words of lowercase letters, digits and _ . : -, separated by single spaces ("cta click"), kept as
+# sent: never normalized, so "cta click" and "cta_click" are two names (docs/api.md, Event names).
+PRODUCT_EVENT_NAME = re.compile(r"^(?=.{1,100}$)[a-z0-9][a-z0-9_.:-]*(?: [a-z0-9_.:-]+)*$")
 VALUE_LIMIT = Decimal(10) ** 18
 VALUE_PLACES = 6
 VALUE_QUANTUM = Decimal(10) ** -VALUE_PLACES
@@ -195,8 +197,8 @@ def name_problem(name: str) -> str | None:
             return f"Unknown support event; the conversation.* events are: {', '.join(sorted(SUPPORT_EVENTS))}."
     elif not PRODUCT_EVENT_NAME.match(name):
         return (
-            "A product event name is lowercase letters, digits and _ . : - (at most 100), "
-            "starting with a letter or digit."
+            "A product event name is lowercase letters, digits and _ . : -, words separated by single "
+            "spaces (at most 100 characters), starting with a letter or digit."
         )
     return None
 
@@ -247,6 +249,7 @@ class EventSerializer(serializers.Serializer):
     user_id = TextField(max_length=128, required=False, allow_null=True)
     value = ValueField(required=False, allow_null=True)
     properties = PropertiesField(required=False)
+    category = TextField(max_length=100, required=False, allow_null=True)
 
     def validate_name(self, name: str) -> str:
         problem = name_problem(name)
@@ -298,6 +301,7 @@ class EventOutputSerializer(serializers.ModelSerializer):
             "user_id",
             "value",
             "properties",
+            "category",
         ]
 
     def get_channel(self, event: Event):

@@ -23,11 +23,12 @@ WITH batch AS (
     FROM unnest(
         %s::bigint[], %s::varchar[], %s::varchar[], %s::timestamptz[], %s::varchar[],
         %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[],
-        %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::numeric[], %s::jsonb[]
+        %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::numeric[], %s::jsonb[],
+        %s::varchar[]
     ) WITH ORDINALITY AS batch (
         workspace_id, event_id, name, occurred_at, conversation_id,
         channel_id, channel_name, agent_id, agent_name, agent_email,
-        customer_id, customer_name, customer_type, session_id, user_id, value, properties, position
+        customer_id, customer_name, customer_type, session_id, user_id, value, properties, category, position
     )
     ORDER BY workspace_id, event_id, position
 ),
@@ -40,11 +41,11 @@ claimed AS (
 INSERT INTO event (
     workspace_id, event_id, name, occurred_at, conversation_id,
     channel_id, channel_name, agent_id, agent_name, agent_email,
-    customer_id, customer_name, customer_type, session_id, user_id, value, properties
+    customer_id, customer_name, customer_type, session_id, user_id, value, properties, category
 )
 SELECT workspace_id, event_id, name, occurred_at, conversation_id,
        channel_id, channel_name, agent_id, agent_name, agent_email,
-       customer_id, customer_name, customer_type, session_id, user_id, value, properties
+       customer_id, customer_name, customer_type, session_id, user_id, value, properties, category
 FROM batch JOIN claimed USING (workspace_id, event_id)
 ORDER BY workspace_id, event_id
 RETURNING workspace_id, event_id
@@ -67,6 +68,7 @@ COLUMNS = (
     "user_id",
     "value",
     "properties",
+    "category",
 )
 
 
@@ -98,6 +100,7 @@ def event_row(event: dict) -> dict:
         "user_id": event.get("user_id"),
         "value": event.get("value"),
         "properties": Json(event.get("properties") or {}),
+        "category": event.get("category"),
     }
 
 

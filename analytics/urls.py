@@ -1,6 +1,7 @@
 from django.urls import path
 
 from analytics import heatmap_views, import_views, interaction_views, summary_views, views
+from analytics.catalogue import views as catalogue_views
 
 urlpatterns = [
     path("", views.ApiRootView.as_view(), name="api-root"),
@@ -11,6 +12,9 @@ urlpatterns = [
     path("events/stats", summary_views.EventStatsView.as_view(), name="events-stats"),
     # After the fixed event paths: an id may be any text, slashes included.
     path("events/<path:event_id>", views.EventDetailView.as_view(), name="event"),
+    path("catalogue/events/", catalogue_views.CatalogueEventsView.as_view(), name="catalogue-events"),
+    path("catalogue/events/<str:name>", catalogue_views.CatalogueEventView.as_view(), name="catalogue-event"),
+    path("catalogue/settings", catalogue_views.CatalogueSettingsView.as_view(), name="catalogue-settings"),
     path("summaries/overview", summary_views.OverviewView.as_view(), name="summaries-overview"),
     path("summaries/timeseries", summary_views.TimeseriesView.as_view(), name="summaries-timeseries"),
     path("summaries/agents", summary_views.AgentsSummaryView.as_view(), name="summaries-agents"),

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analytics import erasure, fast_validation, params, retention, selectors, services
+from analytics.catalogue.services import undefined_names
 from analytics.models import Event
 from analytics.serializers import EventOutputSerializer, EventSerializer
 from analytics.summary_serializers import DetailErrorSerializer, ValidationErrorSerializer
@@ -89,6 +90,21 @@ def without_repeats(events: list[dict]) -> tuple[list[dict], list[int]]:
     return kept, positions
 
 
+def refuse_undefined(workspace, events: list[dict], positions: list[int], *, batch: bool) -> None:
+    """In a strict workspace, a 400 naming the body position and name of every product event whose
+    name the catalogue does not define; nothing of the batch is written."""
+    undefined = undefined_names(workspace=workspace, names={event["name"] for event in events})
+    if not undefined:
+        return
+    message = "{!r} is not defined in the event catalogue, and this workspace is strict."
+    errors = {
+        position: {"name": [message.format(event["name"])]}
+        for position, event in zip(positions, events, strict=True)
+        if event["name"] in undefined
+    }
+    raise ValidationError(errors if batch else next(iter(errors.values())))
+
+
 @extend_schema_view(
     get=extend_schema(
         summary="Raw events, newest first",
@@ -102,6 +118,7 @@ def without_repeats(events: list[dict]) -> tuple[list[dict], list[int]]:
             OpenApiParameter("user_id", params.text_schema(LISTING_TEXT)),
             OpenApiParameter("customer", params.text_schema(LISTING_TEXT), description="Customer id."),
             OpenApiParameter("channel", params.text_schema(LISTING_TEXT), description="Channel id."),
+            OpenApiParameter("category", params.text_schema(LISTING_TEXT), description="The event's category."),
             OpenApiParameter(
                 "from",
                 params.INSTANT_SCHEMA,
@@ -176,6 +193,7 @@ class EventsView(generics.ListCreateAPIView):
         # Identical copies inside the batch are duplicates as a retry's are: stored once, counted.
         kept, positions = without_repeats(events)
         repeats = len(events) - len(kept)
+        refuse_undefined(request.user.workspace, kept, positions, batch=isinstance(body, list))
         events = with_ids(kept)
         try:
             result = retry_once(

@@ -16,6 +16,12 @@ class Workspace(models.Model):
     name = models.CharField(max_length=200)
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     created_at = models.DateTimeField(db_default=Now())
+    strict_event_names = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Refuse product events whose name the event catalogue does not define "
+        "(the catalogue's `strict` setting).",
+    )
 
     class Meta:
         db_table = "workspace"
@@ -28,6 +34,7 @@ class Scope(models.TextChoices):
     INGEST = "ingest", "Ingest events"
     READ = "read", "Read summaries and events"
     ERASE = "erase", "Erase events (DELETE /api/v1/events/{id})"
+    CATALOGUE = "catalogue", "Define events and change catalogue settings"
 
 
 class ApiToken(models.Model):

@@ -11,6 +11,8 @@
 --              restricted to the key's hour) written into slot 0; a key left without events
 --              disappears. A min or a max cannot be subtracted, and replacing costs the same as
 --              subtracting the rest.
+--            - event_name_lifetime: each touched name recomputed from event_name_hourly once
+--              that is rewritten (a scan of the workspace's rows of event_name_hourly).
 --            - agent_slot, channel_slot, customer_slot: the same for each key where a deleted
 --              event decided a column of a slot row (first or last seen, the event an attribute
 --              came from), merged with the key's sealed state; removing any other event changes
@@ -30,7 +32,7 @@
 --            land between a recomputation and its write (the API and erase_customer take it
 --            before deleting; two DBAs deleting by hand at once may deadlock and retry). Then
 --            the tables in the order ingestion locks them (event_hourly, event_name_hourly,
---            customer_interaction_hourly, agent_slot, channel_slot, customer_slot,
+--            event_name_lifetime, customer_interaction_hourly, agent_slot, channel_slot, customer_slot,
 --            conversation, support_*), rows in key order.
 
 LOCK TABLE event IN SHARE ROW EXCLUSIVE MODE;
@@ -103,12 +105,15 @@ WITH touched AS (
     WHERE workspace_id <> ALL (tally_deleted_workspaces())
 )
 INSERT INTO event_name_hourly AS n
-    (workspace_id, bucket, name, slot, events, value_count, value_sum, value_min, value_max)
-SELECT t.workspace_id, t.bucket, t.name, 0, r.events, r.value_count, r.value_sum, r.value_min, r.value_max
+    (workspace_id, bucket, name, slot, events, value_count, value_sum, value_min, value_max,
+     first_seen_at, last_seen_at)
+SELECT t.workspace_id, t.bucket, t.name, 0, r.events, r.value_count, r.value_sum, r.value_min, r.value_max,
+       r.first_seen_at, r.last_seen_at
 FROM touched AS t
 CROSS JOIN LATERAL (
     SELECT count(*) AS events, count(e.value) AS value_count, COALESCE(sum(e.value), 0) AS value_sum,
-           min(e.value) AS value_min, max(e.value) AS value_max
+           min(e.value) AS value_min, max(e.value) AS value_max,
+           min(e.occurred_at) AS first_seen_at, max(e.occurred_at) AS last_seen_at
     FROM event AS e
     WHERE e.workspace_id = t.workspace_id AND e.name = t.name
       AND e.occurred_at >= t.bucket AND e.occurred_at < t.bucket + interval '1 hour'
@@ -120,7 +125,40 @@ ON CONFLICT (workspace_id, bucket, name, slot) DO UPDATE SET
     value_count = EXCLUDED.value_count,
     value_sum = EXCLUDED.value_sum,
     value_min = EXCLUDED.value_min,
-    value_max = EXCLUDED.value_max;
+    value_max = EXCLUDED.value_max,
+    first_seen_at = EXCLUDED.first_seen_at,
+    last_seen_at = EXCLUDED.last_seen_at;
+
+-- event_name_lifetime: each touched name is replaced by its recomputation from event_name_hourly
+-- as just rewritten (sealed hours included), into slot 0; a name left without events disappears.
+PERFORM 1
+FROM event_name_lifetime AS l
+WHERE (l.workspace_id, l.name) IN (
+    SELECT workspace_id, name FROM old_events WHERE workspace_id <> ALL (tally_deleted_workspaces())
+)
+ORDER BY l.workspace_id, l.name, l.slot
+FOR UPDATE;
+
+DELETE FROM event_name_lifetime AS l
+USING old_events AS o
+WHERE o.workspace_id <> ALL (tally_deleted_workspaces())
+  AND (l.workspace_id, l.name) = (o.workspace_id, o.name);
+
+WITH touched AS (
+    SELECT DISTINCT workspace_id, name
+    FROM old_events
+    WHERE workspace_id <> ALL (tally_deleted_workspaces())
+)
+INSERT INTO event_name_lifetime AS l (workspace_id, name, slot, events, first_seen_at, last_seen_at)
+SELECT n.workspace_id, n.name, 0, sum(n.events), min(n.first_seen_at), max(n.last_seen_at)
+FROM touched AS t
+JOIN event_name_hourly AS n USING (workspace_id, name)
+GROUP BY 1, 2
+ORDER BY 1, 2
+ON CONFLICT (workspace_id, name, slot) DO UPDATE SET
+    events = EXCLUDED.events,
+    first_seen_at = EXCLUDED.first_seen_at,
+    last_seen_at = EXCLUDED.last_seen_at;
 
 PERFORM 1
 FROM customer_interaction_hourly AS h

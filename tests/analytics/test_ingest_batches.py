@@ -360,6 +360,7 @@ def test_listing_shows_every_field_of_an_event(client_for):
         "user_id": None,
         "value": 0.1,
         "properties": {"k": "v"},
+        "category": None,
     }
 
 

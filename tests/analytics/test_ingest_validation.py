@@ -15,7 +15,8 @@ SUPPORT_NAMES = (
     "conversation.customer_replied, conversation.reopened, conversation.resolved"
 )
 PRODUCT_NAME_RULE = (
-    "A product event name is lowercase letters, digits and _ . : - (at most 100), starting with a letter or digit."
+    "A product event name is lowercase letters, digits and _ . : -, words separated by single spaces (at most 100 "
+    "characters), starting with a letter or digit."
 )
 DIMENSION_INVALID = 'Must be an id string or an object with an "id".'
 REQUIRED = "This field is required."
@@ -91,7 +92,7 @@ INVALID_EVENTS = [
     ),
     pytest.param(product(name="Signup!"), [("name", PRODUCT_NAME_RULE)], id="name-with-bang"),
     pytest.param(product(name="Signup"), [("name", PRODUCT_NAME_RULE)], id="name-uppercase"),
-    pytest.param(product(name="sign up"), [("name", PRODUCT_NAME_RULE)], id="name-inner-space"),
+    pytest.param(product(name="sign  up"), [("name", PRODUCT_NAME_RULE)], id="name-double-space"),
     pytest.param(product(name="_signup"), [("name", PRODUCT_NAME_RULE)], id="name-leading-underscore"),
     pytest.param(
         product(name="s" * 101),

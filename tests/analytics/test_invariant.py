@@ -127,8 +127,10 @@ RESOLVER_MOVES = [
 
 
 def test_the_invariant_covers_the_per_channel_agent_and_name_summaries():
-    """Verifies the invariant compares the per-channel, per-agent and per-name hourly tables too."""
-    assert {"support_channel_hourly", "support_agent_hourly", "event_name_hourly"} <= set(SUMMARY_TABLES)
+    """Verifies the invariant compares the per-channel, per-agent and per-name tables too."""
+    assert {"support_channel_hourly", "support_agent_hourly", "event_name_hourly", "event_name_lifetime"} <= set(
+        SUMMARY_TABLES
+    )
 
 
 @pytest.mark.django_db

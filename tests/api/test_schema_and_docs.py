@@ -22,6 +22,9 @@ PATHS = {
     "/api/v1/summaries/heatmap": {"get"},
     "/api/v1/customers/{customer_id}/interactions": {"get"},
     "/api/v1/events/{event_id}": {"get", "delete"},
+    "/api/v1/catalogue/events/": {"get", "post"},
+    "/api/v1/catalogue/events/{name}": {"get", "put", "patch", "delete"},
+    "/api/v1/catalogue/settings": {"get", "patch"},
 }
 
 
@@ -72,6 +75,7 @@ def test_schema_documents_parameters_responses_and_errors(schema):
         "user_id",
         "customer",
         "channel",
+        "category",
         "from",
         "to",
         "cursor",
