@@ -2,13 +2,14 @@
 
 - `one`: the installed form, one AFTER INSERT statement trigger (`summarize`) whose function runs
   the statements of every sql/triggers file in SUMMARY_TRIGGER_NAMES;
-- `six`: the form before migration 0016, one trigger per file (the same statements, six
+- `six`: one trigger per file, as before migration 0016 (the same statements, six
   function calls per INSERT);
 - `before` (with `--before REV`): the six triggers with the SQL files of git revision REV, as
   that revision installed them (e.g. `--before 271d77f`, the last commit before migration 0016);
 - `off`: no summary trigger (the raw INSERT alone),
 
-in batches of 1000 (1 connection) and as single-event transactions (1, 8 and 32 connections),
+simulated support events in batches of 1000 (1 connection) and as single-event transactions (1,
+8 and 32 connections), and single product events (no conversation, agent, channel or customer),
 all in one run with the forms alternating A/B/C, C/B/A, ... so that drift of the machine falls on
 each. Every `one` and `six` run is checked with `rollups verify`. Ends with the installed form.
 
@@ -24,7 +25,7 @@ import platform
 import statistics
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,6 +56,23 @@ def files_at(revision: str) -> dict[str, str]:
         return MARKER.sub("", subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True).stdout)
 
     return {name: show(name) for name in SUMMARY_TRIGGER_NAMES}
+
+
+def product_events(count: int) -> list[dict]:
+    """Product events of the last hours (names and properties as a shop sends them), none naming a
+    conversation, an agent, a channel or a customer: what the guarded merges can skip."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    names = ("page.view", "cart.added", "checkout.completed")
+    return [
+        {
+            "id": f"product-{index}",
+            "name": names[index % 3],
+            "occurred_at": (now - timedelta(seconds=7 * index)).isoformat(),
+            "value": index % 50,
+            "properties": {"path": f"/p/{index % 40}", "browser": ("firefox", "chrome")[index % 2]},
+        }
+        for index in range(count)
+    ]
 
 
 def install(url: str, form: str, *, before: dict[str, str] | None = None) -> None:
@@ -95,21 +113,25 @@ def main() -> None:
     workspace_id, _ = prepare_database(url)
     pool = list(history(end=datetime.now(UTC), days=7, conversations=args.events // 9, seed=5))
     statements = {
-        1000: render_inserts(url=url, workspace_id=workspace_id, events=pool[: args.events], size=1000),
-        1: render_inserts(url=url, workspace_id=workspace_id, events=pool[: args.single_events], size=1),
+        ("support", 1000): render_inserts(url=url, workspace_id=workspace_id, events=pool[: args.events], size=1000),
+        ("support", 1): render_inserts(url=url, workspace_id=workspace_id, events=pool[: args.single_events], size=1),
+        ("product", 1): render_inserts(
+            url=url, workspace_id=workspace_id, events=product_events(args.single_events), size=1
+        ),
     }
-    cases = [(1000, 1), (1, 1), (1, 8), (1, 32)]
+    cases = [("support", 1000, 1), ("support", 1, 1), ("support", 1, 8), ("support", 1, 32), ("product", 1, 1)]
     rows = []
     try:
         for round_number in range(args.rounds):
             order = forms if round_number % 2 == 0 else tuple(reversed(forms))
-            for size, clients in cases:
+            for stream, size, clients in cases:
                 for form in order:
                     install(url, form, before=before)
                     reset(url)
-                    result = run_statements(url=url, statements=statements[size], clients=clients)
+                    result = run_statements(url=url, statements=statements[(stream, size)], clients=clients)
                     result.update(
                         round=round_number,
+                        stream=stream,
                         events_per_statement=size,
                         clients=clients,
                         form=form,
@@ -117,7 +139,7 @@ def main() -> None:
                     )
                     rows.append(result)
                     print(
-                        f"round {round_number}  batch {size:>4}  clients {clients:>2}  {form:<3}  "
+                        f"round {round_number}  {stream}  batch {size:>4}  clients {clients:>2}  {form:<6}  "
                         f"{result['events_per_second']:8.0f} events/s  p50 {result['p50_ms']:6.2f} ms  "
                         f"p99 {result['p99_ms']:7.2f} ms  cpu {result['backend_cpu_ms_per_event'] or 0:.3f} ms/event  "
                         f"errors {len(result['errors'])}  verify {result['verified']}",
@@ -127,12 +149,13 @@ def main() -> None:
         install(url, "one")
 
     summary = []
-    for size, clients in cases:
+    for stream, size, clients in cases:
+        key = (stream, size, clients)
         median = {
             form: statistics.median(
                 row["events_per_second"]
                 for row in rows
-                if (row["events_per_statement"], row["clients"], row["form"]) == (size, clients, form)
+                if (row["stream"], row["events_per_statement"], row["clients"], row["form"]) == (*key, form)
             )
             for form in forms
         }
@@ -140,12 +163,13 @@ def main() -> None:
             form: statistics.median(
                 row["backend_cpu_ms_per_event"] or 0.0
                 for row in rows
-                if (row["events_per_statement"], row["clients"], row["form"]) == (size, clients, form)
+                if (row["stream"], row["events_per_statement"], row["clients"], row["form"]) == (*key, form)
             )
             for form in forms
         }
         summary.append(
             {
+                "stream": stream,
                 "events_per_statement": size,
                 "clients": clients,
                 "median_events_per_second": median,
@@ -153,7 +177,11 @@ def main() -> None:
                 "vs_off": {form: median[form] / median["off"] for form in forms if form != "off"},
             }
         )
-    single = {row["clients"]: row["median_events_per_second"] for row in summary if row["events_per_statement"] == 1}
+    single = {
+        row["clients"]: row["median_events_per_second"]
+        for row in summary
+        if (row["stream"], row["events_per_statement"]) == ("support", 1)
+    }
     scaling = {
         form: {"8_vs_1": single[8][form] / single[1][form], "32_vs_1": single[32][form] / single[1][form]}
         for form in forms
@@ -178,24 +206,24 @@ def main() -> None:
     on = [form for form in forms if form != "off"]
     print("\nEvents/s (median of the rounds), and each form / off:\n")
     heading = " | ".join([*forms, *(f"{form} / off" for form in on)])
-    print(f"| events per statement | connections | {heading} |")
-    print("| --- " * (2 + len(forms) + len(on)) + "|")
+    print(f"| events | per statement | connections | {heading} |")
+    print("| --- " * (3 + len(forms) + len(on)) + "|")
     for row in summary:
         median = row["median_events_per_second"]
         print(
-            f"| {row['events_per_statement']} | {row['clients']} | "
+            f"| {row['stream']} | {row['events_per_statement']} | {row['clients']} | "
             + " | ".join(f"{median[form]:.0f}" for form in forms)
             + " | "
             + " | ".join(f"{row['vs_off'][form]:.2f}" for form in on)
             + " |"
         )
     print("\nBackend CPU per event, ms (from /proc: what the server processes used; barely moved by other load):\n")
-    print("| events per statement | connections | " + " | ".join(forms) + " |")
-    print("| --- " * (2 + len(forms)) + "|")
+    print("| events | per statement | connections | " + " | ".join(forms) + " |")
+    print("| --- " * (3 + len(forms)) + "|")
     for row in summary:
         cpu = row["median_backend_cpu_ms_per_event"]
         figures = " | ".join(f"{cpu[form]:.3f}" for form in forms)
-        print(f"| {row['events_per_statement']} | {row['clients']} | {figures} |")
+        print(f"| {row['stream']} | {row['events_per_statement']} | {row['clients']} | {figures} |")
     print("\n| form | single events 8 / 1 connections | 32 / 1 |")
     print("| --- | --- | --- |")
     for form in forms:
