@@ -167,6 +167,8 @@ def bucket_count(start: datetime, end: datetime, granularity: str, tz: zoneinfo.
     if granularity == "month":
         first, last = start.astimezone(tz), end.astimezone(tz)
         return (last.year - first.year) * 12 + last.month - first.month + 1
+    if granularity == "year":
+        return end.astimezone(tz).year - start.astimezone(tz).year + 1
     return int((end - start) / BUCKET_LENGTH[granularity]) + 1
 
 

@@ -294,6 +294,7 @@ RECOMPUTE_ORDER = (
     "support_channel_hourly",
     "support_agent_hourly",
     "event_name_hourly",
+    "event_property_hourly",
     "support_live",
 )
 """The recomputation views in an order in which each one's inputs exist."""

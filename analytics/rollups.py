@@ -159,6 +159,13 @@ SUMMARIES = (
         additive=False,
         merge={"first_seen_at": "min", "last_seen_at": "max"},
     ),
+    Summary(
+        tables.EventPropertyHourlySlot,
+        ("workspace_id", "name", "dimension", "bucket", "measure", "kind", "value"),
+        additive=False,
+        merge={"amount_min": "min", "amount_max": "max"},
+        merged_view="event_property_hourly",
+    ),
     Summary(tables.CustomerInteractionHourly, ("workspace_id", "bucket", "customer_id", "channel_id"), additive=False),
     Summary(tables.SupportHourly, ("workspace_id", "bucket", "channel_id", "agent_id"), additive=True),
     Summary(

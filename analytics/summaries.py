@@ -57,13 +57,14 @@ TIMESERIES_METRICS = {
 }
 COUNTED = (*COUNTS, "events")
 STAT_AGGREGATES = {
+    "events": "sum(h.events)::bigint",
     "count": "sum(h.value_count)::bigint",
     "sum": "sum(h.value_sum)",
     "avg": "sum(h.value_sum) / NULLIF(sum(h.value_count), 0)",
     "min": "min(h.value_min)",
     "max": "max(h.value_max)",
 }
-STEP = {"hour": "1 hour", "day": "1 day", "week": "1 week", "month": "1 month"}
+STEP = {"hour": "1 hour", "day": "1 day", "week": "1 week", "month": "1 month", "year": "1 year"}
 
 
 def fetch(sql: str, params: dict) -> list[dict]:
@@ -364,7 +365,7 @@ GROUP BY h.channel_id
             table=event_table(window),
             value=expression,
             conditions=conditions,
-            zero=aggregate in ("count", "sum"),
+            zero=aggregate in ("events", "count", "sum"),
             label="key",
         )
     direction = "DESC" if descending else "ASC"

@@ -13,6 +13,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from analytics import params, summaries
+from analytics.catalogue import stats
 from analytics.figures_csv import FiguresCsvRenderer
 from analytics.summary_serializers import (
     AgentSummarySerializer,
@@ -29,7 +30,9 @@ from core.models import Scope
 from core.pagination import SummaryPagination
 
 TIME_GROUPS = params.GRANULARITIES
-STAT_GROUPS = (*TIME_GROUPS, "channel")
+STAT_GROUPS = (*TIME_GROUPS, "year", "channel")
+# group_by and sort_by also take properties.<key>, a declared dimension of `name` (analytics.catalogue.stats).
+PROPERTY_GROUP_SCHEMA = {"type": "string", "pattern": r"^properties\.[^\x00]{1,100}$"}
 NUMBER = NumberField()
 CUSTOMER_NOT_FOUND = "Customer not found."
 
@@ -321,14 +324,19 @@ class EventFrequencyView(SummaryView, generics.RetrieveAPIView):
 
 @extend_schema(
     summary="Aggregates of product event values",
-    description="count (events that carried a value), sum, avg, min or max of the numeric `value` of product "
-    "events (not conversation.*), per time bucket (every bucket present: count and sum 0, the others null) or per "
-    'channel (null = no channel). Each row is `{"<group_by>": key, "<aggregate>": number}`.',
+    description="events, count (events that carried a value), sum, avg, min or max of the numeric `value` of "
+    "product events (not conversation.*), per time bucket (every bucket present: events, count and sum 0, the others "
+    'null) or per channel (null = no channel). Each row is `{"<group_by>": key, "<aggregate>": number}`. With a '
+    "`name` whose definition declares properties (docs/catalogue.md): `group_by=properties.<key>` groups by a "
+    'declared dimension (key null: events without it; the row with `"other": true`: the values past the hourly '
+    "cap; an aggregate other than events needs `measure`), and `measure=<key>` aggregates a declared measure "
+    "instead of `value`; neither takes `channel` or `agent`.",
     parameters=[
         OpenApiParameter("name", params.text_schema(100), description="Only this event name."),
+        OpenApiParameter("measure", params.text_schema(100), description="A declared measure of `name`."),
         OpenApiParameter(
             "group_by",
-            {"type": "string", "enum": list(STAT_GROUPS)},
+            {"anyOf": [{"type": "string", "enum": list(STAT_GROUPS)}, PROPERTY_GROUP_SCHEMA]},
             description=f"Default: day. A time grouping may hold at most {params.MAX_BUCKETS} buckets of the range.",
         ),
         OpenApiParameter(
@@ -336,7 +344,7 @@ class EventFrequencyView(SummaryView, generics.RetrieveAPIView):
         ),
         OpenApiParameter(
             "sort_by",
-            {"type": "string", "enum": [*STAT_GROUPS, *summaries.STAT_AGGREGATES]},
+            {"anyOf": [{"type": "string", "enum": [*STAT_GROUPS, *summaries.STAT_AGGREGATES]}, PROPERTY_GROUP_SCHEMA]},
             description="The group_by value to sort by the group, the aggregate value to sort by the figure; "
             "any other value is a 400. Default: the group_by value.",
         ),
@@ -356,19 +364,37 @@ class EventStatsView(SummaryView, generics.ListAPIView):
 
     def summarize(self):
         query = self.request.query_params
-        self.group_by = params.parse_choice(query, "group_by", STAT_GROUPS, default="day")
+        group = params.parse_text(query, "group_by", max_length=120) or "day"
+        dimension = group.removeprefix(stats.PROPERTY_GROUP) if group.startswith(stats.PROPERTY_GROUP) else None
+        self.group_by = group if dimension else params.parse_choice(query, "group_by", STAT_GROUPS, default="day")
         self.aggregate = params.parse_choice(query, "aggregate", tuple(summaries.STAT_AGGREGATES), default="count")
         sort_by = params.parse_choice(query, "sort_by", (self.group_by, self.aggregate), default=self.group_by)
         order = params.parse_choice(query, "order", ("asc", "desc"), default="asc")
-        granularity = None if self.group_by == "channel" else self.group_by
+        name = params.parse_text(query, "name", max_length=100)
+        measure = params.parse_text(query, "measure", max_length=100)
+        rows_of = stats.resolved_measure(
+            workspace=self.workspace, name=name, dimension=dimension, measure=measure, aggregate=self.aggregate
+        )
+        granularity = None if self.group_by == "channel" or dimension else self.group_by
         window = params.parse_window(
             query, workspace=self.workspace, granularity=granularity, granularity_param="group_by"
         )
         self.tz = window.tz
+        if rows_of is not None:
+            return stats.property_stats(
+                workspace=self.workspace,
+                window=window,
+                name=name,
+                dimension=dimension,
+                measure=rows_of,
+                aggregate=self.aggregate,
+                by_figure=sort_by == self.aggregate,
+                descending=order == "desc",
+            )
         return summaries.event_stats(
             workspace=self.workspace,
             window=window,
-            name=params.parse_text(query, "name", max_length=100),
+            name=name,
             group_by=self.group_by,
             aggregate=self.aggregate,
             sort_by=sort_by,
@@ -377,12 +403,14 @@ class EventStatsView(SummaryView, generics.ListAPIView):
 
     def list(self, request, *args, **kwargs):
         rows = self.get_queryset()
-        show_key = str if self.group_by == "channel" else lambda key: key.astimezone(self.tz).isoformat()
+        by_text = self.group_by == "channel" or self.group_by.startswith(stats.PROPERTY_GROUP)
+        show_key = str if by_text else lambda key: key.astimezone(self.tz).isoformat()
         return Response(
             [
                 {
                     self.group_by: None if row["key"] is None else show_key(row["key"]),
                     self.aggregate: NUMBER.to_representation(row["value"]),
+                    **({"other": row["other"]} if "other" in row else {}),
                 }
                 for row in rows
             ]

@@ -44,6 +44,7 @@ TESTS = [
     "tests/api",
     "tests/analytics/test_invariant.py",
     "tests/analytics/test_erasure.py",
+    "tests/analytics/test_properties.py",
 ]
 
 
@@ -312,6 +313,78 @@ MUTANTS = [
         "    wanted = names - SUPPORT_EVENTS\n",
         "    wanted = set(names)\n",
         "strict mode refuses the built-in conversation.* events",
+    ),
+    Mutant(
+        "P1",
+        "sql/triggers/event__count_properties.sql",
+        "events = h.events + EXCLUDED.events",
+        "events = EXCLUDED.events",
+        "event_property_hourly_slot events overwritten instead of added",
+    ),
+    Mutant(
+        "P2",
+        "sql/triggers/event__count_properties.sql",
+        'ORDER BY value COLLATE "C") > cap AS over',
+        'ORDER BY value COLLATE "C" DESC) > cap AS over',
+        "a slot admits the values that sort last",
+    ),
+    Mutant(
+        "P3",
+        "sql/triggers/event__count_properties.sql",
+        "WHERE r.over AND h.slot = tally_write_slot()",
+        "WHERE false AND h.slot = tally_write_slot()",
+        "a slot never evicts a value pushed past the cap (what it stores is not bounded)",
+    ),
+    Mutant(
+        "P4",
+        "sql/triggers/event__count_properties.sql",
+        "amount_min = LEAST(h.amount_min, EXCLUDED.amount_min)",
+        "amount_min = EXCLUDED.amount_min",
+        "a measure's min overwritten instead of kept as the minimum",
+    ),
+    Mutant(
+        "P5",
+        "sql/triggers/event__erase.sql",
+        "  AND (h.workspace_id, h.name, h.bucket) = (o.workspace_id, o.name, date_trunc('hour', o.occurred_at, 'UTC'))"
+        ";",
+        "  AND (h.workspace_id, h.name, h.bucket) = (o.workspace_id, o.name, date_trunc('hour', o.occurred_at, 'UTC'))"
+        " AND h.slot = 0;",
+        "erasure leaves a name-hour's property rows in the write slots beside their recomputation",
+    ),
+    Mutant(
+        "P6",
+        "sql/triggers/event__erase.sql",
+        'ORDER BY value COLLATE "C") > cap',
+        'ORDER BY value COLLATE "C") >= cap',
+        "erasure recomputes an hour with one value fewer than the cap",
+    ),
+    Mutant(
+        "P7",
+        "sql/views/event_property_hourly.sql",
+        ") > p.cap AS over",
+        ") > p.cap + 1 AS over",
+        "the merged view admits one value more than the cap across slots",
+    ),
+    Mutant(
+        "P8",
+        "sql/recompute/event_property_hourly.sql",
+        "dense_rank()",
+        "row_number()",
+        "the recomputation ranks rows (one per measure) instead of values",
+    ),
+    Mutant(
+        "P9",
+        "analytics/catalogue/services.py",
+        "0 FROM recompute_event_property_hourly\n                WHERE workspace_id",
+        "0 FROM recompute_event_property_hourly\n                WHERE false AND workspace_id",
+        "declaring a property does not backfill it",
+    ),
+    Mutant(
+        "P10",
+        "analytics/catalogue/stats.py",
+        '"avg": "sum(h.amount_sum) / NULLIF(sum(h.amount_count), 0)",',
+        '"avg": "avg(h.amount_sum)",',
+        "property stats average the hourly sums instead of the events",
     ),
     Mutant(
         "C1",

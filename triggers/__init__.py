@@ -68,6 +68,7 @@ def erase_trigger() -> pgtrigger.Trigger:
 # in which every ingest transaction (and erasure, see event__erase.sql) locks the summary tables.
 SUMMARY_TRIGGER_NAMES = (
     "count_hourly",
+    "count_properties",
     "count_customer_interactions",
     "merge_agents",
     "merge_channels",

@@ -8,6 +8,7 @@ the workspace's names times (slots + 169 hours), whatever the number of events.
 
 from dataclasses import dataclass
 
+from analytics.catalogue.models import EventProperty
 from analytics.summaries import fetch
 
 ENTRIES = """
@@ -33,7 +34,10 @@ entries AS (
     WHERE NOT EXISTS (SELECT 1 FROM event_definition AS d WHERE d.workspace_id = %(workspace)s AND d.name = l.name)
 )
 SELECT e.name, e.defined, e.description, e.category, e.created_at, e.modified_at,
-       COALESCE(l.events, 0) AS events, COALESCE(r.events, 0) AS events_7d, l.first_seen_at, l.last_seen_at
+       COALESCE(l.events, 0) AS events, COALESCE(r.events, 0) AS events_7d, l.first_seen_at, l.last_seen_at,
+       (SELECT COALESCE(json_agg(json_build_object('key', p.key, 'kind', p.kind, 'cap', p.cap) ORDER BY p.key), '[]')
+        FROM event_property AS p
+        WHERE p.workspace_id = %(workspace)s AND p.name = e.name) AS properties
 FROM entries AS e
 LEFT JOIN lifetime AS l USING (name)
 LEFT JOIN recent AS r USING (name)
@@ -80,6 +84,12 @@ def catalogue_entries(*, workspace, search: str | None = None, defined: bool | N
         conditions.append("AND e.defined = %(defined)s")
         params["defined"] = defined
     return Rows(sql=ENTRIES.format(name_filter="", conditions=" ".join(conditions)), params=params)
+
+
+def declared_properties(*, workspace, name: str) -> dict[str, dict]:
+    """{key: {"kind", "cap"}} of what the definition of `name` declares."""
+    rows = EventProperty.objects.filter(workspace=workspace, name=name).values("key", "kind", "cap")
+    return {row["key"]: {"kind": row["kind"], "cap": row["cap"]} for row in rows}
 
 
 def catalogue_entry(*, workspace, name: str) -> dict | None:

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from analytics.catalogue.models import DEFAULT_CAP, MAX_CAP, PropertyKind
 from analytics.serializers import TextField, name_problem
 
 DESCRIPTION_LENGTH = 2000
@@ -18,12 +19,57 @@ class StrictFieldsSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+class PropertySerializer(StrictFieldsSerializer):
+    """A declared property: `properties.<key>` of the name's events, as a dimension or a measure."""
+
+    key = TextField(max_length=100, help_text="The key in the events' `properties` object (top level).")
+    kind = serializers.ChoiceField(choices=PropertyKind.values)
+    cap = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_CAP,
+        required=False,
+        allow_null=True,
+        help_text=f"Dimensions only: distinct values kept per hour (default {DEFAULT_CAP}); the rest count as `other`.",
+    )
+
+    def validate(self, attrs):
+        if attrs["kind"] == PropertyKind.MEASURE:
+            if attrs.get("cap") is not None:
+                raise serializers.ValidationError({"cap": ["Only a dimension has a cap."]})
+            return {**attrs, "cap": None}
+        return {**attrs, "cap": attrs.get("cap") or DEFAULT_CAP}
+
+
+class PropertiesField(serializers.ListField):
+    child = PropertySerializer()
+
+    def to_internal_value(self, data):
+        try:
+            declared = super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            # Positions as text: an integer key would read as a batch index (core.exceptions), and
+            # the error's field is properties.<position>.<field>.
+            if isinstance(error.detail, dict):
+                raise serializers.ValidationError({str(key): value for key, value in error.detail.items()}) from None
+            raise
+        keys = [item["key"] for item in declared]
+        repeated = sorted({key for key in keys if keys.count(key) > 1})
+        if repeated:
+            raise serializers.ValidationError(f"Declares {', '.join(map(repr, repeated))} more than once.")
+        return {item["key"]: {"kind": item["kind"], "cap": item["cap"]} for item in declared}
+
+
 class DefinitionSerializer(StrictFieldsSerializer):
     """A definition as a client creates it (POST) or changes it (PUT with every field, PATCH with some)."""
 
     name = TextField(max_length=100, help_text="The event name, as events carry it (docs/api.md, Event names).")
     description = TextField(max_length=DESCRIPTION_LENGTH, required=False, allow_blank=True, default="")
     category = TextField(max_length=100, required=False, allow_blank=True, default="")
+    properties = PropertiesField(
+        required=False,
+        help_text="The properties kept per hour (backfilled from the raw events held when declared). On PUT and "
+        "PATCH the list replaces what is declared.",
+    )
 
     def validate_name(self, name: str) -> str:
         problem = name_problem(name)
@@ -55,6 +101,7 @@ class CatalogueEntrySerializer(serializers.Serializer):
     events_7d = serializers.IntegerField(help_text="Events in the current UTC hour and the 168 hours before it.")
     first_seen_at = serializers.DateTimeField(allow_null=True, help_text="occurred_at of its earliest event.")
     last_seen_at = serializers.DateTimeField(allow_null=True, help_text="occurred_at of its latest event.")
+    properties = PropertySerializer(many=True, help_text="What the definition declares, by key.")
 
 
 class CatalogueSettingsSerializer(StrictFieldsSerializer):

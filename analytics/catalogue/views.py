@@ -62,7 +62,8 @@ UNDEFINED = OpenApiResponse(DetailErrorSerializer, description="The workspace do
     post=extend_schema(
         summary="Define an event name",
         description="A name is defined once per workspace: a second definition of it is a 400 naming `name`. "
-        "Needs the `catalogue` scope.",
+        "Declared properties are backfilled from the raw events held, in the same transaction. Needs the "
+        "`catalogue` scope.",
         request=DefinitionSerializer,
         responses={201: CatalogueEntrySerializer, **INVALID, **TOKEN_ERRORS},
     ),
@@ -103,15 +104,18 @@ class CatalogueEventsView(generics.ListCreateAPIView):
         responses={200: CatalogueEntrySerializer, 404: UNKNOWN, **TOKEN_ERRORS},
     ),
     put=extend_schema(
-        summary="Replace a definition's description and category",
-        description="Fields left out become empty. `name`, if sent, must be the URL's. Needs the `catalogue` scope.",
+        summary="Replace a definition's description, category and properties",
+        description="Fields left out become empty (no properties declared). `name`, if sent, must be the URL's. "
+        "Properties declared anew are backfilled from the raw events held, in the same transaction. Needs the "
+        "`catalogue` scope.",
         parameters=[NAME],
         request=DefinitionUpdateSerializer,
         responses={200: CatalogueEntrySerializer, **INVALID, 404: UNDEFINED, **TOKEN_ERRORS},
     ),
     patch=extend_schema(
-        summary="Change a definition's description or category",
-        description="Only the fields sent change. Needs the `catalogue` scope.",
+        summary="Change a definition's description, category or properties",
+        description="Only the fields sent change; `properties`, when sent, replaces the declared list. Needs the "
+        "`catalogue` scope.",
         parameters=[NAME],
         request=DefinitionUpdateSerializer,
         responses={200: CatalogueEntrySerializer, **INVALID, 404: UNDEFINED, **TOKEN_ERRORS},
@@ -154,8 +158,10 @@ class CatalogueEventView(generics.GenericAPIView):
     def update(self, request, name, *, partial: bool):
         serializer = DefinitionUpdateSerializer(data=request.data, partial=partial, context={"name": name})
         serializer.is_valid(raise_exception=True)
-        changes = {key: value for key, value in serializer.validated_data.items() if key != "name"}
-        if not services.definition_update(workspace=self.workspace, name=name, changes=changes):
+        changes = {key: value for key, value in serializer.validated_data.items() if key in ("description", "category")}
+        # PUT replaces the declared properties (none when left out); PATCH only when sent.
+        properties = serializer.validated_data.get("properties", None if partial else {})
+        if not services.definition_update(workspace=self.workspace, name=name, changes=changes, properties=properties):
             raise NotFound("The workspace does not define this name.")
         return Response(CatalogueEntrySerializer(selectors.catalogue_entry(workspace=self.workspace, name=name)).data)
 

@@ -13,6 +13,8 @@
 --              subtracting the rest.
 --            - event_name_lifetime: each touched name recomputed from event_name_hourly once
 --              that is rewritten (a scan of the workspace's rows of event_name_hourly).
+--            - event_property_hourly_slot: each touched name-hour with declared properties
+--              recomputed from the hour's remaining events, into slot 0.
 --            - agent_slot, channel_slot, customer_slot: the same for each key where a deleted
 --              event decided a column of a slot row (first or last seen, the event an attribute
 --              came from), merged with the key's sealed state; removing any other event changes
@@ -32,7 +34,7 @@
 --            land between a recomputation and its write (the API and erase_customer take it
 --            before deleting; two DBAs deleting by hand at once may deadlock and retry). Then
 --            the tables in the order ingestion locks them (event_hourly, event_name_hourly,
---            event_name_lifetime, customer_interaction_hourly, agent_slot, channel_slot, customer_slot,
+--            event_name_lifetime, event_property_hourly_slot, customer_interaction_hourly, agent_slot, channel_slot, customer_slot,
 --            conversation, support_*), rows in key order.
 
 LOCK TABLE event IN SHARE ROW EXCLUSIVE MODE;
@@ -159,6 +161,94 @@ ON CONFLICT (workspace_id, name, slot) DO UPDATE SET
     events = EXCLUDED.events,
     first_seen_at = EXCLUDED.first_seen_at,
     last_seen_at = EXCLUDED.last_seen_at;
+
+-- event_property_hourly_slot: each touched name-hour with declared properties is replaced by its
+-- recomputation from the hour's remaining events (sql/recompute/event_property_hourly.sql
+-- restricted to it), into slot 0.
+PERFORM 1
+FROM event_property_hourly_slot AS h
+WHERE (h.workspace_id, h.name, h.bucket) IN (
+    SELECT workspace_id, name, date_trunc('hour', occurred_at, 'UTC')
+    FROM old_events
+    WHERE workspace_id <> ALL (tally_deleted_workspaces())
+)
+ORDER BY h.workspace_id, h.name, h.dimension, h.bucket, h.measure, h.kind, h.value, h.slot
+FOR UPDATE;
+
+DELETE FROM event_property_hourly_slot AS h
+USING old_events AS o
+WHERE o.workspace_id <> ALL (tally_deleted_workspaces())
+  AND (h.workspace_id, h.name, h.bucket) = (o.workspace_id, o.name, date_trunc('hour', o.occurred_at, 'UTC'));
+
+WITH touched AS (
+    SELECT DISTINCT workspace_id, name, date_trunc('hour', occurred_at, 'UTC') AS bucket
+    FROM old_events
+    WHERE workspace_id <> ALL (tally_deleted_workspaces())
+      AND (workspace_id, name) IN (SELECT workspace_id, name FROM event_property)
+),
+remaining AS (
+    SELECT r.workspace_id, r.name, r.occurred_at, r.properties
+    FROM touched AS t
+    CROSS JOIN LATERAL (
+        SELECT e.workspace_id, e.name, e.occurred_at, e.properties
+        FROM event AS e
+        WHERE e.workspace_id = t.workspace_id AND e.name = t.name
+          AND e.occurred_at >= t.bucket AND e.occurred_at < t.bucket + interval '1 hour'
+    ) AS r
+),
+breakdowns AS (
+    SELECT e.workspace_id, e.name, d.key AS dimension, date_trunc('hour', e.occurred_at, 'UTC') AS bucket, d.cap,
+           CASE WHEN e.properties ->> d.key IS NULL THEN 1
+                WHEN length(e.properties ->> d.key) > 200 THEN 2
+                ELSE 0 END AS kind,
+           CASE WHEN length(e.properties ->> d.key) <= 200 THEN e.properties ->> d.key ELSE '' END AS value,
+           e.properties
+    FROM remaining AS e
+    JOIN event_property AS d ON (d.workspace_id, d.name) = (e.workspace_id, e.name) AND d.kind = 'dimension'
+    UNION ALL
+    SELECT e.workspace_id, e.name, '', date_trunc('hour', e.occurred_at, 'UTC'), NULL, 0, '', e.properties
+    FROM remaining AS e
+    WHERE (e.workspace_id, e.name) IN (SELECT workspace_id, name FROM event_property WHERE kind = 'measure')
+),
+amounts AS (
+    SELECT b.workspace_id, b.name, b.dimension, b.bucket, b.cap, b.kind, b.value, m.key AS measure,
+           CASE WHEN jsonb_typeof(b.properties -> m.key) = 'number' THEN (b.properties ->> m.key)::numeric END AS amount
+    FROM breakdowns AS b
+    JOIN event_property AS m ON (m.workspace_id, m.name) = (b.workspace_id, b.name) AND m.kind = 'measure'
+    UNION ALL
+    SELECT b.workspace_id, b.name, b.dimension, b.bucket, b.cap, b.kind, b.value, '', NULL
+    FROM breakdowns AS b
+    WHERE (b.workspace_id, b.name) NOT IN (SELECT workspace_id, name FROM event_property WHERE kind = 'measure')
+),
+counted AS (
+    SELECT workspace_id, name, dimension, bucket, measure, kind, value, max(cap) AS cap,
+           count(*) AS events, count(amount) AS amount_count, COALESCE(sum(amount), 0) AS amount_sum,
+           min(amount) AS amount_min, max(amount) AS amount_max
+    FROM amounts
+    GROUP BY 1, 2, 3, 4, 5, 6, 7
+),
+ranked AS (
+    SELECT c.*,
+           c.kind = 0 AND c.dimension <> ''
+           AND dense_rank() OVER (PARTITION BY workspace_id, name, dimension, bucket, kind ORDER BY value COLLATE "C") > cap
+           AS over
+    FROM counted AS c
+)
+INSERT INTO event_property_hourly_slot AS h
+    (workspace_id, name, dimension, bucket, measure, kind, value, slot,
+     events, amount_count, amount_sum, amount_min, amount_max)
+SELECT workspace_id, name, dimension, bucket, measure,
+       CASE WHEN over THEN 2 ELSE kind END, CASE WHEN over THEN '' ELSE value END, 0,
+       sum(events), sum(amount_count), sum(amount_sum), min(amount_min), max(amount_max)
+FROM ranked
+GROUP BY 1, 2, 3, 4, 5, 6, 7
+ORDER BY 1, 2, 3, 4, 5, 6, 7
+ON CONFLICT (workspace_id, name, dimension, bucket, measure, kind, value, slot) DO UPDATE SET
+    events = EXCLUDED.events,
+    amount_count = EXCLUDED.amount_count,
+    amount_sum = EXCLUDED.amount_sum,
+    amount_min = EXCLUDED.amount_min,
+    amount_max = EXCLUDED.amount_max;
 
 PERFORM 1
 FROM customer_interaction_hourly AS h

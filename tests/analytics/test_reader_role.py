@@ -167,4 +167,10 @@ def test_readable_lists_every_summary_and_every_view_but_the_recomputations():
         if issubclass(model, View) and not model._meta.db_table.startswith("recompute_")
     }
     summaries = {summary.table for summary in rollups.SUMMARIES}
-    assert set(READABLE) == views | summaries | {"workspace", "rollup_refresh", "raw_retention", "event_definition"}
+    assert set(READABLE) == views | summaries | {
+        "workspace",
+        "rollup_refresh",
+        "raw_retention",
+        "event_definition",
+        "event_property",
+    }

@@ -173,7 +173,7 @@ def history(workspace, other_workspace, client_for):
 
 @pytest.mark.django_db
 def test_views_exist_populated_with_unique_indexes_in_the_test_database():
-    """Verifies the test database has the 5 materialized views populated and uniquely indexed, and the 5 plain views."""
+    """Verifies the test database has the 5 materialized views populated and uniquely indexed, and the 6 plain views."""
     matviews = rows("SELECT matviewname, ispopulated FROM pg_matviews WHERE schemaname = current_schema()")
     assert matviews == sorted([(view._meta.db_table, True) for view in MATERIALIZED], key=repr)
     unique = rows(
@@ -190,7 +190,14 @@ def test_views_exist_populated_with_unique_indexes_in_the_test_database():
     plain = rows(
         "SELECT viewname FROM pg_views WHERE schemaname = current_schema() AND viewname NOT LIKE 'recompute_%'"
     )
-    assert plain == [("agent",), ("channel",), ("customer",), ("support_hourly_report",), ("support_live_totals",)]
+    assert plain == [
+        ("agent",),
+        ("channel",),
+        ("customer",),
+        ("event_property_hourly",),
+        ("support_hourly_report",),
+        ("support_live_totals",),
+    ]
 
 
 @pytest.mark.django_db

@@ -7,7 +7,9 @@ hooks make it respect those rules (and nothing else); negative cases are left as
 
 - `from` before `to`, and a range of at most MAX_SPAN (a series holds at most 5000 buckets);
 - `start_date` not after `end_date`;
-- `sort_by` of /events/stats names its group_by or its aggregate;
+- `sort_by` of /events/stats names its group_by or its aggregate, and its `measure` and
+  `group_by=properties.<key>` name what the definition of `name` declares: the contract's
+  workspace declares nothing, so a positive case leaves them out;
 - an event's `occurred_at` not in the future (TALLY_MAX_FUTURE_SECONDS);
 - ids unique within a batch (the same id with different content is a 400);
 - an import's file holds the columns its preset or mapping names (IMPORT_FILES), and a mapping
@@ -49,6 +51,10 @@ def fix_query(path: str, query: dict) -> None:
     first, last = day(query.get("start_date")), day(query.get("end_date"))
     if first and last and first > last:
         query["start_date"], query["end_date"] = query["end_date"], query["start_date"]
+    if path.endswith("/events/stats"):
+        query.pop("measure", None)
+        if str(query.get("group_by", "")).startswith("properties."):
+            del query["group_by"]
     if path.endswith("/events/stats") and "sort_by" in query:
         if query["sort_by"] not in (query.get("group_by", "day"), query.get("aggregate", "count")):
             del query["sort_by"]

@@ -55,6 +55,7 @@ def test_a_definition_is_created_read_listed_changed_and_deleted(admin):
         "events_7d": 0,
         "first_seen_at": None,
         "last_seen_at": None,
+        "properties": [],
     }
     assert body["created_at"] == body["modified_at"]
     assert entry(admin, "cta click") == body
