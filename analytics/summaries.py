@@ -443,7 +443,9 @@ AGENT_DAY_ROWS = """(
     SELECT d.agent_id, 1, {columns}
     FROM support_agent_hourly AS d
     WHERE d.workspace_id = %(workspace)s AND d.bucket >= %(inner_start)s AND d.bucket < %(inner_end)s
-      AND d.slot <> 0
+      -- Not `<>`, which no index can bound: each side bounds the primary key scan, so the
+      -- planner reads the unfolded rows from it instead of scanning the table.
+      AND (d.slot > 0 OR d.slot < 0)
     UNION ALL
     SELECT d.agent_id, CASE WHEN d.bucket >= %(start)s AND d.bucket < %(end)s THEN 1 ELSE -1 END, {columns}
     FROM support_agent_hourly AS d
