@@ -410,7 +410,7 @@ MUTANTS = [
     Mutant(
         "D3",
         "analytics/summaries.py",
-        "      AND d.slot <> 0\n",
+        "      AND (d.slot > 0 OR d.slot < 0)\n",
         "      AND d.slot >= 0\n",
         "the agent list reads slot 0 of its days twice (from the days and by hour)",
     ),
