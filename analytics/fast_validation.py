@@ -86,7 +86,7 @@ def event(data) -> dict | None:
     name = result["name"]
     if rules.name_problem(name) is not None:
         return None
-    if name in rules.SUPPORT_EVENTS and rules.missing_for_support_event(result):
+    if name in rules.SUPPORT_EVENTS and rules.support_event_problems(result):
         return None
     return result
 

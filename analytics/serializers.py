@@ -21,9 +21,17 @@ SUPPORT_EVENTS = frozenset(
         "conversation.customer_replied",
         "conversation.resolved",
         "conversation.reopened",
+        "conversation.rated",
+        "conversation.labeled",
+        "conversation.unlabeled",
     }
 )
 NEEDS_AGENT = frozenset({"conversation.assigned", "conversation.agent_replied"})
+NEEDS_LABEL = frozenset({"conversation.labeled", "conversation.unlabeled"})
+RATING_SCORES = range(1, 6)
+LABEL_LENGTH = 64
+TEAM_LENGTH = 64
+COMMENT_LENGTH = 2000
 # Words of lowercase letters, digits and _ . : -, separated by single spaces ("cta click"), kept as
 # sent: never normalized, so "cta click" and "cta_click" are two names (docs/api.md, Event names).
 PRODUCT_EVENT_NAME = re.compile(r"^(?=.{1,100}$)[a-z0-9][a-z0-9_.:-]*(?: [a-z0-9_.:-]+)*$")
@@ -211,6 +219,49 @@ def missing_for_support_event(attrs: dict) -> list[str]:
     return missing
 
 
+def _text_problem(value, *, limit: int) -> str | None:
+    """Why `value` is not a label, team or comment: a non-empty string of at most `limit`."""
+    if not isinstance(value, str) or not value.strip():
+        return "Must be a non-empty string."
+    if len(value) > limit:
+        return f"Must be at most {limit} characters."
+    return None
+
+
+def support_event_problems(attrs: dict) -> dict:
+    """What a conversation.* event gets wrong, as a serializer error detail ({} when nothing):
+    the fields it lacks (conversation_id and channel; agent where needed), and the score, label,
+    team and comment that conversation.rated, .labeled/.unlabeled and .assigned carry."""
+    name = attrs["name"]
+    problems: dict = {field: [f"Is required for {name}."] for field in missing_for_support_event(attrs)}
+    properties = attrs.get("properties") or {}
+    nested: dict = {}
+    if name == "conversation.rated":
+        score = attrs.get("value")
+        if score is None:
+            problems["value"] = [f"Is required for {name}: the score, a whole number from 1 to 5."]
+        elif score != score.to_integral_value() or int(score) not in RATING_SCORES:
+            problems["value"] = [f"Must be a whole number from 1 to 5 for {name}; got {score.normalize()}."]
+        if "comment" in properties:
+            problem = _text_problem(properties["comment"], limit=COMMENT_LENGTH)
+            if problem is not None:
+                nested["comment"] = [problem]
+    if name in NEEDS_LABEL:
+        if "label" not in properties:
+            nested["label"] = [f"Is required for {name}."]
+        else:
+            problem = _text_problem(properties["label"], limit=LABEL_LENGTH)
+            if problem is not None:
+                nested["label"] = [problem]
+    if name == "conversation.assigned" and "team" in properties:
+        problem = _text_problem(properties["team"], limit=TEAM_LENGTH)
+        if problem is not None:
+            nested["team"] = [problem]
+    if nested:
+        problems["properties"] = nested
+    return problems
+
+
 class EventBatchSerializer(serializers.ListSerializer):
     default_error_messages = {
         "max_length": "A batch holds at most {max_length} events.",
@@ -271,9 +322,9 @@ class EventSerializer(serializers.Serializer):
     def validate(self, attrs):
         name = attrs["name"]
         if name in SUPPORT_EVENTS:
-            missing = missing_for_support_event(attrs)
-            if missing:
-                raise serializers.ValidationError({field: [f"Is required for {name}."] for field in missing})
+            problems = support_event_problems(attrs)
+            if problems:
+                raise serializers.ValidationError(problems)
         return attrs
 
 

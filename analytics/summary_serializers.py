@@ -15,9 +15,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from analytics.serializers import (
+    COMMENT_LENGTH,
+    LABEL_LENGTH,
     NEEDS_AGENT,
+    NEEDS_LABEL,
     PRODUCT_EVENT_NAME,
     SUPPORT_EVENTS,
+    TEAM_LENGTH,
     VALUE_LIMIT,
     VALUE_PLACES,
     VALUE_QUANTUM,
@@ -250,8 +254,9 @@ class PropertiesFieldSchema(OpenApiSerializerFieldExtension):
 
 class EventSchema(OpenApiSerializerExtension):
     """An ingested event: the fields, each text kept as sent (non-empty, no NUL), and as oneOf the
-    three kinds of event with what each requires: a product event (any name outside conversation.*),
-    a conversation event (conversation_id and channel) and one that also needs its agent."""
+    kinds of event with what each requires: a product event (any name outside conversation.*), a
+    conversation event (conversation_id and channel), and those that also need their agent, score
+    (conversation.rated's value) or label (properties.label)."""
 
     target_class = "analytics.serializers.EventSerializer"
 
@@ -261,28 +266,43 @@ class EventSchema(OpenApiSerializerExtension):
             if field.get("type") == "string" and "pattern" not in field:
                 field.update(minLength=1, pattern=NO_NUL)
         schema["additionalProperties"] = False
-        support = sorted(SUPPORT_EVENTS - NEEDS_AGENT)
+        support = sorted(SUPPORT_EVENTS - NEEDS_AGENT - NEEDS_LABEL - {"conversation.rated"})
         present = {"anyOf": [{"type": "string"}, {"type": "object"}]}
         product = {"type": "string", "pattern": PRODUCT_EVENT_NAME.pattern, "not": {"pattern": "^conversation[.]"}}
+
+        def text(limit: int) -> dict:
+            return {"type": "string", "minLength": 1, "maxLength": limit, "pattern": NO_NUL}
+
+        def conversation_event(names: list[str], *, required: dict | None = None, optional: dict | None = None):
+            """The variant for `names`: conversation_id and channel required, and the fields given."""
+            required = {"conversation_id": {"type": "string"}, "channel": present, **(required or {})}
+            fields = {"name": {"type": "string", "enum": names}, **required, **(optional or {})}
+            return {"properties": fields, "required": list(required)}
+
         schema["oneOf"] = [
             {"properties": {"name": product}},
-            {
-                "properties": {
-                    "name": {"type": "string", "enum": support},
-                    "conversation_id": {"type": "string"},
-                    "channel": present,
+            conversation_event(support),
+            conversation_event(["conversation.agent_replied"], required={"agent": present}),
+            conversation_event(
+                ["conversation.assigned"],
+                required={"agent": present},
+                optional={"properties": {"type": "object", "properties": {"team": text(TEAM_LENGTH)}}},
+            ),
+            conversation_event(
+                ["conversation.rated"],
+                required={"value": {"type": "integer", "minimum": 1, "maximum": 5, "description": "The score."}},
+                optional={"properties": {"type": "object", "properties": {"comment": text(COMMENT_LENGTH)}}},
+            ),
+            conversation_event(
+                sorted(NEEDS_LABEL),
+                required={
+                    "properties": {
+                        "type": "object",
+                        "properties": {"label": text(LABEL_LENGTH)},
+                        "required": ["label"],
+                    }
                 },
-                "required": ["conversation_id", "channel"],
-            },
-            {
-                "properties": {
-                    "name": {"type": "string", "enum": sorted(NEEDS_AGENT)},
-                    "conversation_id": {"type": "string"},
-                    "channel": present,
-                    "agent": present,
-                },
-                "required": ["conversation_id", "channel", "agent"],
-            },
+            ),
         ]
         return schema
 

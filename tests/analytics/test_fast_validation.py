@@ -18,7 +18,15 @@ texts = st.one_of(
 )
 names = st.one_of(
     st.sampled_from(
-        ["conversation.created", "conversation.assigned", "conversation.agent_replied", "conversation.resolved"]
+        [
+            "conversation.created",
+            "conversation.assigned",
+            "conversation.agent_replied",
+            "conversation.resolved",
+            "conversation.rated",
+            "conversation.labeled",
+            "conversation.unlabeled",
+        ]
     ),
     st.sampled_from(["conversation.nope", "signup", "page.view", "Page", "checkout:paid", " signup", "a" * 101]),
     texts,
@@ -76,7 +84,9 @@ def raw_events(draw) -> dict:
     """Events near the edge of every rule: each value right more often than not."""
     candidates = {
         "id": either(ids, st.one_of(texts, st.none(), st.integers())),
-        "name": either(st.sampled_from(["signup", "conversation.created", "conversation.resolved"]), names),
+        "name": either(
+            st.sampled_from(["signup", "conversation.created", "conversation.resolved", "conversation.rated"]), names
+        ),
         "occurred_at": either(st.sampled_from(["2026-03-02T08:00:00Z", "2026-03-02T09:15:00.5+05:30"]), timestamps),
         "conversation_id": either(ids, st.one_of(texts, st.none())),
         "channel": dimension(["name"]),
@@ -84,8 +94,14 @@ def raw_events(draw) -> dict:
         "customer": dimension(["name", "type"]),
         "session_id": either(ids, st.one_of(texts, st.none())),
         "user_id": either(ids, st.one_of(texts, st.none())),
-        "value": either(st.integers(-(10**6), 10**6), numbers),
-        "properties": either(st.dictionaries(ids, json_values, max_size=3), json_values),
+        "value": either(st.one_of(st.integers(-(10**6), 10**6), st.integers(0, 6)), numbers),
+        "properties": either(
+            st.one_of(
+                st.dictionaries(ids, json_values, max_size=3),
+                st.dictionaries(st.sampled_from(["label", "team", "comment"]), json_values, max_size=2),
+            ),
+            json_values,
+        ),
     }
     keys = draw(st.sets(st.sampled_from(sorted(candidates)), min_size=1))
     if draw(st.integers(0, 9)) > 0:

@@ -12,7 +12,8 @@ from analytics.models import Event
 URL = "/api/v1/events/"
 SUPPORT_NAMES = (
     "conversation.agent_replied, conversation.assigned, conversation.created, "
-    "conversation.customer_replied, conversation.reopened, conversation.resolved"
+    "conversation.customer_replied, conversation.labeled, conversation.rated, "
+    "conversation.reopened, conversation.resolved, conversation.unlabeled"
 )
 PRODUCT_NAME_RULE = (
     "A product event name is lowercase letters, digits and _ . : -, words separated by single spaces (at most 100 "
@@ -126,6 +127,64 @@ INVALID_EVENTS = [
         support("conversation.agent_replied", agent=None),
         [("agent", "Is required for conversation.agent_replied.")],
         id="agent-replied-without-agent",
+    ),
+    pytest.param(
+        support("conversation.rated", agent=None),
+        [("value", "Is required for conversation.rated: the score, a whole number from 1 to 5.")],
+        id="rated-without-score",
+    ),
+    pytest.param(
+        support("conversation.rated", value=6),
+        [("value", "Must be a whole number from 1 to 5 for conversation.rated; got 6.")],
+        id="rated-score-6",
+    ),
+    pytest.param(
+        support("conversation.rated", value=0),
+        [("value", "Must be a whole number from 1 to 5 for conversation.rated; got 0.")],
+        id="rated-score-0",
+    ),
+    pytest.param(
+        support("conversation.rated", value=4.5),
+        [("value", "Must be a whole number from 1 to 5 for conversation.rated; got 4.5.")],
+        id="rated-score-fraction",
+    ),
+    pytest.param(
+        support("conversation.rated", value=5, properties={"comment": 7}),
+        [("properties.comment", "Must be a non-empty string.")],
+        id="rated-comment-number",
+    ),
+    pytest.param(
+        support("conversation.rated", value=5, properties={"comment": "x" * 2001}),
+        [("properties.comment", "Must be at most 2000 characters.")],
+        id="rated-comment-2001-chars",
+    ),
+    pytest.param(
+        support("conversation.labeled"),
+        [("properties.label", "Is required for conversation.labeled.")],
+        id="labeled-without-label",
+    ),
+    pytest.param(
+        support("conversation.unlabeled", properties={"label": " "}),
+        [("properties.label", "Must be a non-empty string.")],
+        id="unlabeled-blank-label",
+    ),
+    pytest.param(
+        support("conversation.labeled", properties={"label": "x" * 65}),
+        [("properties.label", "Must be at most 64 characters.")],
+        id="labeled-label-65-chars",
+    ),
+    pytest.param(
+        support("conversation.assigned", properties={"team": ["billing"]}),
+        [("properties.team", "Must be a non-empty string.")],
+        id="assigned-team-list",
+    ),
+    pytest.param(
+        support("conversation.rated", channel=None, value=9),
+        [
+            ("channel", "Is required for conversation.rated."),
+            ("value", "Must be a whole number from 1 to 5 for conversation.rated; got 9."),
+        ],
+        id="rated-without-channel-and-score-9",
     ),
     pytest.param(product(id="x" * 65), [("id", "Ensure this field has no more than 64 characters.")], id="id-65-chars"),
     pytest.param(product(id=17), [("id", "Not a valid string.")], id="id-number"),
@@ -508,3 +567,32 @@ def test_property_number_overflowing_a_double_is_a_400_not_a_500(seeded, propert
     response = seeded.generic("POST", URL, raw, content_type="application/json")
     assert response.status_code == 400
     assert Event.objects.count() == 1
+
+
+NEW_SUPPORT_EVENTS = [
+    support("conversation.rated", id="r1", agent=None, value=4, properties={"comment": "Quick and kind."}),
+    support("conversation.rated", id="r2", value=1.0),
+    support("conversation.labeled", id="l1", agent=None, properties={"label": "billing"}),
+    support("conversation.unlabeled", id="l2", agent=None, properties={"label": "billing", "by": "rule 7"}),
+    support("conversation.assigned", id="t1", properties={"team": "tier-2"}),
+    support("conversation.assigned", id="t2"),
+]
+
+
+@pytest.mark.parametrize("event", NEW_SUPPORT_EVENTS, ids=lambda event: event["id"])
+def test_rated_labeled_and_team_events_are_stored_as_sent(seeded, event):
+    """Verifies a rating (score in value, optional comment), a label change and an assignment with
+    or without a team are accepted one by one, and stored with their score and properties."""
+    response = seeded.post(URL, event, format="json")
+    assert response.status_code == 201, response.json()
+    stored = Event.objects.get(event_id=event["id"])
+    assert stored.name == event["name"]
+    assert stored.properties == event.get("properties", {})
+    assert stored.value == event.get("value")
+
+
+def test_rated_labeled_and_team_events_are_accepted_in_one_batch(seeded):
+    """Verifies the same events pass together in a batch (the fast path)."""
+    response = seeded.post(URL, NEW_SUPPORT_EVENTS, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json() == {"accepted": len(NEW_SUPPORT_EVENTS), "duplicates": 0}
