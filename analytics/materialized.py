@@ -250,6 +250,8 @@ READABLE = (
     "support_agent_hourly",
     "support_agent_daily",
     "support_live",
+    "support_csat_hourly",
+    "support_reply_hourly",
     "support_daily",
     "support_duration_daily",
     "event_daily",

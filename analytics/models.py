@@ -322,6 +322,9 @@ class ConversationState(models.Model):
     assignee_id = models.CharField(max_length=64, null=True)
     assigned_at = models.DateTimeField(null=True, help_text="occurred_at of the latest assignment.")
     assigned_event_id = models.CharField(max_length=64, null=True)
+    team_id = models.CharField(
+        max_length=64, null=True, help_text="properties.team of the latest assignment (none when it names no team)."
+    )
     first_response_at = models.DateTimeField(null=True)
     first_responder_id = models.CharField(max_length=64, null=True)
     first_response_event_id = models.CharField(max_length=64, null=True)
@@ -330,6 +333,9 @@ class ConversationState(models.Model):
     resolver_id = models.CharField(max_length=64, null=True)
     resolved_event_id = models.CharField(max_length=64, null=True)
     last_reopened_at = models.DateTimeField(null=True)
+    rating = models.SmallIntegerField(null=True, help_text="Score (1-5) of the latest conversation.rated.")
+    rated_at = models.DateTimeField(null=True, help_text="occurred_at of the latest rating.")
+    rated_event_id = models.CharField(max_length=64, null=True)
     agent_replies = models.IntegerField(db_default=0)
     customer_replies = models.IntegerField(db_default=0)
     last_event_at = models.DateTimeField(null=True)
@@ -363,7 +369,20 @@ class Conversation(ConversationState):
 
 class ConversationSealed(ConversationState):
     """A conversation merged from the raw events that retention dropped (analytics/retention.py);
-    recompute_conversation merges it with the retained events."""
+    recompute_conversation merges it with the retained events.
+
+    Reply times pair each customer message with the next agent reply, which may be retained while
+    the message was dropped: the messages still waiting at the end of the dropped events (later
+    than their last agent reply) are kept, and recompute_support_reply_hourly pairs them with the
+    retained replies. Both merge order-independently: the latest reply is a max, and the
+    messages waiting after a merge are those of either part later than it."""
+
+    last_agent_reply_at = models.DateTimeField(null=True)
+    waiting_customer_at = ArrayField(
+        models.DateTimeField(),
+        default=list,
+        help_text="occurred_at of each customer message later than last_agent_reply_at, sorted.",
+    )
 
     class Meta:
         db_table = "conversation_sealed"
@@ -631,6 +650,47 @@ class SupportLive(models.Model):
         db_table = "support_live"
 
 
+class SupportCsatHourly(models.Model):
+    """CSAT per hour x channel x agent x team: each rated conversation counts once, for the score of
+    its latest rating (by occurred_at, then event id), in the hour of that rating, for the
+    conversation's channel, assignee and team (sql/triggers/event__merge_conversations.sql)."""
+
+    pk = models.CompositePrimaryKey("workspace", "bucket", "channel_id", "agent_id", "team_id", "slot")
+    workspace = workspace_key("+")
+    bucket = models.DateTimeField()
+    channel_id = dimension_key()
+    agent_id = dimension_key()
+    team_id = dimension_key()
+    slot = slot_key()
+    score_1 = models.BigIntegerField(default=0)
+    score_2 = models.BigIntegerField(default=0)
+    score_3 = models.BigIntegerField(default=0)
+    score_4 = models.BigIntegerField(default=0)
+    score_5 = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "support_csat_hourly"
+
+
+class SupportReplyHourly(models.Model):
+    """Reply time per hour x channel x agent: each customer message paired with the next agent
+    reply of its conversation (occurred_at at or after it, ties by event id), counted in the hour
+    of the reply, by the reply's channel and agent, as count, sum of seconds and histogram."""
+
+    pk = models.CompositePrimaryKey("workspace", "bucket", "channel_id", "agent_id", "slot")
+    workspace = workspace_key("+")
+    bucket = models.DateTimeField()
+    channel_id = dimension_key()
+    agent_id = dimension_key()
+    slot = slot_key()
+    reply_count = models.BigIntegerField(default=0)
+    reply_seconds = models.DecimalField(max_digits=30, decimal_places=6, default=0)
+    reply_bins = histogram_field()
+
+    class Meta:
+        db_table = "support_reply_hourly"
+
+
 # Recomputations of every summary from the raw events alone (sql/recompute/*.sql), kept as
 # plain views so a DBA can compare by hand; `manage.py rollups verify/rebuild` use them.
 # django-pgviews creates and updates them after every migrate.
@@ -764,6 +824,23 @@ class RecomputeEventNameLifetime(pg.ReadOnlyView):
     class Meta:
         managed = False
         db_table = "recompute_event_name_lifetime"
+
+
+class RecomputeSupportCsatHourly(pg.ReadOnlyView):
+    sql = recompute_sql("support_csat_hourly")
+    dependencies = ["analytics.RecomputeConversation"]
+
+    class Meta:
+        managed = False
+        db_table = "recompute_support_csat_hourly"
+
+
+class RecomputeSupportReplyHourly(pg.ReadOnlyView):
+    sql = recompute_sql("support_reply_hourly")
+
+    class Meta:
+        managed = False
+        db_table = "recompute_support_reply_hourly"
 
 
 from analytics.catalogue.models import *  # noqa: E402,F401,F403

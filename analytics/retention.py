@@ -296,6 +296,8 @@ RECOMPUTE_ORDER = (
     "event_name_hourly",
     "event_property_hourly",
     "support_live",
+    "support_csat_hourly",
+    "support_reply_hourly",
 )
 """The recomputation views in an order in which each one's inputs exist."""
 

@@ -181,6 +181,8 @@ SUMMARIES = (
     # After support_agent_hourly: rebuild sums the slot 0 rows it has just written.
     Summary(tables.SupportAgentDaily, ("workspace_id", "bucket", "agent_id"), additive=True, per_day=True),
     Summary(tables.SupportLive, ("workspace_id", "channel_id"), additive=True),
+    Summary(tables.SupportCsatHourly, ("workspace_id", "bucket", "channel_id", "agent_id", "team_id"), additive=True),
+    Summary(tables.SupportReplyHourly, ("workspace_id", "bucket", "channel_id", "agent_id"), additive=True),
 )
 
 

@@ -28,6 +28,9 @@ PRODUCT_EVENTS = (
     ("checkout.paid", 0.1, (9, 400)),
     ("signup", 0.1, None),
 )
+# Scores of the conversations that get rated (about a third of those resolved), in turn.
+RATINGS = (5, 4, 5, 3, 5, 4, 1, 5, 2, 4)
+TEAMS = ("tier-1", "tier-2")
 # Relative load per local hour of day: quiet nights, a morning and an afternoon peak.
 HOURLY_LOAD = (1, 1, 1, 1, 1, 2, 3, 6, 10, 14, 15, 14, 11, 12, 14, 14, 12, 9, 6, 4, 3, 2, 2, 1)
 
@@ -99,11 +102,11 @@ class Desk:
         moment = start
         events = [event("created", moment, customer=customer)]
         moment += self.delay(assign_mean)
-        events.append(event("assigned", moment, agent=agent))
+        events.append(event("assigned", moment, agent=agent, properties={"team": self.team(agent)}))
         if self.rng.random() < 0.08:
             agent = self.rng.choice(self.agent_pool)
             moment += self.delay(assign_mean)
-            events.append(event("assigned", moment, agent=agent))
+            events.append(event("assigned", moment, agent=agent, properties={"team": self.team(agent)}))
         moment += self.delay(reply_mean)
         events.append(event("agent_replied", moment, agent={"id": agent["id"]}))
         for _ in range(self.rng.choice((0, 1, 1, 2, 3))):
@@ -122,7 +125,15 @@ class Desk:
                 if self.rng.random() < 0.8:
                     moment += self.delay(reply_mean * 4)
                     events.append(event("resolved", moment, agent={"id": agent["id"]}))
+        # Ratings without drawing from rng, so every other draw (and figure) stays as it was.
+        number = int(conversation_id.rsplit("-", 1)[1])
+        if events[-1]["name"] == "conversation.resolved" and number % 3 == 0:
+            rated_at = moment + timedelta(minutes=5 + number % 55)
+            events.append(event("rated", rated_at, value=RATINGS[number // 3 % len(RATINGS)]))
         return events
+
+    def team(self, agent: dict) -> str:
+        return TEAMS[int(agent["id"].rsplit("-", 1)[1]) % len(TEAMS)]
 
     def product_events(self, start: datetime) -> list[dict]:
         """A short session of product events by one customer."""

@@ -45,6 +45,7 @@ TESTS = [
     "tests/analytics/test_invariant.py",
     "tests/analytics/test_erasure.py",
     "tests/analytics/test_properties.py",
+    "tests/analytics/test_csat_and_reply_times.py",
 ]
 
 
@@ -420,6 +421,91 @@ MUTANTS = [
         """conditions.append("bucket >= date_trunc('day', %(since)s::timestamptz, 'UTC')")""",
         """conditions.append("bucket >= date_trunc('hour', %(since)s::timestamptz, 'UTC')")""",
         "a rebuild from inside a day leaves that day's support_agent_daily row as it was",
+    ),
+    Mutant(
+        "RT1",
+        "sql/triggers/event__merge_conversations.sql",
+        "AND a.from_agent AND a.replies_up_to = m.replies_up_to + 1",
+        "AND a.from_agent AND a.replies_up_to = m.replies_up_to",
+        "reply time pairs a customer message with the agent reply before it",
+    ),
+    Mutant(
+        "RT2",
+        "sql/triggers/event__merge_conversations.sql",
+        "          AND e.occurred_at >= COALESCE(t.since, '-infinity')\n"
+        "          AND e.id NOT IN (SELECT id FROM new_events)\n",
+        "          AND e.occurred_at >= COALESCE(t.since, '-infinity')\n",
+        "reply time's 'before' pairing includes the statement's own messages",
+    ),
+    Mutant(
+        "RT6",
+        "sql/triggers/event__merge_conversations.sql",
+        "          AND e.occurred_at >= COALESCE(t.since, '-infinity')\n",
+        "          AND e.occurred_at >= COALESCE(t.since, 'infinity')\n",
+        "a conversation without an earlier reply is paired without its earlier messages",
+    ),
+    Mutant(
+        "RT7",
+        "sql/triggers/event__merge_conversations.sql",
+        "          AND e.occurred_at < t.first_at\n",
+        "          AND e.occurred_at < t.first_at + interval '1 day'\n",
+        "pairing starts after a reply later than the statement's first message",
+    ),
+    Mutant(
+        "RT3",
+        "sql/triggers/event__merge_conversations.sql",
+        "ORDER BY occurred_at, from_agent, event_id",
+        "ORDER BY occurred_at, from_agent DESC, event_id",
+        "a reply at the same moment as a customer message does not answer it",
+    ),
+    Mutant(
+        "RT4",
+        "sql/triggers/event__merge_conversations.sql",
+        "    WHERE t.since IS NULL\n",
+        "    WHERE t.since IS NULL AND false\n",
+        "reply time ignores the customer messages waiting in sealed history",
+    ),
+    Mutant(
+        "RT5",
+        "sql/triggers/event__erase.sql",
+        "    SELECT -1, workspace_id, conversation_id, name = 'conversation.agent_replied'",
+        "    SELECT 1, workspace_id, conversation_id, name = 'conversation.agent_replied'",
+        "erasure pairs the deleted messages into the new state instead of the old one",
+    ),
+    Mutant(
+        "CS1",
+        "sql/triggers/event__merge_conversations.sql",
+        "OR (b.rated_at, b.rated_event_id) > (c.rated_at, c.rated_event_id)) AS takes_rating",
+        "OR (b.rated_at, b.rated_event_id) < (c.rated_at, c.rated_event_id)) AS takes_rating",
+        "a conversation keeps its earliest rating instead of its latest",
+    ),
+    Mutant(
+        "CS2",
+        "sql/triggers/event__merge_conversations.sql",
+        "COALESCE(assignee_id, '')",
+        "COALESCE(first_responder_id, '')",
+        "CSAT counted for the first responder instead of the assignee",
+    ),
+    Mutant(
+        "CS3",
+        "sql/triggers/event__merge_conversations.sql",
+        "team_id = CASE WHEN m.takes_assignee THEN m.team_id ELSE c.team_id END",
+        "team_id = COALESCE(m.team_id, c.team_id)",
+        "the team of any assignment in the batch instead of the latest one's",
+    ),
+    Mutant(
+        "CS4",
+        "sql/triggers/event__merge_conversations.sql",
+        "score_4 = r.score_4 + EXCLUDED.score_4",
+        "score_4 = EXCLUDED.score_4",
+        "support_csat_hourly score_4 overwritten instead of added",
+    ),
+    Mutant(
+        "CS5",
+        "sql/triggers/event__erase.sql",
+        "        rated_event_id = r.rated_event_id,\n",
+        "",
+        "erasure recomputes the rating but keeps the erased rating's event id",
     ),
 ]
 

@@ -21,6 +21,10 @@ def examples(count: int) -> int:
 
 
 SUPPORT = ("created", "assigned", "agent_replied", "customer_replied", "resolved", "reopened")
+# The kinds that need more than a conversation, a channel and an agent: a score, a label.
+SUPPORT_WITH_DETAILS = ("rated", "labeled", "unlabeled")
+# Messages twice as likely as the rest: reply times pair them, and interleavings are what matter.
+CONVERSATION_KINDS = (*SUPPORT, *SUPPORT_WITH_DETAILS, "agent_replied", "customer_replied")
 
 
 def at(minutes: int) -> str:
@@ -40,6 +44,8 @@ def support_event(
     agent_attributes: tuple[str, ...] = ("name", "email"),
     customer_attributes: tuple[str, ...] = ("name", "type"),
     variant: str = "",
+    value: int | None = None,
+    properties: dict | None = None,
 ) -> dict:
     """A conversation.<kind> event. With `named`, the channel, agent and customer come as objects
     carrying the given attributes (values suffixed with `variant`), else as bare ids."""
@@ -56,6 +62,10 @@ def support_event(
     if customer is not None:
         values = {"name": f"Customer {customer}{variant}", "type": f"person{variant}"}
         event["customer"] = {"id": customer, **{key: values[key] for key in customer_attributes}} if named else customer
+    if value is not None:
+        event["value"] = value
+    if properties is not None:
+        event["properties"] = properties
     return event
 
 
@@ -87,10 +97,16 @@ minutes = st.one_of(st.sampled_from([0, 5, 59, 60, 61, 120]), st.integers(min_va
 @st.composite
 def conversation_events(draw, conversation: str) -> list[dict]:
     channel = draw(channels)
-    kinds = draw(st.lists(st.sampled_from(SUPPORT), min_size=1, max_size=8))
+    kinds = draw(st.lists(st.sampled_from(CONVERSATION_KINDS), min_size=1, max_size=10))
     events = []
     for position, kind in enumerate(kinds):
         needs_agent = kind in ("assigned", "agent_replied")
+        value = draw(st.integers(1, 5)) if kind == "rated" else None
+        properties = None
+        if kind in ("labeled", "unlabeled"):
+            properties = {"label": draw(st.sampled_from(["billing", "bug"]))}
+        elif kind == "assigned":
+            properties = draw(st.one_of(st.none(), st.sampled_from([{"team": "tier-1"}, {"team": "tier-2"}])))
         events.append(
             support_event(
                 kind,
@@ -107,6 +123,8 @@ def conversation_events(draw, conversation: str) -> list[dict]:
                 agent_attributes=tuple(draw(st.sets(st.sampled_from(["name", "email"])))),
                 customer_attributes=tuple(draw(st.sets(st.sampled_from(["name", "type"])))),
                 variant=draw(st.sampled_from(["", " v2", " v3"])),
+                value=value,
+                properties=properties,
             )
         )
     return events

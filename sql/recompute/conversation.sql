@@ -8,7 +8,10 @@
 -- Retention (analytics/retention.py) drops old raw partitions and keeps, in
 -- conversation_sealed, each conversation merged from the dropped events. The merge is
 -- associative, so the conversation of all events = merge(sealed state, retained events): the
--- second step merges the two partial states column by column, by the same rules.
+-- second step merges the two partial states column by column, by the same rules. For reply
+-- times the sealed state also needs the customer messages still waiting for an agent reply
+-- (last_agent_reply_at, waiting_customer_at: columns of conversation_sealed only); the team is
+-- that of the latest assignment, the rating the score of the latest conversation.rated.
 WITH conversation_events AS (
     SELECT e.*, (e.name <> 'conversation.created')::int AS source_rank
     FROM event AS e
@@ -40,7 +43,14 @@ from_events AS (
            max(occurred_at) FILTER (WHERE name = 'conversation.reopened') AS last_reopened_at,
            count(*) FILTER (WHERE name = 'conversation.agent_replied')::int AS agent_replies,
            count(*) FILTER (WHERE name = 'conversation.customer_replied')::int AS customer_replies,
-           max(occurred_at) AS last_event_at
+           max(occurred_at) AS last_event_at,
+           (array_agg(properties ->> 'team' ORDER BY occurred_at DESC, event_id DESC) FILTER (WHERE name = 'conversation.assigned'))[1] AS team_id,
+           (array_agg(value::smallint ORDER BY occurred_at DESC, event_id DESC) FILTER (WHERE name = 'conversation.rated'))[1] AS rating,
+           max(occurred_at) FILTER (WHERE name = 'conversation.rated') AS rated_at,
+           (array_agg(event_id ORDER BY occurred_at DESC, event_id DESC) FILTER (WHERE name = 'conversation.rated'))[1] AS rated_event_id,
+           max(occurred_at) FILTER (WHERE name = 'conversation.agent_replied') AS last_agent_reply_at,
+           COALESCE(array_agg(occurred_at ORDER BY occurred_at) FILTER (WHERE name = 'conversation.customer_replied'), '{}')
+               AS waiting_customer_at
     FROM conversation_events
     GROUP BY workspace_id, conversation_id
 ),
@@ -51,7 +61,8 @@ parts AS (
            customer_id, customer_rank, customer_at, customer_event_id, created_at, first_assigned_at,
            assignee_id, assigned_at, assigned_event_id, first_response_at, first_responder_id,
            first_response_event_id, first_resolved_at, last_resolved_at, resolver_id, resolved_event_id,
-           last_reopened_at, agent_replies, customer_replies, last_event_at
+           last_reopened_at, agent_replies, customer_replies, last_event_at, team_id, rating, rated_at,
+           rated_event_id, last_agent_reply_at, waiting_customer_at
     FROM conversation_sealed
 ),
 merged AS (
@@ -75,6 +86,8 @@ merged AS (
            max(assigned_at) AS assigned_at,
            (array_agg(assigned_event_id ORDER BY assigned_at DESC, assigned_event_id DESC)
                 FILTER (WHERE assigned_at IS NOT NULL))[1] AS assigned_event_id,
+           (array_agg(team_id ORDER BY assigned_at DESC, assigned_event_id DESC)
+                FILTER (WHERE assigned_at IS NOT NULL))[1] AS team_id,
            min(first_response_at) AS first_response_at,
            (array_agg(first_responder_id ORDER BY first_response_at, first_response_event_id)
                 FILTER (WHERE first_response_at IS NOT NULL))[1] AS first_responder_id,
@@ -87,13 +100,29 @@ merged AS (
            (array_agg(resolved_event_id ORDER BY last_resolved_at DESC, resolved_event_id DESC)
                 FILTER (WHERE last_resolved_at IS NOT NULL))[1] AS resolved_event_id,
            max(last_reopened_at) AS last_reopened_at,
+           (array_agg(rating ORDER BY rated_at DESC, rated_event_id DESC) FILTER (WHERE rated_at IS NOT NULL))[1] AS rating,
+           max(rated_at) AS rated_at,
+           (array_agg(rated_event_id ORDER BY rated_at DESC, rated_event_id DESC)
+                FILTER (WHERE rated_at IS NOT NULL))[1] AS rated_event_id,
+           max(last_agent_reply_at) AS last_agent_reply_at,
            sum(agent_replies)::int AS agent_replies,
            sum(customer_replies)::int AS customer_replies,
            max(last_event_at) AS last_event_at
     FROM parts
     GROUP BY workspace_id, conversation_id
+),
+-- The customer messages of either part later than the merged latest agent reply: still waiting.
+waiting AS (
+    SELECT p.workspace_id, p.conversation_id, array_agg(w.at ORDER BY w.at) AS waiting_customer_at
+    FROM parts AS p
+    CROSS JOIN unnest(p.waiting_customer_at) AS w (at)
+    JOIN merged AS m USING (workspace_id, conversation_id)
+    WHERE w.at > COALESCE(m.last_agent_reply_at, '-infinity')
+    GROUP BY 1, 2
 )
 SELECT merged.*,
        CASE WHEN last_resolved_at > COALESCE(last_reopened_at, '-infinity') THEN 'resolved' ELSE 'open' END
-           ::varchar(8) AS status
-FROM merged;
+           ::varchar(8) AS status,
+       COALESCE(waiting.waiting_customer_at, '{}') AS waiting_customer_at
+FROM merged
+LEFT JOIN waiting USING (workspace_id, conversation_id);

@@ -24,7 +24,8 @@
 --              (sql/recompute/conversation.sql restricted to it: sealed state merged with its
 --              remaining events); one left without events is deleted.
 --            - support_hourly, support_duration_hourly, support_total_hourly,
---              support_channel_hourly, support_agent_hourly, support_live: the same deltas as
+--              support_channel_hourly, support_csat_hourly, support_agent_hourly, support_live,
+--              support_reply_hourly: the same deltas as
 --              ingestion, from the same SQL (the "support summaries" part of
 --              event__merge_conversations.sql, included below): -1 for each deleted event, -1
 --              for each conversation as it was, +1 for it as it is now, into this connection's
@@ -528,6 +529,7 @@ parts AS (
            (array_agg(agent_id ORDER BY occurred_at DESC, event_id DESC) FILTER (WHERE name = 'conversation.assigned'))[1] AS assignee_id,
            max(occurred_at) FILTER (WHERE name = 'conversation.assigned') AS assigned_at,
            (array_agg(event_id ORDER BY occurred_at DESC, event_id DESC) FILTER (WHERE name = 'conversation.assigned'))[1] AS assigned_event_id,
+           (array_agg(properties ->> 'team' ORDER BY occurred_at DESC, event_id DESC) FILTER (WHERE name = 'conversation.assigned'))[1] AS team_id,
            min(occurred_at) FILTER (WHERE name = 'conversation.agent_replied') AS first_response_at,
            (array_agg(agent_id ORDER BY occurred_at, event_id) FILTER (WHERE name = 'conversation.agent_replied'))[1] AS first_responder_id,
            (array_agg(event_id ORDER BY occurred_at, event_id) FILTER (WHERE name = 'conversation.agent_replied'))[1] AS first_response_event_id,
@@ -536,6 +538,9 @@ parts AS (
            (array_agg(agent_id ORDER BY occurred_at DESC, event_id DESC) FILTER (WHERE name = 'conversation.resolved'))[1] AS resolver_id,
            (array_agg(event_id ORDER BY occurred_at DESC, event_id DESC) FILTER (WHERE name = 'conversation.resolved'))[1] AS resolved_event_id,
            max(occurred_at) FILTER (WHERE name = 'conversation.reopened') AS last_reopened_at,
+           (array_agg(value::smallint ORDER BY occurred_at DESC, event_id DESC) FILTER (WHERE name = 'conversation.rated'))[1] AS rating,
+           max(occurred_at) FILTER (WHERE name = 'conversation.rated') AS rated_at,
+           (array_agg(event_id ORDER BY occurred_at DESC, event_id DESC) FILTER (WHERE name = 'conversation.rated'))[1] AS rated_event_id,
            count(*) FILTER (WHERE name = 'conversation.agent_replied')::int AS agent_replies,
            count(*) FILTER (WHERE name = 'conversation.customer_replied')::int AS customer_replies,
            max(occurred_at) AS last_event_at
@@ -544,9 +549,9 @@ parts AS (
     UNION ALL
     SELECT s.workspace_id, s.conversation_id, s.channel_id, s.channel_rank, s.channel_at, s.channel_event_id,
            s.customer_id, s.customer_rank, s.customer_at, s.customer_event_id, s.created_at, s.first_assigned_at,
-           s.assignee_id, s.assigned_at, s.assigned_event_id, s.first_response_at, s.first_responder_id,
+           s.assignee_id, s.assigned_at, s.assigned_event_id, s.team_id, s.first_response_at, s.first_responder_id,
            s.first_response_event_id, s.first_resolved_at, s.last_resolved_at, s.resolver_id, s.resolved_event_id,
-           s.last_reopened_at, s.agent_replies, s.customer_replies, s.last_event_at
+           s.last_reopened_at, s.rating, s.rated_at, s.rated_event_id, s.agent_replies, s.customer_replies, s.last_event_at
     FROM touched AS t
     JOIN conversation_sealed AS s USING (workspace_id, conversation_id)
 ),
@@ -571,6 +576,8 @@ recomputed AS (
            max(assigned_at) AS assigned_at,
            (array_agg(assigned_event_id ORDER BY assigned_at DESC, assigned_event_id DESC)
                 FILTER (WHERE assigned_at IS NOT NULL))[1] AS assigned_event_id,
+           (array_agg(team_id ORDER BY assigned_at DESC, assigned_event_id DESC)
+                FILTER (WHERE assigned_at IS NOT NULL))[1] AS team_id,
            min(first_response_at) AS first_response_at,
            (array_agg(first_responder_id ORDER BY first_response_at, first_response_event_id)
                 FILTER (WHERE first_response_at IS NOT NULL))[1] AS first_responder_id,
@@ -583,6 +590,10 @@ recomputed AS (
            (array_agg(resolved_event_id ORDER BY last_resolved_at DESC, resolved_event_id DESC)
                 FILTER (WHERE last_resolved_at IS NOT NULL))[1] AS resolved_event_id,
            max(last_reopened_at) AS last_reopened_at,
+           (array_agg(rating ORDER BY rated_at DESC, rated_event_id DESC) FILTER (WHERE rated_at IS NOT NULL))[1] AS rating,
+           max(rated_at) AS rated_at,
+           (array_agg(rated_event_id ORDER BY rated_at DESC, rated_event_id DESC)
+                FILTER (WHERE rated_at IS NOT NULL))[1] AS rated_event_id,
            sum(agent_replies)::int AS agent_replies,
            sum(customer_replies)::int AS customer_replies,
            max(last_event_at) AS last_event_at
@@ -611,6 +622,7 @@ changed AS (
         assignee_id = r.assignee_id,
         assigned_at = r.assigned_at,
         assigned_event_id = r.assigned_event_id,
+        team_id = r.team_id,
         first_response_at = r.first_response_at,
         first_responder_id = r.first_responder_id,
         first_response_event_id = r.first_response_event_id,
@@ -619,6 +631,9 @@ changed AS (
         resolver_id = r.resolver_id,
         resolved_event_id = r.resolved_event_id,
         last_reopened_at = r.last_reopened_at,
+        rating = r.rating,
+        rated_at = r.rated_at,
+        rated_event_id = r.rated_event_id,
         agent_replies = COALESCE(r.agent_replies, 0),
         customer_replies = COALESCE(r.customer_replies, 0),
         last_event_at = r.last_event_at
@@ -635,4 +650,69 @@ WHERE o.name LIKE 'conversation.%'
   AND o.workspace_id <> ALL (tally_deleted_workspaces())
   AND (c.workspace_id, c.conversation_id) = (o.workspace_id, o.conversation_id)
   AND c.last_event_at IS NULL;
+
+-- Reply times: each touched conversation paired as it was, with the deleted messages (-1), and
+-- as it is now (+1), by the same SQL as ingestion (the "reply times" part of
+-- event__merge_conversations.sql).
+WITH reply_touched AS (
+    SELECT workspace_id, conversation_id, min(occurred_at) AS first_at
+    FROM old_events
+    WHERE name IN ('conversation.customer_replied', 'conversation.agent_replied')
+      AND workspace_id <> ALL (tally_deleted_workspaces())
+    GROUP BY 1, 2
+),
+-- since: the latest remaining agent reply before the first deleted message of the conversation.
+-- A message before it is answered at or before it whatever the statement removes, so both
+-- versions pair only the messages from there on; with no such reply, all of them, and the sealed
+-- ones still waiting. One backward index scan each.
+reply_bounds AS (
+    SELECT t.workspace_id, t.conversation_id, b.since
+    FROM reply_touched AS t
+    CROSS JOIN LATERAL (
+        SELECT max(e.occurred_at) AS since
+        FROM event AS e
+        WHERE e.workspace_id = t.workspace_id AND e.conversation_id = t.conversation_id
+          AND e.conversation_id IS NOT NULL AND e.name = 'conversation.agent_replied'
+          AND e.occurred_at < t.first_at
+    ) AS b
+),
+reply_kept AS (
+    SELECT k.*
+    FROM reply_bounds AS t
+    -- LATERAL ... OFFSET 0: one range scan of the conversation's index entries each. Without the
+    -- OFFSET the subquery is flattened into a join, planned as a scan of the whole table (the
+    -- planner cannot know how few conversations a statement has).
+    CROSS JOIN LATERAL (
+        SELECT e.workspace_id, e.conversation_id, e.name = 'conversation.agent_replied' AS from_agent,
+               e.occurred_at, e.event_id, e.channel_id, e.agent_id
+        FROM event AS e
+        WHERE e.workspace_id = t.workspace_id AND e.conversation_id = t.conversation_id
+          AND e.conversation_id IS NOT NULL
+          AND e.name IN ('conversation.customer_replied', 'conversation.agent_replied')
+          AND e.occurred_at >= COALESCE(t.since, '-infinity')
+        OFFSET 0
+    ) AS k
+    UNION ALL
+    SELECT t.workspace_id, t.conversation_id, false, w.waiting_at, '', NULL, NULL
+    FROM reply_bounds AS t
+    CROSS JOIN LATERAL (
+        SELECT s.waiting_customer_at
+        FROM conversation_sealed AS s
+        WHERE s.workspace_id = t.workspace_id AND s.conversation_id = t.conversation_id
+        OFFSET 0
+    ) AS s
+    CROSS JOIN unnest(s.waiting_customer_at) AS w (waiting_at)
+    WHERE t.since IS NULL
+),
+reply_streams AS (
+    SELECT 1 AS sign, * FROM reply_kept
+    UNION ALL
+    SELECT -1, * FROM reply_kept
+    UNION ALL
+    SELECT -1, workspace_id, conversation_id, name = 'conversation.agent_replied', occurred_at, event_id, channel_id, agent_id
+    FROM old_events
+    WHERE name IN ('conversation.customer_replied', 'conversation.agent_replied')
+      AND workspace_id <> ALL (tally_deleted_workspaces())
+),
+-- @include event__merge_conversations.sql: reply times
 RETURN NULL;

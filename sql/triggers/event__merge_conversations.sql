@@ -7,6 +7,8 @@
 --            support_total_hourly    = sql/recompute/support_total_hourly.sql
 --            support_channel_hourly  = sql/recompute/support_channel_hourly.sql
 --            support_agent_hourly    = sql/recompute/support_agent_hourly.sql
+--            support_csat_hourly     = sql/recompute/support_csat_hourly.sql
+--            support_reply_hourly    = sql/recompute/support_reply_hourly.sql
 --
 -- How: each conversation row is a merge of its events in which every column is a min, a max,
 -- or the value of the least/greatest event by (occurred_at, event_id), so merging the batch
@@ -24,7 +26,8 @@
 -- nothing); (2) all touched rows are locked in key order; (3) with the rows held, one
 -- statement merges them and upserts each summary once, keys sorted, tables always in the same
 -- order (support_hourly, support_duration_hourly, support_total_hourly, support_channel_hourly,
--- support_agent_hourly, support_live). The
+-- support_csat_hourly, support_agent_hourly, support_live); (4) a last statement, with the rows
+-- still held, pairs the touched conversations' messages into support_reply_hourly. The
 -- summaries are written in this connection's write slot (sql/functions/tally_write_slot.sql):
 -- concurrent connections touch different rows of the same workspace-hour and channel, so only
 -- writers of the same conversation wait for each other.
@@ -78,6 +81,8 @@ batch AS (
            max(occurred_at) FILTER (WHERE name = 'conversation.assigned') AS assigned_at,
            (array_agg(event_id ORDER BY occurred_at DESC, event_id DESC)
                 FILTER (WHERE name = 'conversation.assigned'))[1] AS assigned_event_id,
+           (array_agg(properties ->> 'team' ORDER BY occurred_at DESC, event_id DESC)
+                FILTER (WHERE name = 'conversation.assigned'))[1] AS team_id,
            min(occurred_at) FILTER (WHERE name = 'conversation.agent_replied') AS first_response_at,
            (array_agg(agent_id ORDER BY occurred_at, event_id)
                 FILTER (WHERE name = 'conversation.agent_replied'))[1] AS first_responder_id,
@@ -90,6 +95,11 @@ batch AS (
            (array_agg(event_id ORDER BY occurred_at DESC, event_id DESC)
                 FILTER (WHERE name = 'conversation.resolved'))[1] AS resolved_event_id,
            max(occurred_at) FILTER (WHERE name = 'conversation.reopened') AS last_reopened_at,
+           (array_agg(value::smallint ORDER BY occurred_at DESC, event_id DESC)
+                FILTER (WHERE name = 'conversation.rated'))[1] AS rating,
+           max(occurred_at) FILTER (WHERE name = 'conversation.rated') AS rated_at,
+           (array_agg(event_id ORDER BY occurred_at DESC, event_id DESC)
+                FILTER (WHERE name = 'conversation.rated'))[1] AS rated_event_id,
            count(*) FILTER (WHERE name = 'conversation.agent_replied') AS agent_replies,
            count(*) FILTER (WHERE name = 'conversation.customer_replied') AS customer_replies,
            max(occurred_at) AS last_event_at
@@ -115,7 +125,10 @@ merged AS (
                        < (c.first_response_at, c.first_response_event_id)) AS takes_first_response,
            b.resolved_at IS NOT NULL
                AND (c.last_resolved_at IS NULL
-                    OR (b.resolved_at, b.resolved_event_id) > (c.last_resolved_at, c.resolved_event_id)) AS takes_resolver
+                    OR (b.resolved_at, b.resolved_event_id) > (c.last_resolved_at, c.resolved_event_id)) AS takes_resolver,
+           b.rated_at IS NOT NULL
+               AND (c.rated_at IS NULL
+                    OR (b.rated_at, b.rated_event_id) > (c.rated_at, c.rated_event_id)) AS takes_rating
     FROM batch AS b
     JOIN conversation AS c USING (workspace_id, conversation_id)
 ),
@@ -134,6 +147,7 @@ changed AS (
         assignee_id = CASE WHEN m.takes_assignee THEN m.assignee_id ELSE c.assignee_id END,
         assigned_at = CASE WHEN m.takes_assignee THEN m.assigned_at ELSE c.assigned_at END,
         assigned_event_id = CASE WHEN m.takes_assignee THEN m.assigned_event_id ELSE c.assigned_event_id END,
+        team_id = CASE WHEN m.takes_assignee THEN m.team_id ELSE c.team_id END,
         first_response_at = CASE WHEN m.takes_first_response THEN m.first_response_at ELSE c.first_response_at END,
         first_responder_id = CASE WHEN m.takes_first_response THEN m.first_responder_id ELSE c.first_responder_id END,
         first_response_event_id = CASE WHEN m.takes_first_response THEN m.first_response_event_id ELSE c.first_response_event_id END,
@@ -142,6 +156,9 @@ changed AS (
         resolver_id = CASE WHEN m.takes_resolver THEN m.resolver_id ELSE c.resolver_id END,
         resolved_event_id = CASE WHEN m.takes_resolver THEN m.resolved_event_id ELSE c.resolved_event_id END,
         last_reopened_at = GREATEST(c.last_reopened_at, m.last_reopened_at),
+        rating = CASE WHEN m.takes_rating THEN m.rating ELSE c.rating END,
+        rated_at = CASE WHEN m.takes_rating THEN m.rated_at ELSE c.rated_at END,
+        rated_event_id = CASE WHEN m.takes_rating THEN m.rated_event_id ELSE c.rated_event_id END,
         agent_replies = c.agent_replies + m.agent_replies,
         customer_replies = c.customer_replies + m.customer_replies,
         last_event_at = GREATEST(c.last_event_at, m.last_event_at)
@@ -464,6 +481,32 @@ channel_upsert AS (
             ch.resolution_bins[9] + EXCLUDED.resolution_bins[9], ch.resolution_bins[10] + EXCLUDED.resolution_bins[10],
             ch.resolution_bins[11] + EXCLUDED.resolution_bins[11]]
 ),
+-- CSAT: each rated conversation as it was (-1) and as it is (+1), for its latest rating's score
+-- and hour, its channel, assignee and team. Unlike the figures above it needs no created_at.
+csat_upsert AS (
+    INSERT INTO support_csat_hourly AS r
+        (workspace_id, bucket, channel_id, agent_id, team_id, slot, score_1, score_2, score_3, score_4, score_5)
+    SELECT workspace_id, date_trunc('hour', rated_at, 'UTC'), COALESCE(channel_id, ''), COALESCE(assignee_id, ''),
+           COALESCE(team_id, ''), tally_write_slot(),
+           COALESCE(sum(sign) FILTER (WHERE rating = 1), 0),
+           COALESCE(sum(sign) FILTER (WHERE rating = 2), 0),
+           COALESCE(sum(sign) FILTER (WHERE rating = 3), 0),
+           COALESCE(sum(sign) FILTER (WHERE rating = 4), 0),
+           COALESCE(sum(sign) FILTER (WHERE rating = 5), 0)
+    FROM versions
+    WHERE rated_at IS NOT NULL
+    GROUP BY 1, 2, 3, 4, 5
+    HAVING sum(sign) FILTER (WHERE rating = 1) <> 0 OR sum(sign) FILTER (WHERE rating = 2) <> 0
+        OR sum(sign) FILTER (WHERE rating = 3) <> 0 OR sum(sign) FILTER (WHERE rating = 4) <> 0
+        OR sum(sign) FILTER (WHERE rating = 5) <> 0
+    ORDER BY 1, 2, 3, 4, 5
+    ON CONFLICT (workspace_id, bucket, channel_id, agent_id, team_id, slot) DO UPDATE SET
+        score_1 = r.score_1 + EXCLUDED.score_1,
+        score_2 = r.score_2 + EXCLUDED.score_2,
+        score_3 = r.score_3 + EXCLUDED.score_3,
+        score_4 = r.score_4 + EXCLUDED.score_4,
+        score_5 = r.score_5 + EXCLUDED.score_5
+),
 agent_upsert AS (
     INSERT INTO support_agent_hourly AS ag
         (workspace_id, bucket, agent_id, slot, conversations_created, conversations_assigned, agent_replies,
@@ -521,4 +564,139 @@ ON CONFLICT (workspace_id, channel_id, slot) DO UPDATE SET
     unassigned = l.unassigned + EXCLUDED.unassigned,
     unanswered = l.unanswered + EXCLUDED.unanswered;
 -- @end support summaries
+
+-- Reply times. A customer message's wait ends at the next agent reply of its conversation, so an
+-- event arriving late can change pairings made before: each conversation with a message in this
+-- statement is paired twice from its raw messages (the partial index event_ws_conversation_idx
+-- reads them), without this statement's events (sign -1, what earlier statements counted) and
+-- with them (+1), and the difference is added. The conversation rows locked above serialize
+-- writers of one conversation, and this statement's snapshot is taken after that lock, so it
+-- sees every message committed before. Customer messages of retired history still waiting for a
+-- reply come from conversation_sealed.
+WITH reply_touched AS (
+    SELECT workspace_id, conversation_id, min(occurred_at) AS first_at
+    FROM new_events
+    WHERE name IN ('conversation.customer_replied', 'conversation.agent_replied')
+    GROUP BY 1, 2
+),
+-- since: the latest agent reply already counted before this statement's first message of the
+-- conversation. A message before it is answered at or before it whatever the statement adds, so
+-- both versions pair only the messages from there on (typically the last few); with no such
+-- reply, all of them, and the sealed ones still waiting. One backward index scan each.
+reply_bounds AS (
+    SELECT t.workspace_id, t.conversation_id, b.since
+    FROM reply_touched AS t
+    CROSS JOIN LATERAL (
+        SELECT max(e.occurred_at) AS since
+        FROM event AS e
+        WHERE e.workspace_id = t.workspace_id AND e.conversation_id = t.conversation_id
+          AND e.conversation_id IS NOT NULL AND e.name = 'conversation.agent_replied'
+          AND e.occurred_at < t.first_at
+          AND e.id NOT IN (SELECT id FROM new_events)
+    ) AS b
+),
+reply_kept AS (
+    SELECT k.*
+    FROM reply_bounds AS t
+    -- LATERAL ... OFFSET 0: one range scan of the conversation's index entries each. Without the
+    -- OFFSET the subquery is flattened into a join, planned as a scan of the whole table (the
+    -- planner cannot know how few conversations a statement has).
+    CROSS JOIN LATERAL (
+        SELECT e.workspace_id, e.conversation_id, e.name = 'conversation.agent_replied' AS from_agent,
+               e.occurred_at, e.event_id, e.channel_id, e.agent_id
+        FROM event AS e
+        WHERE e.workspace_id = t.workspace_id AND e.conversation_id = t.conversation_id
+          AND e.conversation_id IS NOT NULL
+          AND e.name IN ('conversation.customer_replied', 'conversation.agent_replied')
+          AND e.occurred_at >= COALESCE(t.since, '-infinity')
+          AND e.id NOT IN (SELECT id FROM new_events)
+        OFFSET 0
+    ) AS k
+    UNION ALL
+    SELECT t.workspace_id, t.conversation_id, false, w.waiting_at, '', NULL, NULL
+    FROM reply_bounds AS t
+    CROSS JOIN LATERAL (
+        SELECT s.waiting_customer_at
+        FROM conversation_sealed AS s
+        WHERE s.workspace_id = t.workspace_id AND s.conversation_id = t.conversation_id
+        OFFSET 0
+    ) AS s
+    CROSS JOIN unnest(s.waiting_customer_at) AS w (waiting_at)
+    WHERE t.since IS NULL
+),
+reply_streams AS (
+    SELECT -1 AS sign, * FROM reply_kept
+    UNION ALL
+    SELECT 1, * FROM reply_kept
+    UNION ALL
+    SELECT 1, workspace_id, conversation_id, name = 'conversation.agent_replied', occurred_at, event_id, channel_id, agent_id
+    FROM new_events
+    WHERE name IN ('conversation.customer_replied', 'conversation.agent_replied')
+),
+-- @begin reply times: from reply_streams (sign, workspace_id, conversation_id, from_agent,
+-- occurred_at, event_id, channel_id, agent_id: each version of each conversation's messages, -1
+-- as counted before and +1 as it is now), the reply-time deltas, upserted into this
+-- connection's write slot.
+-- replies_up_to: the agent replies up to this message, in the order of the conversation
+-- (occurred_at, a customer message before a reply at the same moment, then event id), so a
+-- customer message is answered by reply number replies_up_to + 1.
+reply_ordered AS (
+    SELECT *,
+           count(*) FILTER (WHERE from_agent) OVER (
+               PARTITION BY sign, workspace_id, conversation_id COLLATE "C"
+               ORDER BY occurred_at, from_agent, event_id
+               ROWS UNBOUNDED PRECEDING
+           ) AS replies_up_to
+    FROM reply_streams
+),
+reply_pairs AS (
+    SELECT m.sign, m.workspace_id, date_trunc('hour', a.occurred_at, 'UTC') AS bucket,
+           COALESCE(a.channel_id, '') AS channel_id, COALESCE(a.agent_id, '') AS agent_id,
+           EXTRACT(EPOCH FROM a.occurred_at - m.occurred_at) AS seconds
+    FROM reply_ordered AS m
+    JOIN reply_ordered AS a
+      ON a.sign = m.sign AND a.workspace_id = m.workspace_id AND a.conversation_id = m.conversation_id
+     AND a.from_agent AND a.replies_up_to = m.replies_up_to + 1
+    WHERE NOT m.from_agent
+),
+reply_binned AS (
+    SELECT p.*, width_bucket(p.seconds, '{0,60,300,900,1800,3600,7200,14400,28800,86400,259200}'::int[]) AS position
+    FROM reply_pairs AS p
+),
+reply_sums AS (
+    SELECT workspace_id, bucket, channel_id, agent_id,
+           sum(sign) AS reply_count,
+           sum(sign * seconds) AS reply_seconds,
+           ARRAY[
+           COALESCE(sum(sign) FILTER (WHERE position = 1), 0),
+           COALESCE(sum(sign) FILTER (WHERE position = 2), 0),
+           COALESCE(sum(sign) FILTER (WHERE position = 3), 0),
+           COALESCE(sum(sign) FILTER (WHERE position = 4), 0),
+           COALESCE(sum(sign) FILTER (WHERE position = 5), 0),
+           COALESCE(sum(sign) FILTER (WHERE position = 6), 0),
+           COALESCE(sum(sign) FILTER (WHERE position = 7), 0),
+           COALESCE(sum(sign) FILTER (WHERE position = 8), 0),
+           COALESCE(sum(sign) FILTER (WHERE position = 9), 0),
+           COALESCE(sum(sign) FILTER (WHERE position = 10), 0),
+           COALESCE(sum(sign) FILTER (WHERE position = 11), 0)
+           ] AS reply_bins
+    FROM reply_binned
+    GROUP BY 1, 2, 3, 4
+)
+INSERT INTO support_reply_hourly AS r (workspace_id, bucket, channel_id, agent_id, slot, reply_count, reply_seconds, reply_bins)
+SELECT workspace_id, bucket, channel_id, agent_id, tally_write_slot(), reply_count, reply_seconds, reply_bins
+FROM reply_sums
+WHERE reply_count <> 0 OR reply_seconds <> 0 OR 0 <> ANY (reply_bins)
+ORDER BY 1, 2, 3, 4
+ON CONFLICT (workspace_id, bucket, channel_id, agent_id, slot) DO UPDATE SET
+    reply_count = r.reply_count + EXCLUDED.reply_count,
+    reply_seconds = r.reply_seconds + EXCLUDED.reply_seconds,
+    reply_bins = ARRAY[
+        r.reply_bins[1] + EXCLUDED.reply_bins[1], r.reply_bins[2] + EXCLUDED.reply_bins[2],
+        r.reply_bins[3] + EXCLUDED.reply_bins[3], r.reply_bins[4] + EXCLUDED.reply_bins[4],
+        r.reply_bins[5] + EXCLUDED.reply_bins[5], r.reply_bins[6] + EXCLUDED.reply_bins[6],
+        r.reply_bins[7] + EXCLUDED.reply_bins[7], r.reply_bins[8] + EXCLUDED.reply_bins[8],
+        r.reply_bins[9] + EXCLUDED.reply_bins[9], r.reply_bins[10] + EXCLUDED.reply_bins[10],
+        r.reply_bins[11] + EXCLUDED.reply_bins[11]];
+-- @end reply times
 RETURN NULL;

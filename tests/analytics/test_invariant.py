@@ -126,11 +126,41 @@ RESOLVER_MOVES = [
 ]
 
 
+# A reply arriving last splits the wait of two customer messages: before it, both are answered by
+# r5; with it, the first is answered by r3 (reply times re-pair the conversation).
+REPLY_SPLIT = [
+    support_event("created", event_id="r1", conversation="r", minutes=0, channel="chat"),
+    support_event("customer_replied", event_id="r2", conversation="r", minutes=5, channel="chat"),
+    support_event("customer_replied", event_id="r4", conversation="r", minutes=10, channel="chat"),
+    support_event("agent_replied", event_id="r5", conversation="r", minutes=30, channel="email", agent="a1"),
+    support_event("agent_replied", event_id="r3", conversation="r", minutes=8, channel="chat", agent="a2"),
+    # A message and a reply at the same moment: the reply answers it (wait 0).
+    support_event("customer_replied", event_id="r6", conversation="r", minutes=30, channel="chat"),
+]
+
+# Two ratings at the same moment: the one with the greater event id is the conversation's rating,
+# counted for the assignee and team of the latest assignment.
+RATING_TIE = [
+    support_event("assigned", event_id="q1", conversation="q", minutes=0, channel="chat", agent="a1"),
+    support_event("rated", event_id="q2", conversation="q", minutes=10, channel="chat", value=2),
+    support_event("rated", event_id="q3", conversation="q", minutes=10, channel="chat", value=5),
+    support_event(
+        "assigned", event_id="q4", conversation="q", minutes=5, channel="chat", agent="a2", properties={"team": "t"}
+    ),
+]
+
+
 def test_the_invariant_covers_the_per_channel_agent_and_name_summaries():
-    """Verifies the invariant compares the per-channel, per-agent and per-name tables too."""
-    assert {"support_channel_hourly", "support_agent_hourly", "event_name_hourly", "event_name_lifetime"} <= set(
-        SUMMARY_TABLES
-    )
+    """Verifies the invariant compares the per-channel, per-agent and per-name tables too, and CSAT
+    and reply times."""
+    assert {
+        "support_channel_hourly",
+        "support_agent_hourly",
+        "event_name_hourly",
+        "event_name_lifetime",
+        "support_csat_hourly",
+        "support_reply_hourly",
+    } <= set(SUMMARY_TABLES)
 
 
 @pytest.mark.django_db
@@ -151,6 +181,10 @@ def test_the_invariant_covers_the_per_channel_agent_and_name_summaries():
 @example(streams=[ON_BIN_STARTS], sizes=[1, 1, 1, 1, 1], paths=["service"])
 @example(streams=[ON_BIN_STARTS[::-1]], sizes=[2, 3], paths=["orm"])
 @example(streams=[RESOLVER_MOVES], sizes=[1, 1, 1], paths=["service"])
+@example(streams=[REPLY_SPLIT], sizes=[1, 1, 1, 1, 1, 1], paths=["service"])
+@example(streams=[REPLY_SPLIT[::-1]], sizes=[1, 1, 1, 1, 1, 1], paths=["orm"])
+@example(streams=[RATING_TIE], sizes=[1, 1, 1, 1], paths=["service"])
+@example(streams=[RATING_TIE[::-1]], sizes=[1, 1, 1, 1], paths=["http"])
 def test_summaries_equal_recomputation_for_any_order_duplication_batching_and_path(workspaces, streams, sizes, paths):
     """Verifies rollups find 0 differences after random events arrive shuffled, repeated and batched."""
     reset_tables()
@@ -182,7 +216,7 @@ def concurrent_pool() -> list[dict]:
     events = []
     for number in range(40):
         conversation = f"c{number % 12}"
-        kind = rng.choice(["created", "assigned", "agent_replied", "customer_replied", "resolved", "reopened"])
+        kind = rng.choice(["created", "assigned", "agent_replied", "customer_replied", "resolved", "reopened", "rated"])
         for repeat in range(6):
             agent = rng.choice(["a1", "a2", "a3"])
             events.append(
@@ -194,6 +228,8 @@ def concurrent_pool() -> list[dict]:
                     channel=rng.choice(["email", "chat"]),
                     agent=agent if kind in ("assigned", "agent_replied", "resolved") else None,
                     customer=rng.choice(["u1", "u2", None]),
+                    value=rng.randint(1, 5) if kind == "rated" else None,
+                    properties={"team": rng.choice(["t1", "t2"])} if kind == "assigned" else None,
                 )
             )
     for number in range(120):

@@ -1,0 +1,197 @@
+"""What CSAT and reply times cost on ingest: the same simulated events (with ratings and teams)
+ingested with the conversation trigger as installed, and with the same trigger without the two
+new figures (the support_csat_hourly upsert and the reply-time statement cut out of
+sql/triggers/event__merge_conversations.sql; everything else identical). Batches of 1000 on one
+connection and single-event transactions on 1 and 8 connections; rounds alternate A/B, B/A, ...
+so drift of the machine falls on both, and the medians are compared. Every run with the new
+figures is checked with `rollups verify`.
+
+Each run starts from the same desk: the first `--history` events of the simulated week ingested
+(with the new figures, in batches) and ANALYZEd, as a database in service is, so the timed events
+continue conversations already under way and the planner knows the table (on a table never
+analyzed it cannot tell the conversation index from the primary key). The timed events are the
+ones that follow in time.
+
+    .venv/bin/python bench/support_figures.py            # 3 rounds; writes bench/results/support-figures.json
+    .venv/bin/python bench/support_figures.py --rounds 1 --events 5000 --single-events 500
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from analytics.simulation import history  # noqa: E402
+from bench.common import (  # noqa: E402
+    base_url,
+    connect,
+    prepare_database,
+    render_inserts,
+    reset,
+    run_statements,
+    setup_django,
+    with_database,
+)
+from bench.triggers import verify  # noqa: E402
+
+FORMS = ("with", "without")
+CSAT_START = "-- CSAT: each rated conversation"
+CSAT_END = "agent_upsert AS ("
+REPLY_START = "\n-- Reply times."
+REPLY_END = "RETURN NULL;"
+
+
+def without_new_figures(sql: str) -> str:
+    """The installed statements of event__merge_conversations.sql without the CSAT upsert and the
+    reply-time statement (the last one before RETURN NULL)."""
+    for start, end in ((CSAT_START, CSAT_END), (REPLY_START, REPLY_END)):
+        begin = sql.index(start)
+        sql = sql[:begin] + sql[sql.index(end, begin) :]
+    return sql
+
+
+def install(url: str, *, form: str) -> None:
+    """Installs the summary trigger of event with or without the new figures (pgtrigger's install
+    SQL); "with" is exactly the trigger migrations install."""
+    import pgtrigger
+
+    from analytics.models import Event
+    from triggers import NEW_EVENTS, SUMMARY_TRIGGER_NAMES, sections_of, summary_trigger, trigger_sql
+    from triggers.shards import WORKSPACE_VARIABLE, sections_body
+
+    trigger = summary_trigger()
+    if form == "without":
+        bodies = {f"event__{name}.sql": trigger_sql(f"event__{name}.sql") for name in SUMMARY_TRIGGER_NAMES}
+        conversations = "event__merge_conversations.sql"
+        bodies[conversations] = without_new_figures(bodies[conversations])
+        trigger = pgtrigger.Trigger(
+            name=trigger.name,
+            level=pgtrigger.Statement,
+            when=pgtrigger.After,
+            operation=pgtrigger.Insert,
+            referencing=NEW_EVENTS,
+            declare=[(WORKSPACE_VARIABLE, "bigint")],
+            func=sections_body(sections_of(bodies), table="event", transition="new_events"),
+        )
+    with connect(url) as connection, connection.cursor() as cursor:
+        cursor.execute(trigger.compile(Event).install_sql)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per form (each form once per round)")
+    parser.add_argument("--single-events", type=int, default=2_000, help="single-event transactions per run")
+    parser.add_argument("--events", type=int, default=20_000, help="events of the batched runs (1000 a statement)")
+    parser.add_argument("--history", type=int, default=20_000, help="events ingested before each timed run")
+    parser.add_argument("--output", default=str(ROOT / "bench" / "results" / "support-figures.json"))
+    args = parser.parse_args()
+    url = with_database(base_url(), "support_bench_figures")
+    setup_django(url)  # before anything imports core.settings with another DATABASE_URL
+    print(f"preparing {url.rsplit('/', 1)[-1].split('?')[0]} ...", flush=True)
+    workspace_id, _ = prepare_database(url)
+    wanted = args.history + args.events
+    pool = list(history(end=datetime.now(UTC), days=7, conversations=wanted // 9 + 1, seed=5))
+    from analytics import partitions
+
+    partitions.ensure(datetime.fromisoformat(event["occurred_at"]) for event in pool)
+    earlier, later = pool[: args.history], pool[args.history : wanted]
+    names = [event["name"] for event in later]
+    warm_up = render_inserts(url=url, workspace_id=workspace_id, events=earlier, size=1000)
+    statements = {
+        1000: render_inserts(url=url, workspace_id=workspace_id, events=later, size=1000),
+        1: render_inserts(url=url, workspace_id=workspace_id, events=later[: args.single_events], size=1),
+    }
+
+    def start_from_history() -> None:
+        install(url, form="with")
+        reset(url)
+        run_statements(url=url, statements=warm_up, clients=1)
+        with connect(url) as connection, connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+    cases = [(1000, 1), (1, 1), (1, 8)]
+    rows = []
+    for round_number in range(args.rounds):
+        order = FORMS if round_number % 2 == 0 else FORMS[::-1]
+        for size, clients in cases:
+            for form in order:
+                start_from_history()
+                install(url, form=form)
+                result = run_statements(url=url, statements=statements[size], clients=clients)
+                result.update(
+                    round=round_number,
+                    events_per_statement=size,
+                    clients=clients,
+                    form=form,
+                    verified=verify(url) if form == "with" else None,
+                )
+                rows.append(result)
+                print(
+                    f"round {round_number}  batch {size:>4}  clients {clients}  {form:<7}  "
+                    f"{result['events_per_second']:8.0f} events/s  p50 {result['p50_ms']:6.2f} ms  "
+                    f"errors {len(result['errors'])}  verify {result['verified']}",
+                    flush=True,
+                )
+    install(url, form="with")
+
+    summary = []
+    for size, clients in cases:
+        median = {
+            form: statistics.median(
+                row["events_per_second"]
+                for row in rows
+                if (row["events_per_statement"], row["clients"], row["form"]) == (size, clients, form)
+            )
+            for form in FORMS
+        }
+        summary.append(
+            {
+                "events_per_statement": size,
+                "clients": clients,
+                "median_events_per_second": median,
+                "with_vs_without": median["with"] / median["without"],
+            }
+        )
+    with connect(url) as connection, connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        server_version = cursor.fetchone()[0]
+    report = {
+        "timestamp": datetime.now(UTC).isoformat(),
+        "command": " ".join(["bench/support_figures.py", *sys.argv[1:]]),
+        "server_version": server_version,
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "rounds": args.rounds,
+        "history_events": len(earlier),
+        "batched_events": {
+            "total": len(later),
+            "customer_replied": names.count("conversation.customer_replied"),
+            "agent_replied": names.count("conversation.agent_replied"),
+            "rated": names.count("conversation.rated"),
+        },
+        "target": "with_vs_without >= 0.9",
+        "summary": summary,
+        "rows": rows,
+        "all_verified": all(row["verified"] for row in rows if row["form"] == "with"),
+    }
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.output).write_text(json.dumps(report, indent=2) + "\n")
+    print("\n| events per statement | connections | without events/s | with events/s | with / without |")
+    print("| --- | --- | --- | --- | --- |")
+    for row in summary:
+        median = row["median_events_per_second"]
+        print(
+            f"| {row['events_per_statement']} | {row['clients']} | {median['without']:.0f} | "
+            f"{median['with']:.0f} | {row['with_vs_without']:.3f} |"
+        )
+    print(f"\nevery run with the new figures verified: {report['all_verified']}; written to {args.output}")
+
+
+if __name__ == "__main__":
+    main()
