@@ -45,7 +45,10 @@ COUNTS = (
 )
 DURATIONS = ("first_response", "resolution")
 DURATION_FIGURES = ("count", "avg_seconds", "p50_seconds", "p90_seconds")
-DURATION_COLUMNS = frozenset(f"{metric}_{figure}" for metric in DURATIONS for figure in DURATION_FIGURES)
+REPLY_TIME = "reply_time"
+DURATION_COLUMNS = frozenset(f"{metric}_{figure}" for metric in (*DURATIONS, REPLY_TIME) for figure in DURATION_FIGURES)
+CSAT_FIGURES = ("ratings", "score_1", "score_2", "score_3", "score_4", "score_5", "satisfied_share", "response_rate")
+CSAT_COLUMNS = frozenset(f"csat_{figure}" for figure in CSAT_FIGURES)
 LIVE = ("open_now", "unassigned_now", "unanswered_now")
 FIGURES = (*COUNTS, *(f"{metric}_{figure}" for metric in DURATIONS for figure in DURATION_FIGURES))
 """The figures an agent or channel row can be ordered by (besides id, name and live counters)."""
@@ -54,8 +57,20 @@ TIMESERIES_METRICS = {
     "avg_first_response_seconds": "sum(h.first_response_seconds) / NULLIF(sum(h.first_response_count), 0)",
     "avg_resolution_seconds": "sum(h.resolution_seconds) / NULLIF(sum(h.resolution_count), 0)",
     "events": "sum(h.events)::bigint",
+    "reply_count": "sum(h.reply_count)::bigint",
+    "avg_reply_seconds": "sum(h.reply_seconds) / NULLIF(sum(h.reply_count), 0)",
+    "csat_ratings": "sum(h.score_1 + h.score_2 + h.score_3 + h.score_4 + h.score_5)::bigint",
+    "csat_satisfied_share": "sum(h.score_4 + h.score_5)::numeric"
+    " / NULLIF(sum(h.score_1 + h.score_2 + h.score_3 + h.score_4 + h.score_5), 0)",
 }
-COUNTED = (*COUNTS, "events")
+COUNTED = (*COUNTS, "events", "reply_count", "csat_ratings")
+METRIC_TABLES = {
+    "reply_count": "support_reply_hourly",
+    "avg_reply_seconds": "support_reply_hourly",
+    "csat_ratings": "support_csat_hourly",
+    "csat_satisfied_share": "support_csat_hourly",
+}
+"""The series read from the reply-time and CSAT tables (each has a channel and an agent column)."""
 STAT_AGGREGATES = {
     "events": "sum(h.events)::bigint",
     "count": "sum(h.value_count)::bigint",
@@ -129,7 +144,9 @@ percentiles AS (
            max(seconds) FILTER (WHERE metric = 'first_response' AND p = 0.5) AS first_response_p50_seconds,
            max(seconds) FILTER (WHERE metric = 'first_response' AND p = 0.9) AS first_response_p90_seconds,
            max(seconds) FILTER (WHERE metric = 'resolution' AND p = 0.5) AS resolution_p50_seconds,
-           max(seconds) FILTER (WHERE metric = 'resolution' AND p = 0.9) AS resolution_p90_seconds
+           max(seconds) FILTER (WHERE metric = 'resolution' AND p = 0.9) AS resolution_p90_seconds,
+           max(seconds) FILTER (WHERE metric = 'reply_time' AND p = 0.5) AS reply_time_p50_seconds,
+           max(seconds) FILTER (WHERE metric = 'reply_time' AND p = 0.9) AS reply_time_p90_seconds
     FROM crossing
     GROUP BY key
 )"""
@@ -160,11 +177,44 @@ FIGURE_COLUMNS = """
 
 
 def nest_figures(row: dict) -> dict:
-    """{first_response_count: ..} -> {first_response: {count: ..}}; other columns stay as they are."""
-    nested = {key: value for key, value in row.items() if key not in DURATION_COLUMNS}
-    for metric in DURATIONS:
+    """{first_response_count: ..} -> {first_response: {count: ..}}, {csat_ratings: ..} -> {csat:
+    {ratings: ..}}; other columns stay as they are."""
+    nested = {key: value for key, value in row.items() if key not in DURATION_COLUMNS | CSAT_COLUMNS}
+    for metric in (*DURATIONS, REPLY_TIME):
         nested[metric] = {figure: row[f"{metric}_{figure}"] for figure in DURATION_FIGURES}
+    nested["csat"] = {figure: row[f"csat_{figure}"] for figure in CSAT_FIGURES}
     return nested
+
+
+# Reply times and CSAT of each key (period, agent or channel) from support_reply_hourly (r) and
+# support_csat_hourly (c): count, average and the bins of the waits, and the ratings per score.
+REPLY_SUMS = """
+           COALESCE(sum(r.reply_count), 0)::bigint AS reply_time_count,
+           sum(r.reply_seconds) / NULLIF(sum(r.reply_count), 0) AS reply_time_avg_seconds,
+           ARRAY[{bins}]::bigint[] AS reply_bins""".format(
+    bins=", ".join(f"COALESCE(sum(r.reply_bins[{i}]), 0)" for i in range(1, len(DURATION_BINS) + 1))
+)
+CSAT_SUMS = (
+    "".join(f",\n           COALESCE(sum(c.score_{score}), 0)::bigint AS csat_score_{score}" for score in range(1, 6))
+    + ",\n           COALESCE(sum(c.score_1 + c.score_2 + c.score_3 + c.score_4 + c.score_5), 0)::bigint"
+    " AS csat_ratings"
+)
+REPLY_HISTOGRAM = """
+    UNION ALL
+    SELECT q.key, 'reply_time', u.bin_start_seconds, u.n
+    FROM replies AS q
+    CROSS JOIN LATERAL unnest(q.reply_bins, %(bins)s::int[]) AS u (n, bin_start_seconds)"""
+# The reply-time and CSAT columns of a figures row, from replies (q), ratings (c), percentiles (p)
+# and the support figures' resolution count (the response rate's denominator).
+QUALITY_COLUMNS = """,
+       COALESCE(q.reply_time_count, 0) AS reply_time_count, q.reply_time_avg_seconds,
+       p.reply_time_p50_seconds, p.reply_time_p90_seconds,
+       COALESCE(c.csat_ratings, 0) AS csat_ratings,
+       COALESCE(c.csat_score_1, 0) AS csat_score_1, COALESCE(c.csat_score_2, 0) AS csat_score_2,
+       COALESCE(c.csat_score_3, 0) AS csat_score_3, COALESCE(c.csat_score_4, 0) AS csat_score_4,
+       COALESCE(c.csat_score_5, 0) AS csat_score_5,
+       (c.csat_score_4 + c.csat_score_5)::numeric / NULLIF(c.csat_ratings, 0) AS csat_satisfied_share,
+       COALESCE(c.csat_ratings, 0)::numeric / NULLIF({resolution_count}, 0) AS csat_response_rate"""
 
 
 OVERVIEW = """
@@ -182,7 +232,23 @@ figures AS (
           AND h.bucket >= %(previous_start)s AND h.bucket < %(end)s
     GROUP BY p.key
 ),
-histogram AS ({histogram}
+replies AS (
+    SELECT p.key,{reply_sums}
+    FROM periods AS p
+    LEFT JOIN support_reply_hourly AS r
+           ON r.workspace_id = %(workspace)s AND r.bucket >= p.lo AND r.bucket < p.hi {reply_filter}
+          AND r.bucket >= %(previous_start)s AND r.bucket < %(end)s
+    GROUP BY p.key
+),
+ratings AS (
+    SELECT p.key{csat_sums}
+    FROM periods AS p
+    LEFT JOIN support_csat_hourly AS c
+           ON c.workspace_id = %(workspace)s AND c.bucket >= p.lo AND c.bucket < p.hi {csat_filter}
+          AND c.bucket >= %(previous_start)s AND c.bucket < %(end)s
+    GROUP BY p.key
+),
+histogram AS ({histogram}{reply_histogram}
 ),
 {percentiles},
 live AS (
@@ -192,10 +258,12 @@ live AS (
     FROM support_live AS l
     WHERE l.workspace_id = %(workspace)s {live_filter}
 )
-SELECT f.key AS period,{figure_columns},
+SELECT f.key AS period,{figure_columns}{quality_columns},
        live.open_now, live.unassigned_now, live.unanswered_now
 FROM figures AS f
 LEFT JOIN percentiles AS p USING (key)
+LEFT JOIN replies AS q USING (key)
+LEFT JOIN ratings AS c USING (key)
 CROSS JOIN live
 """
 
@@ -269,6 +337,12 @@ def overview(*, workspace, window: Window) -> dict:
         support_filter=dimension_filter(window, "h"),
         histogram=histogram,
         live_filter="AND l.channel_id = %(channel)s" if window.channel is not None else "",
+        reply_sums=REPLY_SUMS,
+        reply_filter=dimension_filter(window, "r"),
+        csat_sums=CSAT_SUMS,
+        csat_filter=dimension_filter(window, "c"),
+        reply_histogram=REPLY_HISTOGRAM,
+        quality_columns=QUALITY_COLUMNS.format(resolution_count="f.resolution_count"),
     )
     rows = {row.pop("period"): row for row in fetch(sql, window_params(workspace, window))}
     current, previous = rows["current"], rows["previous"]
@@ -333,7 +407,7 @@ def timeseries(*, workspace, window: Window, metric: str, name: str | None = Non
             conditions += " AND h.name = %(name)s"
             params["name"] = name
     else:
-        table = support_table(window) or "support_hourly"
+        table = METRIC_TABLES.get(metric) or support_table(window) or "support_hourly"
     sql = series_sql(
         window, table=table, value=TIMESERIES_METRICS[metric], conditions=conditions, zero=metric in COUNTED
     )
@@ -400,7 +474,19 @@ WITH figures AS (
     FROM {support_rows} AS h
     GROUP BY 1
 ),
-histogram AS ({histogram}
+replies AS (
+    SELECT r.{key} AS key,{reply_sums}
+    FROM support_reply_hourly AS r
+    WHERE r.workspace_id = %(workspace)s AND r.bucket >= %(start)s AND r.bucket < %(end)s {reply_filter}
+    GROUP BY 1
+),
+ratings AS (
+    SELECT c.{key} AS key{csat_sums}
+    FROM support_csat_hourly AS c
+    WHERE c.workspace_id = %(workspace)s AND c.bucket >= %(start)s AND c.bucket < %(end)s {csat_filter}
+    GROUP BY 1
+),
+histogram AS ({histogram}{reply_histogram}
 ),
 {percentiles}
 SELECT * FROM (
@@ -414,10 +500,12 @@ SELECT * FROM (
            COALESCE(f.first_response_count, 0) AS first_response_count,
            f.first_response_avg_seconds, p.first_response_p50_seconds, p.first_response_p90_seconds,
            COALESCE(f.resolution_count, 0) AS resolution_count,
-           f.resolution_avg_seconds, p.resolution_p50_seconds, p.resolution_p90_seconds{extra_columns}
+           f.resolution_avg_seconds, p.resolution_p50_seconds, p.resolution_p90_seconds{quality_columns}{extra_columns}
     FROM {table} AS dim
     LEFT JOIN figures AS f ON f.key = dim.{key}
-    LEFT JOIN percentiles AS p ON p.key = dim.{key}{extra_joins}
+    LEFT JOIN percentiles AS p ON p.key = dim.{key}
+    LEFT JOIN replies AS q ON q.key = dim.{key}
+    LEFT JOIN ratings AS c ON c.key = dim.{key}{extra_joins}
     WHERE dim.workspace_id = %(workspace)s {dimension_filter}
 ) AS rows
 ORDER BY {ordering}"""
@@ -550,6 +638,12 @@ def dimension_rows(*, workspace, window: Window, dimension: str, ordering: str) 
         extra_columns=LIVE_COLUMNS if dimension == "channel" else "",
         extra_joins=LIVE_JOIN if dimension == "channel" else "",
         ordering=ordering_sql(ordering),
+        reply_sums=REPLY_SUMS,
+        reply_filter=dimension_filter(window, "r"),
+        csat_sums=CSAT_SUMS,
+        csat_filter=dimension_filter(window, "c"),
+        reply_histogram=REPLY_HISTOGRAM,
+        quality_columns=QUALITY_COLUMNS.format(resolution_count="f.resolution_count"),
     )
     return SqlRows(sql=sql, count_sql=DIMENSION_COUNT.format(**values), params=params)
 

@@ -1,6 +1,7 @@
 """Output shapes of the read endpoints, and the OpenAPI descriptions of the API's custom fields,
 token authentication and error bodies (drf-spectacular finds the extensions by import)."""
 
+import re
 from decimal import Decimal
 
 from drf_spectacular.drainage import set_override
@@ -80,6 +81,23 @@ class DurationSerializer(serializers.Serializer):
     p90_seconds = NumberField(allow_null=True, help_text="90th percentile, interpolated in the duration histogram.")
 
 
+class ReplyTimeSerializer(DurationSerializer):
+    count = serializers.IntegerField(help_text="Customer messages answered (in the hour of their answer).")
+
+
+class CsatSerializer(serializers.Serializer):
+    ratings = serializers.IntegerField(help_text="Rated conversations, each for its latest rating.")
+    score_1 = serializers.IntegerField()
+    score_2 = serializers.IntegerField()
+    score_3 = serializers.IntegerField()
+    score_4 = serializers.IntegerField()
+    score_5 = serializers.IntegerField()
+    satisfied_share = NumberField(allow_null=True, help_text="(score_4 + score_5) / ratings; null without ratings.")
+    response_rate = NumberField(
+        allow_null=True, help_text="ratings / resolution.count (conversations resolved); null when none resolved."
+    )
+
+
 class FiguresSerializer(serializers.Serializer):
     conversations_created = serializers.IntegerField()
     conversations_assigned = serializers.IntegerField()
@@ -89,6 +107,13 @@ class FiguresSerializer(serializers.Serializer):
     reopens = serializers.IntegerField()
     first_response = DurationSerializer(help_text="first_response_at - created_at, in the hour of the first reply.")
     resolution = DurationSerializer(help_text="last_resolved_at - created_at of resolved conversations.")
+    reply_time = ReplyTimeSerializer(
+        help_text="Each customer message's wait until the next agent reply, in the hour of that reply."
+    )
+    csat = CsatSerializer(
+        help_text="Rated conversations by the score (1-5) of their latest rating, in its hour, for the "
+        "conversation's assignee."
+    )
 
 
 class PreviousFiguresSerializer(RangeFieldsMixin, FiguresSerializer):
@@ -276,7 +301,11 @@ class EventSchema(OpenApiSerializerExtension):
         def conversation_event(names: list[str], *, required: dict | None = None, optional: dict | None = None):
             """The variant for `names`: conversation_id and channel required, and the fields given."""
             required = {"conversation_id": {"type": "string"}, "channel": present, **(required or {})}
-            fields = {"name": {"type": "string", "enum": names}, **required, **(optional or {})}
+            # A pattern, not an enum: drf-spectacular's enum hook would merge the variants' name
+            # enums into one component (they share the field name), and every variant would then
+            # accept the names of the first.
+            alternatives = "|".join(re.escape(name) for name in names)
+            fields = {"name": {"type": "string", "pattern": f"^({alternatives})$"}, **required, **(optional or {})}
             return {"properties": fields, "required": list(required)}
 
         schema["oneOf"] = [
@@ -290,7 +319,15 @@ class EventSchema(OpenApiSerializerExtension):
             ),
             conversation_event(
                 ["conversation.rated"],
-                required={"value": {"type": "integer", "minimum": 1, "maximum": 5, "description": "The score."}},
+                required={
+                    "value": {
+                        "type": "number",
+                        "multipleOf": 1,
+                        "minimum": 1,
+                        "maximum": 5,
+                        "description": "The score.",
+                    }
+                },
                 optional={"properties": {"type": "object", "properties": {"comment": text(COMMENT_LENGTH)}}},
             ),
             conversation_event(

@@ -9,6 +9,20 @@ def duration(count, avg, p50, p90) -> dict:
     return {"count": count, "avg_seconds": avg, "p50_seconds": p50, "p90_seconds": p90}
 
 
+# The week has no rating, and its one customer message (c1, 08:20) no reply after it.
+NO_REPLY_TIME = duration(0, None, None, None)
+
+
+def no_csat(resolved: int) -> dict:
+    """No rating: a response rate of 0 of the conversations resolved, null when none was."""
+    return {
+        "ratings": 0,
+        **{f"score_{score}": 0 for score in range(1, 6)},
+        "satisfied_share": None,
+        "response_rate": 0.0 if resolved else None,
+    }
+
+
 ANN = {
     "id": "a1",
     "name": "Ann",
@@ -20,6 +34,8 @@ ANN = {
     "reopens": 0,
     "first_response": duration(1, 600.0, 600.0, 840.0),
     "resolution": duration(1, 3600.0, 5400.0, 6840.0),
+    "reply_time": NO_REPLY_TIME,
+    "csat": no_csat(1),
 }
 BOB = {
     "id": "a2",
@@ -32,6 +48,8 @@ BOB = {
     "reopens": 0,
     "first_response": duration(1, 60.0, 180.0, 276.0),
     "resolution": duration(1, 7200.0, 10800.0, 13680.0),
+    "reply_time": NO_REPLY_TIME,
+    "csat": no_csat(1),
 }
 CHAT = {
     "id": "chat",
@@ -44,6 +62,8 @@ CHAT = {
     "reopens": 1,
     "first_response": duration(1, 60.0, 180.0, 276.0),
     "resolution": duration(1, 7200.0, 10800.0, 13680.0),
+    "reply_time": NO_REPLY_TIME,
+    "csat": no_csat(1),
     "open_now": 1,
     "unassigned_now": 0,
     "unanswered_now": 1,
@@ -59,6 +79,8 @@ EMAIL = {
     "reopens": 0,
     "first_response": duration(1, 600.0, 600.0, 840.0),
     "resolution": duration(1, 3600.0, 5400.0, 6840.0),
+    "reply_time": NO_REPLY_TIME,
+    "csat": no_csat(1),
     "open_now": 1,
     "unassigned_now": 1,
     "unanswered_now": 1,

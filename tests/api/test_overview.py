@@ -16,6 +16,20 @@ def duration(count, avg, p50, p90) -> dict:
     return {"count": count, "avg_seconds": avg, "p50_seconds": p50, "p90_seconds": p90}
 
 
+# The week has no rating, and its one customer message (c1, 08:20) no reply after it.
+NO_REPLY_TIME = duration(0, None, None, None)
+
+
+def no_csat(resolved: int) -> dict:
+    """No rating: a response rate of 0 of the conversations resolved, null when none was."""
+    return {
+        "ratings": 0,
+        **{f"score_{score}": 0 for score in range(1, 6)},
+        "satisfied_share": None,
+        "response_rate": 0.0 if resolved else None,
+    }
+
+
 @pytest.mark.django_db
 def test_overview_figures_match_the_hand_computed_week(support_week, reader):
     """Verifies every figure of the week, its previous period and the live counters."""
@@ -36,6 +50,8 @@ def test_overview_figures_match_the_hand_computed_week(support_week, reader):
         "first_response": duration(2, 330.0, 300.0, 780.0),
         # 3600 s and 7200 s (c4 was reopened): p50 = 3600 + 3600 x 1/1, p90 = 7200 + 7200 x 0.8/1.
         "resolution": duration(2, 5400.0, 7200.0, 12960.0),
+        "reply_time": NO_REPLY_TIME,
+        "csat": no_csat(2),
         "open_now": 2,
         "unassigned_now": 1,
         "unanswered_now": 2,
@@ -50,6 +66,8 @@ def test_overview_figures_match_the_hand_computed_week(support_week, reader):
             "reopens": 0,
             "first_response": duration(1, 120.0, 180.0, 276.0),
             "resolution": duration(1, 3600.0, 5400.0, 6840.0),
+            "reply_time": NO_REPLY_TIME,
+            "csat": no_csat(1),
         },
     }
 
