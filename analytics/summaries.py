@@ -591,7 +591,13 @@ LIVE_JOIN = """
         GROUP BY channel_id
     ) AS l ON l.channel_id = dim.channel_id"""
 
-AGENT_ORDERING = ("id", "name", *FIGURES)
+QUALITY_FIGURES = (
+    *(f"{REPLY_TIME}_{figure}" for figure in DURATION_FIGURES),
+    *(f"csat_{figure}" for figure in CSAT_FIGURES),
+)
+"""The reply-time and CSAT columns of an agent or channel row (QUALITY_COLUMNS), as they are
+ordered by and as the CSV names them."""
+AGENT_ORDERING = ("id", "name", *FIGURES, *QUALITY_FIGURES)
 CHANNEL_ORDERING = (*AGENT_ORDERING, *LIVE)
 
 

@@ -21,9 +21,10 @@ def invalid(name: str, message: str) -> ValidationError:
     return ValidationError({name: [message]})
 
 
-def positive_int(request, name: str, *, maximum: int | None = None) -> int | None:
-    """The parameter as an integer from 1 to maximum; None when absent."""
-    raw = request.query_params.get(name)
+def positive_int(query, name: str, *, maximum: int | None = None) -> int | None:
+    """The parameter of `query` (a request's query_params or a QueryDict) as an integer from 1 to
+    maximum; None when absent."""
+    raw = query.get(name)
     if raw is None:
         return None
     if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
@@ -45,7 +46,7 @@ class StrictPageSize:
     page_size_query_param = "page_size"
 
     def get_page_size(self, request):
-        size = positive_int(request, self.page_size_query_param, maximum=self.max_page_size)
+        size = positive_int(request.query_params, self.page_size_query_param, maximum=self.max_page_size)
         return self.page_size if size is None else size
 
     def page_size_parameter(self) -> dict:
@@ -105,7 +106,7 @@ class SummaryPagination(StrictPageSize, PageNumberPagination):
     max_page_size = 500
 
     def get_page_number(self, request, paginator):
-        return positive_int(request, self.page_query_param) or 1
+        return positive_int(request.query_params, self.page_query_param) or 1
 
     def get_schema_operation_parameters(self, view):
         return [

@@ -1,5 +1,5 @@
 """How the dashboard writes a figure: counts with thousands separators, durations in the two
-largest units, and the change against the previous period."""
+largest units, shares as percentages, and the change against the previous period."""
 
 from decimal import Decimal
 
@@ -22,6 +22,25 @@ def duration(seconds) -> str:
         if whole >= size:
             return f"{whole // size}{unit} {whole % size // smaller_size}{smaller}"
     return f"{whole}s"
+
+
+def share(value) -> str:
+    """A fraction as a percentage: 0.5 -> 50%, 0.8333 -> 83.3%."""
+    if value is None:
+        return MISSING
+    return f"{float(value) * 100:.1f}%".replace(".0%", "%")
+
+
+def share_change(current, previous) -> dict:
+    """The change of a share in percentage points (a relative change of a percentage reads wrong:
+    50% -> 75% is +25 pts, not +50%); higher is better."""
+    if current is None or previous is None:
+        return {"text": "no previous figure" if previous is None else MISSING, "direction": "none", "good": None}
+    points = (Decimal(str(current)) - Decimal(str(previous))) * 100
+    if abs(points) < Decimal("0.05"):
+        return {"text": "±0 pts", "direction": "flat", "good": None}
+    direction = "up" if points > 0 else "down"
+    return {"text": f"{points:+.1f} pts".replace(".0 pts", " pts"), "direction": direction, "good": points > 0}
 
 
 def change(current, previous, *, lower_is_better: bool = False) -> dict:

@@ -8,7 +8,7 @@ a redirect to the URL without it, since the API's parsers refuse empty values.
 """
 
 from datetime import timedelta
-from functools import cache
+from functools import cache, partial
 from html import escape
 from urllib.parse import urlencode
 
@@ -25,10 +25,12 @@ from django.views import View
 from rest_framework.exceptions import ValidationError
 
 from analytics import heatmap, params, summaries
+from analytics.catalogue.selectors import catalogue_entries
 from analytics.figures_csv import rows_csv
 from analytics.summary_serializers import AgentSummarySerializer, ChannelSummarySerializer
 from core.auth import token_create
 from core.exceptions import flatten_errors
+from core.pagination import positive_int
 from dashboard import charts, display, selectors
 
 FILTERS = ("from", "to", "tz", "channel", "agent")
@@ -38,8 +40,13 @@ COUNT_CARDS = (
     ("resolutions", "Resolutions"),
     ("agent_replies", "Agent replies"),
 )
-DURATION_CARDS = (("first_response", "First response time"), ("resolution", "Resolution time"))
+DURATION_CARDS = (
+    ("first_response", "First response time", "conversations"),
+    ("resolution", "Resolution time", "conversations"),
+    ("reply_time", "Reply time", "replies"),
+)
 DURATION_FIGURES = (("avg_seconds", "avg"), ("p50_seconds", "p50"), ("p90_seconds", "p90"))
+CSAT_CARD_FIGURES = (("satisfied_share", "satisfied (4-5)"), ("response_rate", "rated / resolved"))
 LIVE_TILES = (("open_now", "Open"), ("unassigned_now", "Unassigned"), ("unanswered_now", "Unanswered"))
 CHART_METRICS = {
     "conversations_created": "Conversations created",
@@ -50,8 +57,18 @@ CHART_METRICS = {
     "reopens": "Reopens",
     "avg_first_response_seconds": "Average first response time",
     "avg_resolution_seconds": "Average resolution time",
+    "reply_count": "Customer messages answered",
+    "avg_reply_seconds": "Average reply time",
+    "csat_ratings": "CSAT ratings",
+    "csat_satisfied_share": "CSAT satisfied share",
 }
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+TABLE_ROWS = 100
+"""Rows of an agents or channels table per page: 100 rows of every figure stay far under the
+page weight limit (300 KB) whatever the size of the desk; the CSV has every row."""
+CATALOGUE_ROWS = 100
+NESTED_GROUPS = (*summaries.DURATIONS, summaries.REPLY_TIME, "csat")
+"""The figures an agent or channel row nests ({"first_response": {"avg_seconds": ..}})."""
 
 
 # Long lists are written here rather than by template loops: a table of 200 agents x 22 figures
@@ -200,6 +217,17 @@ class WorkspacePage(LoginRequiredMixin, View):
         return form
 
 
+def figure_card(key: str, label: str, value, before, *, show, change) -> dict:
+    return {
+        "key": key,
+        "label": label,
+        "value": "" if value is None else float(value),
+        "shown": show(value),
+        "previous": show(before),
+        "change": change(value, before),
+    }
+
+
 def with_changes(current: dict, previous: dict) -> dict:
     cards = []
     for key, label in COUNT_CARDS:
@@ -213,23 +241,49 @@ def with_changes(current: dict, previous: dict) -> dict:
                 "change": display.change(current[key], previous[key]),
             }
         )
-    durations = []
-    for metric, label in DURATION_CARDS:
-        figures = []
-        for figure, figure_label in DURATION_FIGURES:
-            value, before = current[metric][figure], previous[metric][figure]
-            figures.append(
-                {
-                    "key": f"{metric}.{figure}",
-                    "label": figure_label,
-                    "value": "" if value is None else float(value),
-                    "shown": display.duration(value),
-                    "previous": display.duration(before),
-                    "change": display.change(value, before, lower_is_better=True),
-                }
+    groups = []
+    for metric, label, unit in DURATION_CARDS:
+        figures = [
+            figure_card(
+                f"{metric}.{figure}",
+                figure_label,
+                current[metric][figure],
+                previous[metric][figure],
+                show=display.duration,
+                change=partial(display.change, lower_is_better=True),
             )
-        durations.append({"key": metric, "label": label, "count": current[metric]["count"], "figures": figures})
-    return {"cards": cards, "durations": durations}
+            for figure, figure_label in DURATION_FIGURES
+        ]
+        groups.append(
+            {
+                "key": f"{metric}.count",
+                "label": label,
+                "count": current[metric]["count"],
+                "unit": unit,
+                "figures": figures,
+            }
+        )
+    figures = [
+        figure_card(
+            f"csat.{figure}",
+            figure_label,
+            current["csat"][figure],
+            previous["csat"][figure],
+            show=display.share,
+            change=display.share_change,
+        )
+        for figure, figure_label in CSAT_CARD_FIGURES
+    ]
+    groups.append(
+        {
+            "key": "csat.ratings",
+            "label": "Customer satisfaction",
+            "count": current["csat"]["ratings"],
+            "unit": "ratings",
+            "figures": figures,
+        }
+    )
+    return {"cards": cards, "groups": groups}
 
 
 class OverviewPage(WorkspacePage):
@@ -246,7 +300,13 @@ class OverviewPage(WorkspacePage):
         granularity = params.parse_granularity(query)
         series_window = params.parse_window(query, workspace=self.workspace, granularity=granularity)
         points = summaries.timeseries(workspace=self.workspace, window=series_window, metric=metric)
-        show = display.duration if metric.startswith("avg_") else display.count
+        show = (
+            display.duration
+            if metric.startswith("avg_")
+            else display.share
+            if metric.endswith("_share")
+            else display.count
+        )
         return {
             "window": window,
             "overview": overview,
@@ -299,7 +359,8 @@ class TokenPage(WorkspacePage):
 
 
 class DimensionPage(WorkspacePage):
-    """Agents or channels: the API list's rows in a sortable table, and as CSV (`?format=csv`)."""
+    """Agents or channels: the API list's rows in a sortable table paged by the database, and
+    every row as CSV (`?format=csv`)."""
 
     template_name = "dashboard/table.html"
     extra_parameters = ("ordering",)
@@ -313,26 +374,40 @@ class DimensionPage(WorkspacePage):
         ordering = params.parse_choice(query, "ordering", choices, default="id")
         rows = summaries.dimension_rows(
             workspace=self.workspace, window=window, dimension=self.dimension, ordering=ordering
-        )[:]
-        data = self.serializer_class(rows, many=True, context={"tz": window.tz}).data
+        )
         if query.get("format") == "csv":
+            data = self.serializer_class(rows[:], many=True, context={"tz": window.tz}).data
             response = HttpResponse(rows_csv(self.serializer_class, data), content_type="text/csv; charset=utf-8")
             name = f"{self.workspace.slug}-{self.page}-{window.start.date()}-{window.end.date()}.csv"
             response["Content-Disposition"] = f'attachment; filename="{name}"'
             return response
+        row_count = len(rows)
+        pages = max(1, -(-row_count // TABLE_ROWS))
+        page = positive_int(query, "page", maximum=pages) or 1
+        data = self.serializer_class(
+            rows[(page - 1) * TABLE_ROWS : page * TABLE_ROWS], many=True, context={"tz": window.tz}
+        ).data
         columns = self.cell_columns()
+        kept = [(n, v) for n, v in query.items() if n not in ("format", "page")]
         return {
             "window": window,
             "columns": self.columns(ordering),
-            "row_count": len(data),
+            "row_count": row_count,
             "body": table_body([self.cells(row, columns) for row in data]),
-            "csv_query": urlencode([*((n, v) for n, v in query.items() if n != "format"), ("format", "csv")]),
+            "csv_query": urlencode([*kept, ("format", "csv")]),
+            "paging": paging(kept, page=page, pages=pages, rows=row_count),
         }
 
+    def names(self) -> tuple[str, ...]:
+        """The table's columns: the CSV's, in its order (a nested figure flattened to <group>_<figure>)."""
+        return ("id", "name", *summaries.FIGURES, *summaries.QUALITY_FIGURES, *self.live_columns())
+
     def columns(self, ordering: str) -> list[dict]:
-        query = [(name, value) for name, value in self.request.GET.items() if name not in ("ordering", "format")]
+        query = [
+            (name, value) for name, value in self.request.GET.items() if name not in ("ordering", "format", "page")
+        ]
         columns = []
-        for name in ("id", "name", *summaries.FIGURES, *self.live_columns()):
+        for name in self.names():
             current = ordering.removeprefix("-") == name
             descending = ordering.startswith("-")
             # A click sorts a figure largest first and a name A to Z; a second click reverses.
@@ -354,26 +429,40 @@ class DimensionPage(WorkspacePage):
         return summaries.LIVE if self.dimension == "channel" else ()
 
     def cell_columns(self) -> list[tuple[str, str | None, str, object]]:
-        """(column, its duration or None, the key within it, how it is shown) of each cell of a row."""
+        """(column, its group or None, the key within it, how it is shown) of each cell of a row."""
         columns = []
-        for name in ("id", "name", *summaries.FIGURES, *self.live_columns()):
-            duration = next((d for d in summaries.DURATIONS if name.startswith(f"{d}_")), None)
-            key = name.removeprefix(f"{duration}_") if duration else name
+        for name in self.names():
+            group = next((g for g in NESTED_GROUPS if name.startswith(f"{g}_")), None)
+            key = name.removeprefix(f"{group}_") if group else name
             if name in ("id", "name"):
                 show = text_cell
             elif name.endswith("_seconds"):
                 show = display.duration
+            elif name.endswith(("_share", "_rate")):
+                show = display.share
             else:
                 show = display.count
-            columns.append((name, duration, key, show))
+            columns.append((name, group, key, show))
         return columns
 
     def cells(self, row: dict, columns: list[tuple[str, str | None, str, object]]) -> list[dict]:
         cells = []
-        for name, duration, key, show in columns:
-            value = row[duration][key] if duration else row.get(key)
+        for name, group, key, show in columns:
+            value = row[group][key] if group else row.get(key)
             cells.append({"name": name, "value": "" if value is None else value, "shown": show(value)})
         return cells
+
+
+def paging(query: list[tuple[str, str]], *, page: int, pages: int, rows: int) -> dict | None:
+    """Links to the previous and next page of a table, keeping its query; None on a single page."""
+    if pages == 1:
+        return None
+    first = (page - 1) * TABLE_ROWS + 1
+    return {
+        "text": f"rows {first}-{min(page * TABLE_ROWS, rows)} of {rows}",
+        "previous": urlencode([*query, ("page", page - 1)]) if page > 1 else None,
+        "next": urlencode([*query, ("page", page + 1)]) if page < pages else None,
+    }
 
 
 def text_cell(value) -> str:
@@ -448,7 +537,7 @@ class CustomersPage(WorkspacePage):
 class EventsPage(WorkspacePage):
     template_name = "dashboard/events.html"
     page = "events"
-    extra_parameters = ("granularity", "name")
+    extra_parameters = ("granularity", "name", "search")
 
     def figures(self, query):
         granularity = params.parse_granularity(query)
@@ -470,4 +559,30 @@ class EventsPage(WorkspacePage):
             "frequency": summaries.event_frequency(workspace=self.workspace, days=days, name=None),
             "trend_names": names,
             "trend": [(day, [counts.get(n, 0) for n in names]) for day, counts in sorted(by_day.items())],
+            **catalogue_context(self.workspace, query, tz=window.tz),
         }
+
+
+def local_time(moment, tz) -> str:
+    return "" if moment is None else moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def catalogue_context(workspace, query, *, tz) -> dict:
+    """The event catalogue (analytics.catalogue.selectors, as GET /api/v1/catalogue/events/ lists
+    it): defined and observed names with their lifetime figures, the first CATALOGUE_ROWS by name,
+    narrowed by `search` as the API's is."""
+    search = params.parse_text(query, "search", max_length=100)
+    entries = catalogue_entries(workspace=workspace, search=search)
+    total = len(entries)
+    kept = [(n, v) for n, v in query.items() if n in FILTERS or n == "granularity"]
+    rows = [
+        {
+            **entry,
+            "first_seen": local_time(entry["first_seen_at"], tz),
+            "last_seen": local_time(entry["last_seen_at"], tz),
+            "query": urlencode([*kept, ("name", entry["name"])]),
+            "keys": [p["key"] for p in entry["properties"]],
+        }
+        for entry in entries[:CATALOGUE_ROWS]
+    ]
+    return {"catalogue": rows, "catalogue_total": total, "search": search or ""}

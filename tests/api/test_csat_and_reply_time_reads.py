@@ -107,3 +107,23 @@ def test_timeseries_of_reply_time_and_csat(rated_week, reader):
     assert series("reply_count") == [0, 2, 0]
     assert series("csat_ratings") == [0, 2, 0]
     assert series("csat_satisfied_share") == [None, 0.5, None]
+
+
+@pytest.mark.django_db
+def test_agent_and_channel_lists_order_by_reply_time_and_csat(rated_week, reader):
+    """Verifies the lists sort by a reply-time or CSAT figure (nulls last, ties by id) and that a
+    name the lists do not have is a 400 naming ordering."""
+
+    def ids(path: str, ordering: str) -> list[str]:
+        response = reader.get(f"/api/v1/summaries/{path}", {**WEEK, "ordering": ordering})
+        assert response.status_code == 200, response.content
+        return [row["id"] for row in response.json()["results"]]
+
+    agents = ids("agents", "-reply_time_avg_seconds")
+    assert agents[:2] == ["a1", "a2"] and ids("agents", "reply_time_avg_seconds")[:2] == ["a2", "a1"]
+    channels = ids("channels", "-csat_satisfied_share")
+    assert channels[:2] == ["email", "chat"]
+    assert ids("channels", "csat_satisfied_share")[:2] == ["chat", "email"]
+    assert ids("channels", "-csat_score_2")[0] == "chat"
+    response = reader.get("/api/v1/summaries/agents", {**WEEK, "ordering": "-csat_comment"})
+    assert response.status_code == 400 and response.json()["errors"][0]["field"] == "ordering"

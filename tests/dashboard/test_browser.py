@@ -84,9 +84,12 @@ def assert_kpis_equal_api(browser, reader) -> dict:
         "agent_replies",
         *(
             f"{metric}.{figure}"
-            for metric in ("first_response", "resolution")
+            for metric in ("first_response", "resolution", "reply_time")
             for figure in ("count", "avg_seconds", "p50_seconds", "p90_seconds")
         ),
+        "csat.ratings",
+        "csat.satisfied_share",
+        "csat.response_rate",
     }
     for key, shown in kpis.items():
         expected = api_value(overview, key)

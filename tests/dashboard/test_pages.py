@@ -11,7 +11,9 @@ from django.core.management import call_command
 from django.test import Client
 
 from dashboard import display, services
+from dashboard import views as dashboard_views
 from tests.api.conftest import SUPPORT_WEEK, ingest
+from tests.api.test_csat_and_reply_time_reads import QUALITY_EVENTS
 
 PASSWORD = "correct horse battery"
 WEEK = {"from": "2026-03-02", "to": "2026-03-09"}
@@ -86,6 +88,82 @@ def test_agents_csv_is_the_apis_csv_of_every_row(lead, week, make_client):
     assert rows[0]["resolution_p90_seconds"] != "" and rows[1]["conversations_created"] == "0"
     page = reader.get("/api/v1/summaries/agents", {**WEEK, "page_size": 1}).json()
     assert page["count"] == 2 and len(page["results"]) == 1
+
+
+def table_columns(page: str) -> list[str]:
+    return re.findall(r'<th[^>]*><a href="[^"]*" data-column="([^"]+)"', page)
+
+
+def table_rows(page: str) -> list[str]:
+    body = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return re.findall(r'<tr><td data-value="([^"]*)"', body)
+
+
+def test_tables_show_every_column_of_the_csv_and_page_their_rows(lead, week, make_client, monkeypatch):
+    """Verifies that the agents and channels tables have exactly the CSV's columns (reply time and
+    CSAT included), that a page holds TABLE_ROWS rows with links to the others while the CSV keeps
+    every row, and that a page beyond the last is a 400 naming page."""
+    for page in ("agents", "channels"):
+        html = lead.get(f"/w/acme/{page}", WEEK).content.decode()
+        header = lead.get(f"/w/acme/{page}", {**WEEK, "format": "csv"}).content.decode().splitlines()[0]
+        assert table_columns(html) == header.split(","), page
+    monkeypatch.setattr(dashboard_views, "TABLE_ROWS", 1)
+    first = lead.get("/w/acme/agents", {**WEEK, "ordering": "-agent_replies"}).content.decode()
+    assert table_rows(first) == ["a1"] and "rows 1-1 of 2" in first
+    assert 'rel="next" href="?from=2026-03-02&amp;to=2026-03-09&amp;ordering=-agent_replies&amp;page=2"' in first
+    second = lead.get("/w/acme/agents", {**WEEK, "ordering": "-agent_replies", "page": 2}).content.decode()
+    assert table_rows(second) == ["a2"] and 'rel="prev"' in second and 'rel="next"' not in second
+    assert 'format=csv"' in second and "page=2&amp;format=csv" not in second
+    every = lead.get("/w/acme/agents", {**WEEK, "page": 2, "format": "csv"}).content.decode().splitlines()
+    assert [line.split(",")[0] for line in every[1:]] == ["a1", "a2"]
+    beyond = lead.get("/w/acme/agents", {**WEEK, "page": 3})
+    assert beyond.status_code == 400 and b"<code>page</code>" in beyond.content
+
+
+def test_overview_shows_reply_time_and_csat_against_the_previous_period(lead, week, make_client):
+    """Verifies the reply time and CSAT cards of the rated week (waits of 1800 and 60 s: average
+    930 s, p50 300 s; c1's latest rating 5 and c2's 2: 50% satisfied, 2 ratings for 2 resolutions)
+    against an empty previous week, and the chart of the satisfied share per day."""
+    ingest(make_client(week, scopes=("ingest",)), QUALITY_EVENTS)
+    page = lead.get("/w/acme/", WEEK).content.decode()
+    assert 'data-kpi="reply_time.count" data-value="2"' in page and "2 replies" in page
+    assert 'data-kpi="reply_time.avg_seconds" data-value="930.0"' in page and ">15m 30s<" in page
+    assert 'data-kpi="reply_time.p50_seconds" data-value="300.0"' in page
+    assert 'data-kpi="csat.ratings" data-value="2"' in page and "2 ratings" in page
+    assert 'data-kpi="csat.satisfied_share" data-value="0.5"' in page and ">50%<" in page
+    assert 'data-kpi="csat.response_rate" data-value="1.0"' in page and "+100 pts <small>vs 0%</small>" in page
+    chart = lead.get("/w/acme/", {**WEEK, "metric": "csat_satisfied_share", "granularity": "day"}).content.decode()
+    assert "Mon 02 Mar: 50%" in chart and ">100%<" in chart
+
+
+def test_events_page_lists_the_catalogue_with_its_figures_and_search(lead, workspace, make_client):
+    """Verifies the events page's catalogue: a defined name with its category and declared
+    property, an observed-only name, their lifetime counts, links to each name's chart, and the
+    search narrowing them as the API's search does."""
+    admin = make_client(workspace, scopes=("ingest", "read", "catalogue"))
+    definition = {
+        "name": "cta click",
+        "description": "A call to action",
+        "category": "page interaction",
+        "properties": [{"key": "page", "kind": "dimension"}],
+    }
+    assert admin.post("/api/v1/catalogue/events/", definition, "json").status_code == 201
+    events = [
+        {"id": f"p{n}", "name": name, "occurred_at": "2026-03-02T09:00:00Z", "properties": {"page": "/"}}
+        for n, name in enumerate(["cta click", "cta click", "signup"])
+    ]
+    ingest(admin, events)
+    page = lead.get("/w/acme/events", WEEK).content.decode()
+    rows = dict(re.findall(r'<tr data-name="([^"]+)">(.*?)</tr>', page))
+    assert set(rows) == {"cta click", "signup"}
+    assert "<td>yes</td><td>page interaction</td><td>A call to action</td><td>page</td>" in rows["cta click"]
+    assert '<td data-value="2">2</td>' in rows["cta click"] and "<td>2026-03-02 09:00</td>" in rows["cta click"]
+    assert "<td>observed only</td>" in rows["signup"] and '<td data-value="1">1</td>' in rows["signup"]
+    assert 'href="?from=2026-03-02&amp;to=2026-03-09&amp;name=cta+click"' in rows["cta click"]
+    berlin = lead.get("/w/acme/events", {**WEEK, "tz": "Europe/Berlin"}).content.decode()
+    assert "<td>2026-03-02 10:00</td>" in berlin
+    found = lead.get("/w/acme/events", {**WEEK, "search": "INTERACTION"}).content.decode()
+    assert re.findall(r'<tr data-name="([^"]+)">', found) == ["cta click"] and "1 name matching" in found
 
 
 def test_channels_csv_has_live_counters_and_errors_stay_json(week, make_client):
