@@ -252,6 +252,7 @@ READABLE = (
     "support_live",
     "support_csat_hourly",
     "support_reply_hourly",
+    "support_team_hourly",
     "support_daily",
     "support_duration_daily",
     "event_daily",

@@ -672,6 +672,30 @@ class SupportCsatHourly(models.Model):
         db_table = "support_csat_hourly"
 
 
+class SupportTeamHourly(models.Model):
+    """Support figures per hour x team, where a conversation belongs to the team of its latest
+    assignment (by occurred_at, then event id; '' for none): created in its created hour, first
+    response and resolution (while resolved) in theirs, as count, sum of seconds and histogram.
+    Kept from each changed conversation row as it was (-1) and as it is (+1), so a reassignment to
+    another team moves the whole conversation (sql/triggers/event__merge_conversations.sql)."""
+
+    pk = models.CompositePrimaryKey("workspace", "bucket", "team_id", "slot")
+    workspace = workspace_key("+")
+    bucket = models.DateTimeField()
+    team_id = dimension_key()
+    slot = slot_key()
+    conversations_created = models.BigIntegerField(default=0)
+    first_response_count = models.BigIntegerField(default=0)
+    first_response_seconds = models.DecimalField(max_digits=30, decimal_places=6, default=0)
+    resolution_count = models.BigIntegerField(default=0)
+    resolution_seconds = models.DecimalField(max_digits=30, decimal_places=6, default=0)
+    first_response_bins = histogram_field()
+    resolution_bins = histogram_field()
+
+    class Meta:
+        db_table = "support_team_hourly"
+
+
 class SupportReplyHourly(models.Model):
     """Reply time per hour x channel x agent: each customer message paired with the next agent
     reply of its conversation (occurred_at at or after it, ties by event id), counted in the hour
@@ -833,6 +857,15 @@ class RecomputeSupportCsatHourly(pg.ReadOnlyView):
     class Meta:
         managed = False
         db_table = "recompute_support_csat_hourly"
+
+
+class RecomputeSupportTeamHourly(pg.ReadOnlyView):
+    sql = recompute_sql("support_team_hourly")
+    dependencies = ["analytics.RecomputeConversation"]
+
+    class Meta:
+        managed = False
+        db_table = "recompute_support_team_hourly"
 
 
 class RecomputeSupportReplyHourly(pg.ReadOnlyView):

@@ -298,6 +298,7 @@ RECOMPUTE_ORDER = (
     "support_live",
     "support_csat_hourly",
     "support_reply_hourly",
+    "support_team_hourly",
 )
 """The recomputation views in an order in which each one's inputs exist."""
 

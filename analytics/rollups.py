@@ -183,6 +183,7 @@ SUMMARIES = (
     Summary(tables.SupportLive, ("workspace_id", "channel_id"), additive=True),
     Summary(tables.SupportCsatHourly, ("workspace_id", "bucket", "channel_id", "agent_id", "team_id"), additive=True),
     Summary(tables.SupportReplyHourly, ("workspace_id", "bucket", "channel_id", "agent_id"), additive=True),
+    Summary(tables.SupportTeamHourly, ("workspace_id", "bucket", "team_id"), additive=True),
 )
 
 

@@ -507,6 +507,27 @@ MUTANTS = [
         "",
         "erasure recomputes the rating but keeps the erased rating's event id",
     ),
+    Mutant(
+        "TM1",
+        "sql/triggers/event__merge_conversations.sql",
+        "team_id, sign, 'created', NULL::numeric",
+        "team_id, 1, 'created', NULL::numeric",
+        "a team's created conversations count the row as it was too, instead of taking it back",
+    ),
+    Mutant(
+        "TM2",
+        "sql/triggers/event__merge_conversations.sql",
+        "first_response_count = tm.first_response_count + EXCLUDED.first_response_count",
+        "first_response_count = EXCLUDED.first_response_count",
+        "support_team_hourly first_response_count overwritten instead of added",
+    ),
+    Mutant(
+        "TM3",
+        "sql/triggers/event__merge_conversations.sql",
+        "team_id, sign, 'resolution', resolution_seconds\n    FROM timed\n    WHERE status = 'resolved'",
+        "team_id, sign, 'resolution', resolution_seconds\n    FROM timed\n    WHERE last_resolved_at IS NOT NULL",
+        "a reopened conversation keeps its resolution in its team's figures",
+    ),
 ]
 
 

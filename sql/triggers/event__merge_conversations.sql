@@ -9,6 +9,7 @@
 --            support_agent_hourly    = sql/recompute/support_agent_hourly.sql
 --            support_csat_hourly     = sql/recompute/support_csat_hourly.sql
 --            support_reply_hourly    = sql/recompute/support_reply_hourly.sql
+--            support_team_hourly     = sql/recompute/support_team_hourly.sql
 --
 -- How: each conversation row is a merge of its events in which every column is a min, a max,
 -- or the value of the least/greatest event by (occurred_at, event_id), so merging the batch
@@ -26,8 +27,9 @@
 -- nothing); (2) all touched rows are locked in key order; (3) with the rows held, one
 -- statement merges them and upserts each summary once, keys sorted, tables always in the same
 -- order (support_hourly, support_duration_hourly, support_total_hourly, support_channel_hourly,
--- support_csat_hourly, support_agent_hourly, support_live); (4) a last statement, with the rows
--- still held, pairs the touched conversations' messages into support_reply_hourly. The
+-- support_csat_hourly, support_team_hourly, support_agent_hourly, support_live); (4) a last
+-- statement, with the rows still held, pairs the touched conversations' messages into
+-- support_reply_hourly. The
 -- summaries are written in this connection's write slot (sql/functions/tally_write_slot.sql):
 -- concurrent connections touch different rows of the same workspace-hour and channel, so only
 -- writers of the same conversation wait for each other.
@@ -178,7 +180,7 @@ versions AS (
 timed AS (
     SELECT v.sign, v.workspace_id, COALESCE(v.channel_id, '') AS channel_id, v.created_at,
            v.first_assigned_at, v.first_response_at, v.first_responder_id, v.last_resolved_at,
-           v.resolver_id, v.status,
+           v.resolver_id, v.status, COALESCE(v.team_id, '') AS team_id,
            GREATEST(0, EXTRACT(EPOCH FROM v.first_response_at - v.created_at)) AS first_response_seconds,
            GREATEST(0, EXTRACT(EPOCH FROM v.last_resolved_at - v.created_at)) AS resolution_seconds
     FROM versions AS v
@@ -506,6 +508,104 @@ csat_upsert AS (
         score_3 = r.score_3 + EXCLUDED.score_3,
         score_4 = r.score_4 + EXCLUDED.score_4,
         score_5 = r.score_5 + EXCLUDED.score_5
+),
+-- Per team (of the conversation's latest assignment, '' for none): each changed conversation as
+-- it was (-1) and as it is (+1), created in its created hour, first response and resolution
+-- (while resolved) in theirs, so a reassignment to another team moves all of it; the bins as
+-- arrays, as in support_channel_hourly.
+team_deltas (workspace_id, bucket, team_id, sign, metric, seconds) AS (
+    SELECT workspace_id, date_trunc('hour', created_at, 'UTC'), team_id, sign, 'created', NULL::numeric
+    FROM timed
+    UNION ALL
+    SELECT workspace_id, date_trunc('hour', first_response_at, 'UTC'), team_id, sign, 'first_response',
+           first_response_seconds
+    FROM timed
+    WHERE first_response_at IS NOT NULL
+    UNION ALL
+    SELECT workspace_id, date_trunc('hour', last_resolved_at, 'UTC'), team_id, sign, 'resolution', resolution_seconds
+    FROM timed
+    WHERE status = 'resolved'
+),
+team_sums AS (
+    SELECT workspace_id, bucket, team_id,
+           COALESCE(sum(sign) FILTER (WHERE metric = 'created'), 0) AS conversations_created,
+           COALESCE(sum(sign) FILTER (WHERE metric = 'first_response'), 0) AS first_response_count,
+           COALESCE(sum(sign * seconds) FILTER (WHERE metric = 'first_response'), 0) AS first_response_seconds,
+           COALESCE(sum(sign) FILTER (WHERE metric = 'resolution'), 0) AS resolution_count,
+           COALESCE(sum(sign * seconds) FILTER (WHERE metric = 'resolution'), 0) AS resolution_seconds,
+           ARRAY[
+               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 1), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 2), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 3), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 4), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 5), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 6), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 7), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 8), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 9), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 10), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 11), 0)
+           ] AS first_response_bins,
+           ARRAY[
+               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 1), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 2), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 3), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 4), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 5), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 6), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 7), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 8), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 9), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 10), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 11), 0)
+           ] AS resolution_bins
+    FROM (
+        SELECT d.*, width_bucket(d.seconds, '{0,60,300,900,1800,3600,7200,14400,28800,86400,259200}'::int[]) AS position
+        FROM team_deltas AS d
+    ) AS binned
+    GROUP BY 1, 2, 3
+),
+team_upsert AS (
+    INSERT INTO support_team_hourly AS tm
+        (workspace_id, bucket, team_id, slot, conversations_created, first_response_count, first_response_seconds,
+         resolution_count, resolution_seconds, first_response_bins, resolution_bins)
+    SELECT workspace_id, bucket, team_id, tally_write_slot(), conversations_created, first_response_count,
+           first_response_seconds, resolution_count, resolution_seconds, first_response_bins, resolution_bins
+    FROM team_sums
+    WHERE conversations_created <> 0 OR first_response_count <> 0 OR first_response_seconds <> 0
+       OR resolution_count <> 0 OR resolution_seconds <> 0
+       OR 0 <> ANY (first_response_bins) OR 0 <> ANY (resolution_bins)
+    ORDER BY 1, 2, 3
+    ON CONFLICT (workspace_id, bucket, team_id, slot) DO UPDATE SET
+        conversations_created = tm.conversations_created + EXCLUDED.conversations_created,
+        first_response_count = tm.first_response_count + EXCLUDED.first_response_count,
+        first_response_seconds = tm.first_response_seconds + EXCLUDED.first_response_seconds,
+        resolution_count = tm.resolution_count + EXCLUDED.resolution_count,
+        resolution_seconds = tm.resolution_seconds + EXCLUDED.resolution_seconds,
+        first_response_bins = ARRAY[
+            tm.first_response_bins[1] + EXCLUDED.first_response_bins[1],
+            tm.first_response_bins[2] + EXCLUDED.first_response_bins[2],
+            tm.first_response_bins[3] + EXCLUDED.first_response_bins[3],
+            tm.first_response_bins[4] + EXCLUDED.first_response_bins[4],
+            tm.first_response_bins[5] + EXCLUDED.first_response_bins[5],
+            tm.first_response_bins[6] + EXCLUDED.first_response_bins[6],
+            tm.first_response_bins[7] + EXCLUDED.first_response_bins[7],
+            tm.first_response_bins[8] + EXCLUDED.first_response_bins[8],
+            tm.first_response_bins[9] + EXCLUDED.first_response_bins[9],
+            tm.first_response_bins[10] + EXCLUDED.first_response_bins[10],
+            tm.first_response_bins[11] + EXCLUDED.first_response_bins[11]],
+        resolution_bins = ARRAY[
+            tm.resolution_bins[1] + EXCLUDED.resolution_bins[1],
+            tm.resolution_bins[2] + EXCLUDED.resolution_bins[2],
+            tm.resolution_bins[3] + EXCLUDED.resolution_bins[3],
+            tm.resolution_bins[4] + EXCLUDED.resolution_bins[4],
+            tm.resolution_bins[5] + EXCLUDED.resolution_bins[5],
+            tm.resolution_bins[6] + EXCLUDED.resolution_bins[6],
+            tm.resolution_bins[7] + EXCLUDED.resolution_bins[7],
+            tm.resolution_bins[8] + EXCLUDED.resolution_bins[8],
+            tm.resolution_bins[9] + EXCLUDED.resolution_bins[9],
+            tm.resolution_bins[10] + EXCLUDED.resolution_bins[10],
+            tm.resolution_bins[11] + EXCLUDED.resolution_bins[11]]
 ),
 agent_upsert AS (
     INSERT INTO support_agent_hourly AS ag

@@ -151,8 +151,8 @@ RATING_TIE = [
 
 
 def test_the_invariant_covers_the_per_channel_agent_and_name_summaries():
-    """Verifies the invariant compares the per-channel, per-agent and per-name tables too, and CSAT
-    and reply times."""
+    """Verifies the invariant compares the per-channel, per-agent and per-name tables too, CSAT,
+    reply times and the per-team figures."""
     assert {
         "support_channel_hourly",
         "support_agent_hourly",
@@ -160,6 +160,7 @@ def test_the_invariant_covers_the_per_channel_agent_and_name_summaries():
         "event_name_lifetime",
         "support_csat_hourly",
         "support_reply_hourly",
+        "support_team_hourly",
     } <= set(SUMMARY_TABLES)
 
 
