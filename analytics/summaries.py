@@ -27,7 +27,8 @@ row per key. The dimension views (agent, channel, customer) already merge their 
 Every aggregate is computed by PostgreSQL; Python only assembles rows into responses.
 """
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 
 from django.db import connection
@@ -455,6 +456,7 @@ class SqlRows:
     sql: str
     count_sql: str
     params: dict
+    nest: Callable[[dict], dict] = field(default=nest_figures)
 
     def count(self) -> int:
         return fetch(self.count_sql, self.params)[0]["count"]
@@ -462,7 +464,7 @@ class SqlRows:
     def __getitem__(self, page: slice) -> list[dict]:
         limit = None if page.stop is None else page.stop - (page.start or 0)
         params = {**self.params, "limit": limit, "offset": page.start or 0}
-        return [nest_figures(row) for row in fetch(f"{self.sql}\nLIMIT %(limit)s OFFSET %(offset)s", params)]
+        return [self.nest(row) for row in fetch(f"{self.sql}\nLIMIT %(limit)s OFFSET %(offset)s", params)]
 
     def __len__(self) -> int:
         return self.count()
@@ -652,6 +654,85 @@ def dimension_rows(*, workspace, window: Window, dimension: str, ordering: str) 
         quality_columns=QUALITY_COLUMNS.format(resolution_count="f.resolution_count"),
     )
     return SqlRows(sql=sql, count_sql=DIMENSION_COUNT.format(**values), params=params)
+
+
+# Per team (support_team_hourly, the team of each conversation's latest assignment, and the CSAT
+# rows of support_csat_hourly by the same team): every team with a figure in the window, '' (no
+# team) as id null.
+TEAM_FIGURES = """
+WITH figures AS (
+    SELECT h.team_id AS key,
+           COALESCE(sum(h.conversations_created), 0)::bigint AS conversations_created{duration_sums}{bin_sums}
+    FROM support_team_hourly AS h
+    WHERE h.workspace_id = %(workspace)s AND h.bucket >= %(start)s AND h.bucket < %(end)s
+    GROUP BY 1
+    -- A team whose rows sum to nothing (all its conversations moved away or erased) is not listed.
+    HAVING sum(h.conversations_created) <> 0 OR sum(h.first_response_count) <> 0 OR sum(h.resolution_count) <> 0
+),
+ratings AS (
+    SELECT c.team_id AS key{csat_sums}
+    FROM support_csat_hourly AS c
+    WHERE c.workspace_id = %(workspace)s AND c.bucket >= %(start)s AND c.bucket < %(end)s
+    GROUP BY 1
+    HAVING sum(c.score_1 + c.score_2 + c.score_3 + c.score_4 + c.score_5) <> 0
+),
+histogram AS ({histogram}
+),
+{percentiles}
+SELECT * FROM (
+    SELECT NULLIF(k.key, '') AS id,
+           COALESCE(f.conversations_created, 0) AS conversations_created,
+           COALESCE(f.first_response_count, 0) AS first_response_count,
+           f.first_response_avg_seconds, p.first_response_p50_seconds, p.first_response_p90_seconds,
+           COALESCE(f.resolution_count, 0) AS resolution_count,
+           f.resolution_avg_seconds, p.resolution_p50_seconds, p.resolution_p90_seconds,
+           COALESCE(c.csat_ratings, 0) AS csat_ratings,
+           COALESCE(c.csat_score_1, 0) AS csat_score_1, COALESCE(c.csat_score_2, 0) AS csat_score_2,
+           COALESCE(c.csat_score_3, 0) AS csat_score_3, COALESCE(c.csat_score_4, 0) AS csat_score_4,
+           COALESCE(c.csat_score_5, 0) AS csat_score_5,
+           (c.csat_score_4 + c.csat_score_5)::numeric / NULLIF(c.csat_ratings, 0) AS csat_satisfied_share,
+           COALESCE(c.csat_ratings, 0)::numeric / NULLIF(f.resolution_count, 0) AS csat_response_rate
+    FROM (SELECT key FROM figures UNION SELECT key FROM ratings) AS k
+    LEFT JOIN figures AS f USING (key)
+    LEFT JOIN percentiles AS p USING (key)
+    LEFT JOIN ratings AS c USING (key)
+) AS rows"""
+TEAM_ORDERING = (
+    "id",
+    "conversations_created",
+    *(f"{metric}_{figure}" for metric in DURATIONS for figure in DURATION_FIGURES),
+    *(f"csat_{figure}" for figure in CSAT_FIGURES),
+)
+
+
+def nest_team(row: dict) -> dict:
+    """A team row's durations and CSAT nested as in nest_figures (a team has no reply time)."""
+    nested = {key: value for key, value in row.items() if key not in DURATION_COLUMNS | CSAT_COLUMNS}
+    for metric in DURATIONS:
+        nested[metric] = {figure: row[f"{metric}_{figure}"] for figure in DURATION_FIGURES}
+    nested["csat"] = {figure: row[f"csat_{figure}"] for figure in CSAT_FIGURES}
+    return nested
+
+
+def team_rows(*, workspace, window: Window, ordering: str) -> SqlRows:
+    """One row per team with a figure in the window (ordered by `ordering`, checked against
+    TEAM_ORDERING): conversations created, first response and resolution of the team's
+    conversations, CSAT. Teams are not kept per channel or agent: the caller refuses those filters."""
+    durations = "".join(
+        f",\n           COALESCE(sum(h.{metric}_count), 0)::bigint AS {metric}_count,"
+        f"\n           sum(h.{metric}_seconds) / NULLIF(sum(h.{metric}_count), 0) AS {metric}_avg_seconds"
+        for metric in DURATIONS
+    )
+    sql = TEAM_FIGURES.format(
+        duration_sums=durations,
+        bin_sums=BIN_SUMS,
+        csat_sums=CSAT_SUMS,
+        histogram=PERIOD_TOTAL_HISTOGRAM,
+        percentiles=PERCENTILES,
+    )
+    ordered = f"{sql}\nORDER BY {ordering_sql(ordering)}"
+    count_sql = f"SELECT count(*) AS count FROM ({sql}) AS teams"
+    return SqlRows(sql=ordered, count_sql=count_sql, params=window_params(workspace, window), nest=nest_team)
 
 
 def hourly_rows(table: str, window: Window) -> str:

@@ -152,6 +152,17 @@ class ChannelSummarySerializer(AgentSummarySerializer):
     unanswered_now = serializers.IntegerField()
 
 
+class TeamSummarySerializer(serializers.Serializer):
+    id = serializers.CharField(allow_null=True, help_text="The team; null for conversations without one.")
+    conversations_created = serializers.IntegerField(help_text="The team's conversations, in the hour created.")
+    first_response = DurationSerializer(help_text="first_response_at - created_at, in the hour of the first reply.")
+    resolution = DurationSerializer(
+        help_text="last_resolved_at - created_at of resolved conversations, in the hour of the last resolution; "
+        "count is the conversations resolved."
+    )
+    csat = CsatSerializer(help_text="Rated conversations by the score of their latest rating, in its hour.")
+
+
 class InteractionsDataSerializer(serializers.Serializer):
     customer_id = serializers.CharField()
     interactions = serializers.DictField(

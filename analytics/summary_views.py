@@ -23,6 +23,7 @@ from analytics.summary_serializers import (
     EventFrequencySerializer,
     NumberField,
     OverviewSerializer,
+    TeamSummarySerializer,
     TimeseriesPointSerializer,
     ValidationErrorSerializer,
 )
@@ -225,6 +226,32 @@ class ChannelsSummaryView(DimensionSummaryView):
     serializer_class = ChannelSummarySerializer
     dimension = "channel"
     orderings = summaries.CHANNEL_ORDERING
+
+
+@extend_schema(
+    summary="Support figures per team",
+    description="Every team with a figure in the range: the conversations of the team, a conversation "
+    "belonging to the team of its latest assignment (`properties.team` of `conversation.assigned`; id null for "
+    "none), created, first response and resolution in the hours they fall in, and CSAT by the same team. A "
+    "reassignment to another team moves the conversation's figures with it. Teams are not kept per channel or "
+    "agent: `channel` and `agent` are refused.",
+    parameters=[*RANGE_PARAMETERS[:3], ordering_parameter(summaries.TEAM_ORDERING)],
+    responses={200: TeamSummarySerializer(many=True), **BAD_PARAMETER, **PAST_THE_LAST_PAGE},
+)
+class TeamsSummaryView(DimensionSummaryView):
+    serializer_class = TeamSummarySerializer
+    orderings = summaries.TEAM_ORDERING
+
+    def summarize(self):
+        query = self.request.query_params
+        for name in ("channel", "agent"):
+            if name in query:
+                raise params.invalid(name, "Team figures are not kept per channel or agent; leave it out.")
+        window = params.parse_window(query, workspace=self.workspace)
+        self.tz = window.tz
+        choices = (*self.orderings, *(f"-{name}" for name in self.orderings))
+        ordering = params.parse_choice(query, "ordering", choices, default="id")
+        return summaries.team_rows(workspace=self.workspace, window=window, ordering=ordering)
 
 
 @extend_schema(

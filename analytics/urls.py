@@ -19,6 +19,7 @@ urlpatterns = [
     path("summaries/timeseries", summary_views.TimeseriesView.as_view(), name="summaries-timeseries"),
     path("summaries/agents", summary_views.AgentsSummaryView.as_view(), name="summaries-agents"),
     path("summaries/channels", summary_views.ChannelsSummaryView.as_view(), name="summaries-channels"),
+    path("summaries/teams", summary_views.TeamsSummaryView.as_view(), name="summaries-teams"),
     path("summaries/heatmap", heatmap_views.HeatmapView.as_view(), name="summaries-heatmap"),
     path("interactions/by-type", interaction_views.InteractionsByTypeView.as_view(), name="interactions-by-type"),
     path(
