@@ -1,7 +1,7 @@
-"""What CSAT and reply times cost on ingest: the same simulated events (with ratings and teams)
-ingested with the conversation trigger as installed, and with the same trigger without the two
-new figures (the support_csat_hourly upsert and the reply-time statement cut out of
-sql/triggers/event__merge_conversations.sql; everything else identical). Batches of 1000 on one
+"""What CSAT, the per-team figures and reply times cost on ingest: the same simulated events (with
+ratings and teams) ingested with the conversation trigger as installed, and with the same trigger
+without those figures (the support_csat_hourly and support_team_hourly upserts and the reply-time
+statement cut out of sql/triggers/event__merge_conversations.sql; everything else identical). Batches of 1000 on one
 connection and single-event transactions on 1 and 8 connections; rounds alternate A/B, B/A, ...
 so drift of the machine falls on both, and the medians are compared. Every run with the new
 figures is checked with `rollups verify`.
@@ -49,8 +49,9 @@ REPLY_END = "RETURN NULL;"
 
 
 def without_new_figures(sql: str) -> str:
-    """The installed statements of event__merge_conversations.sql without the CSAT upsert and the
-    reply-time statement (the last one before RETURN NULL)."""
+    """The installed statements of event__merge_conversations.sql without the CSAT and team upserts
+    (from the CSAT comment to the agent upsert) and the reply-time statement (the last one before
+    RETURN NULL)."""
     for start, end in ((CSAT_START, CSAT_END), (REPLY_START, REPLY_END)):
         begin = sql.index(start)
         sql = sql[:begin] + sql[sql.index(end, begin) :]
