@@ -14,6 +14,7 @@ urlpatterns = [
     path("w/<slug:slug>/heatmap", views.HeatmapPage.as_view(), name="heatmap"),
     path("w/<slug:slug>/agents", views.AgentsPage.as_view(), name="agents"),
     path("w/<slug:slug>/channels", views.ChannelsPage.as_view(), name="channels"),
+    path("w/<slug:slug>/teams", views.TeamsPage.as_view(), name="teams"),
     path("w/<slug:slug>/customers", views.CustomersPage.as_view(), name="customers"),
     path("w/<slug:slug>/events", views.EventsPage.as_view(), name="events"),
 ]

@@ -27,7 +27,7 @@ from rest_framework.exceptions import ValidationError
 from analytics import heatmap, params, summaries
 from analytics.catalogue.selectors import catalogue_entries
 from analytics.figures_csv import rows_csv
-from analytics.summary_serializers import AgentSummarySerializer, ChannelSummarySerializer
+from analytics.summary_serializers import AgentSummarySerializer, ChannelSummarySerializer, TeamSummarySerializer
 from core.auth import token_create
 from core.exceptions import flatten_errors
 from core.pagination import positive_int
@@ -138,6 +138,8 @@ class WorkspacePage(LoginRequiredMixin, View):
     template_name: str
     page: str
     extra_parameters: tuple[str, ...] = ()
+    dimensionless = False
+    """True for a page whose figures have no channel or agent: the filter form leaves them out."""
 
     def dispatch(self, request, *args, slug, **kwargs):
         if not request.user.is_authenticated:
@@ -187,7 +189,8 @@ class WorkspacePage(LoginRequiredMixin, View):
     def filter_form(self, window) -> dict:
         query, workspace = self.request.GET, self.workspace
         tz = window.tz if window is not None else None
-        choices = selectors.filter_choices(workspace=workspace)
+        # A page without channels and agents does not need their lists (one query fewer).
+        choices = {"channel": [], "agent": []} if self.dimensionless else selectors.filter_choices(workspace=workspace)
         form = {
             "from": query.get("from") or (window.start.astimezone(tz).date().isoformat() if window else ""),
             "to": query.get("to") or (window.end.astimezone(tz).date().isoformat() if window else ""),
@@ -196,6 +199,7 @@ class WorkspacePage(LoginRequiredMixin, View):
             "agents": choice_options(choices["agent"], query.get("agent")),
             "zones": zone_options(),
             "extra": [(name, query[name]) for name in self.extra_parameters if name in query],
+            "dimensionless": self.dimensionless,
         }
         if tz is not None:
             today = timezone.now().astimezone(tz).date()
@@ -372,9 +376,7 @@ class DimensionPage(WorkspacePage):
         window = params.parse_window(query, workspace=self.workspace)
         choices = (*self.orderings, *(f"-{name}" for name in self.orderings))
         ordering = params.parse_choice(query, "ordering", choices, default="id")
-        rows = summaries.dimension_rows(
-            workspace=self.workspace, window=window, dimension=self.dimension, ordering=ordering
-        )
+        rows = self.rows(window, ordering)
         if query.get("format") == "csv":
             data = self.serializer_class(rows[:], many=True, context={"tz": window.tz}).data
             response = HttpResponse(rows_csv(self.serializer_class, data), content_type="text/csv; charset=utf-8")
@@ -397,6 +399,11 @@ class DimensionPage(WorkspacePage):
             "csv_query": urlencode([*kept, ("format", "csv")]),
             "paging": paging(kept, page=page, pages=pages, rows=row_count),
         }
+
+    def rows(self, window, ordering: str) -> summaries.SqlRows:
+        return summaries.dimension_rows(
+            workspace=self.workspace, window=window, dimension=self.dimension, ordering=ordering
+        )
 
     def names(self) -> tuple[str, ...]:
         """The table's columns: the CSV's, in its order (a nested figure flattened to <group>_<figure>)."""
@@ -434,7 +441,9 @@ class DimensionPage(WorkspacePage):
         for name in self.names():
             group = next((g for g in NESTED_GROUPS if name.startswith(f"{g}_")), None)
             key = name.removeprefix(f"{group}_") if group else name
-            if name in ("id", "name"):
+            if name == "id" and self.page == "teams":
+                show = team_cell
+            elif name in ("id", "name"):
                 show = text_cell
             elif name.endswith("_seconds"):
                 show = display.duration
@@ -453,6 +462,28 @@ class DimensionPage(WorkspacePage):
         return cells
 
 
+class TeamsPage(DimensionPage):
+    """Every team with a figure in the range (GET /api/v1/summaries/teams). Team figures are not
+    kept per channel or agent: a link from a filtered page lands on the page without those filters."""
+
+    page = "teams"
+    serializer_class = TeamSummarySerializer
+    orderings = summaries.TEAM_ORDERING
+    dimensionless = True
+
+    def get(self, request, **kwargs):
+        if "channel" in request.GET or "agent" in request.GET:
+            kept = [(name, value) for name, value in request.GET.items() if name not in ("channel", "agent")]
+            return redirect(f"{request.path}?{urlencode(kept)}" if kept else request.path)
+        return super().get(request, **kwargs)
+
+    def rows(self, window, ordering: str) -> summaries.SqlRows:
+        return summaries.team_rows(workspace=self.workspace, window=window, ordering=ordering)
+
+    def names(self) -> tuple[str, ...]:
+        return summaries.TEAM_ORDERING
+
+
 def paging(query: list[tuple[str, str]], *, page: int, pages: int, rows: int) -> dict | None:
     """Links to the previous and next page of a table, keeping its query; None on a single page."""
     if pages == 1:
@@ -467,6 +498,10 @@ def paging(query: list[tuple[str, str]], *, page: int, pages: int, rows: int) ->
 
 def text_cell(value) -> str:
     return value or ""
+
+
+def team_cell(value) -> str:
+    return value or "(no team)"
 
 
 class AgentsPage(DimensionPage):

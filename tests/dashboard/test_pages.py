@@ -12,12 +12,13 @@ from django.test import Client
 
 from dashboard import display, services
 from dashboard import views as dashboard_views
+from tests.analytics.test_team_figures import EVENTS as TEAM_EVENTS
 from tests.api.conftest import SUPPORT_WEEK, ingest
 from tests.api.test_csat_and_reply_time_reads import QUALITY_EVENTS
 
 PASSWORD = "correct horse battery"
 WEEK = {"from": "2026-03-02", "to": "2026-03-09"}
-PAGES = ("", "heatmap", "agents", "channels", "customers", "events", "live")
+PAGES = ("", "heatmap", "agents", "channels", "teams", "customers", "events", "live")
 
 
 @pytest.fixture
@@ -118,6 +119,29 @@ def test_tables_show_every_column_of_the_csv_and_page_their_rows(lead, week, mak
     assert [line.split(",")[0] for line in every[1:]] == ["a1", "a2"]
     beyond = lead.get("/w/acme/agents", {**WEEK, "page": 3})
     assert beyond.status_code == 400 and b"<code>page</code>" in beyond.content
+
+
+def test_teams_page_is_the_apis_teams_list_without_channel_or_agent(lead, workspace, make_client):
+    """Verifies the Teams page: the CSV's columns, a row per team (no team last, shown as such),
+    the download equal to the API's CSV, no channel or agent filter in its form, and a link that
+    carries a channel landing on the page without it."""
+    client = make_client(workspace, scopes=("ingest", "read"))
+    ingest(client, TEAM_EVENTS)
+    query = {"from": "2026-03-10", "to": "2026-03-11"}
+    page = lead.get("/w/acme/teams", query).content.decode()
+    header = lead.get("/w/acme/teams", {**query, "format": "csv"}).content.decode().splitlines()[0]
+    assert table_columns(page) == header.split(",")
+    assert table_rows(page) == ["t1", "t2", ""] and ">(no team)<" in page
+    assert 'name="channel"' not in page and 'name="agent"' not in page
+    csv_bytes = lead.get("/w/acme/teams", {**query, "ordering": "-conversations_created", "format": "csv"}).content
+    assert (
+        csv_bytes
+        == client.get(
+            "/api/v1/summaries/teams", {**query, "ordering": "-conversations_created", "format": "csv"}
+        ).content
+    )
+    response = lead.get("/w/acme/teams", {**query, "channel": "chat", "agent": "a1"})
+    assert response.status_code == 302 and response["Location"] == "/w/acme/teams?from=2026-03-10&to=2026-03-11"
 
 
 def test_overview_shows_reply_time_and_csat_against_the_previous_period(lead, week, make_client):
