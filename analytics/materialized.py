@@ -224,7 +224,7 @@ class RollupRefresh(models.Model):
 
 # What the analysts' role (manage.py create_reader_role) may SELECT: summaries, dimensions, the
 # rollup views and the refresh log. Not the raw event table (nor the recompute_* views, which
-# read it), tokens, users or sessions. workspace holds only id, slug, name, timezone and
+# read it), tokens, users or login sessions. workspace holds only id, slug, name, timezone and
 # created_at, and is needed to read days in the workspace's timezone.
 READABLE = (
     "workspace",
@@ -253,6 +253,7 @@ READABLE = (
     "support_csat_hourly",
     "support_reply_hourly",
     "support_team_hourly",
+    "session",
     "support_daily",
     "support_duration_daily",
     "event_daily",

@@ -715,6 +715,44 @@ class SupportReplyHourly(models.Model):
         db_table = "support_reply_hourly"
 
 
+class SessionState(models.Model):
+    """A session merged from some of its events: the first and last occurred_at and the number of
+    events. Each column is a min, a max or a sum, so the merge is order-independent and
+    associative: two states merge into the state of all their events."""
+
+    pk = models.CompositePrimaryKey("workspace", "session_id")
+    workspace = workspace_key("+")
+    session_id = models.CharField(max_length=128)
+    first_event_at = models.DateTimeField(help_text="min(occurred_at) of the session's events.")
+    last_event_at = models.DateTimeField(help_text="max(occurred_at) of the session's events.")
+    events = models.BigIntegerField(help_text="The session's events.")
+
+    class Meta:
+        abstract = True
+
+
+class Session(SessionState):
+    """One row per session_id the events carry, merged from all of them
+    (sql/triggers/event__merge_sessions.sql). Duration = last_event_at - first_event_at, at read."""
+
+    class Meta:
+        db_table = "session"
+        indexes = [
+            # The listing, newest first, filtered by start: one index range scan a page. Only the
+            # start is indexed, so an event that moves only last_event_at and events can be a HOT update.
+            models.Index(fields=["workspace", "-first_event_at", "-session_id"], name="session_ws_first_idx"),
+        ]
+
+
+class SessionSealed(SessionState):
+    """A session merged from the raw events that retention dropped (analytics/retention.py);
+    recompute_session merges it with the retained events, so a session crossing the retention
+    horizon keeps its first event time and its count."""
+
+    class Meta:
+        db_table = "session_sealed"
+
+
 # Recomputations of every summary from the raw events alone (sql/recompute/*.sql), kept as
 # plain views so a DBA can compare by hand; `manage.py rollups verify/rebuild` use them.
 # django-pgviews creates and updates them after every migrate.
@@ -874,6 +912,14 @@ class RecomputeSupportReplyHourly(pg.ReadOnlyView):
     class Meta:
         managed = False
         db_table = "recompute_support_reply_hourly"
+
+
+class RecomputeSession(pg.ReadOnlyView):
+    sql = recompute_sql("session")
+
+    class Meta:
+        managed = False
+        db_table = "recompute_session"
 
 
 from analytics.catalogue.models import *  # noqa: E402,F401,F403

@@ -8,11 +8,11 @@ What stays exact, and why:
 
 - The hourly summaries of buckets before the horizon stay as they are: no event can be added
   to them any more (below), so they are sealed. `rollups verify` and `rebuild` leave them alone.
-- Conversations and dimensions (agent, channel, customer) are merges of their events by
-  min / max / sum / latest-event rules. Such a merge is associative, so before a partition is
-  dropped its events are merged into conversation_sealed, agent_sealed, channel_sealed and
-  customer_sealed, and the recomputation views merge those with the retained events
-  (sql/recompute/): recompute(all events) = merge(sealed, recompute(retained events)). The live
+- Conversations, sessions and dimensions (agent, channel, customer) are merges of their events
+  by min / max / sum / latest-event rules. Such a merge is associative, so before a partition is
+  dropped its events are merged into conversation_sealed, session_sealed, agent_sealed,
+  channel_sealed and customer_sealed, and the recomputation views merge those with the retained
+  events (sql/recompute/): recompute(all events) = merge(sealed, recompute(retained events)). The live
   tables (conversation, agent_slot, ...) are never touched: they already hold every event.
 - An event dated before the horizon is refused (BeforeHorizon, a 400 naming the horizon): its
   partition is gone, no partition is ever created below the horizon (analytics/partitions.py),
@@ -40,7 +40,14 @@ from django.conf import settings
 from django.db import OperationalError, connection, transaction
 
 from analytics import partitions
-from analytics.models import AgentSealed, ChannelSealed, ConversationSealed, CustomerSealed, recompute_sql
+from analytics.models import (
+    AgentSealed,
+    ChannelSealed,
+    ConversationSealed,
+    CustomerSealed,
+    SessionSealed,
+    recompute_sql,
+)
 
 RETAIN_LOCK = 7_406_002
 """pg_advisory_lock key: exclusive for a retention run, shared for verify and rebuild."""
@@ -50,6 +57,7 @@ SEALED = (
     (AgentSealed, "agent", ("workspace_id", "agent_id"), "agent_id IS NOT NULL"),
     (ChannelSealed, "channel", ("workspace_id", "channel_id"), "channel_id IS NOT NULL"),
     (CustomerSealed, "customer", ("workspace_id", "customer_id"), "customer_id IS NOT NULL"),
+    (SessionSealed, "session", ("workspace_id", "session_id"), "session_id IS NOT NULL"),
 )
 """(sealed model, recomputed summary, key, which events carry the key)."""
 
@@ -299,6 +307,7 @@ RECOMPUTE_ORDER = (
     "support_csat_hourly",
     "support_reply_hourly",
     "support_team_hourly",
+    "session",
 )
 """The recomputation views in an order in which each one's inputs exist."""
 
@@ -344,5 +353,6 @@ SEALED_KEYS = {
     "agent_sealed": "agent_id",
     "channel_sealed": "channel_id",
     "customer_sealed": "customer_id",
+    "session_sealed": "session_id",
 }
 """Each sealed table and the event column of its key (after workspace_id)."""

@@ -184,6 +184,7 @@ SUMMARIES = (
     Summary(tables.SupportCsatHourly, ("workspace_id", "bucket", "channel_id", "agent_id", "team_id"), additive=True),
     Summary(tables.SupportReplyHourly, ("workspace_id", "bucket", "channel_id", "agent_id"), additive=True),
     Summary(tables.SupportTeamHourly, ("workspace_id", "bucket", "team_id"), additive=True),
+    Summary(tables.Session, ("workspace_id", "session_id"), additive=False),
 )
 
 

@@ -1,9 +1,9 @@
-"""Reads. Summary readers (analytics.summaries) touch summary tables only; events_list is the one
-reader of the raw table."""
+"""Reads. Summary readers (analytics.summaries) touch summary tables only; events_list and
+session_events are the readers of the raw table."""
 
 from django.db.models import QuerySet
 
-from analytics.models import Event
+from analytics.models import Event, Session
 from analytics.params import parse_instant, parse_text, parse_tz
 from core.models import Workspace
 
@@ -36,3 +36,22 @@ def events_list(*, workspace: Workspace, params) -> QuerySet[Event]:
     if end is not None:
         events = events.filter(occurred_at__lt=end)
     return events
+
+
+def sessions_list(*, workspace: Workspace, params) -> QuerySet[Session]:
+    """The workspace's sessions that started in [`from`, `to`) (a date is midnight in `tz`, default
+    the workspace's zone; each bound optional): the index (workspace, first_event_at) serves it."""
+    sessions = Session.objects.filter(workspace=workspace)
+    tz = parse_tz(params, default=workspace.timezone)
+    start, end = parse_instant(params, "from", tz=tz), parse_instant(params, "to", tz=tz)
+    if start is not None:
+        sessions = sessions.filter(first_event_at__gte=start)
+    if end is not None:
+        sessions = sessions.filter(first_event_at__lt=end)
+    return sessions
+
+
+def session_events(*, workspace: Workspace, session_id: str) -> QuerySet[Event]:
+    """The session's retained raw events, oldest first (ties by event id): one range scan of the
+    index (workspace, session_id, occurred_at)."""
+    return Event.objects.filter(workspace=workspace, session_id=session_id).order_by("occurred_at", "event_id")

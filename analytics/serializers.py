@@ -9,6 +9,8 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from analytics.models import Event
@@ -367,3 +369,26 @@ class EventOutputSerializer(serializers.ModelSerializer):
         if event.customer_id is None:
             return None
         return {"id": event.customer_id, "name": event.customer_name, "type": event.customer_type}
+
+
+class SessionSerializer(serializers.Serializer):
+    """A session as the listing returns it: its figures over every event it has had, retired ones included."""
+
+    id = serializers.CharField(source="session_id")
+    first_event_at = serializers.DateTimeField()
+    last_event_at = serializers.DateTimeField()
+    events = serializers.IntegerField(help_text="Events of the session, retired ones included.")
+    duration_seconds = serializers.SerializerMethodField(help_text="last_event_at - first_event_at, in seconds.")
+
+    @extend_schema_field(OpenApiTypes.DOUBLE)
+    def get_duration_seconds(self, session) -> float:
+        return (session.last_event_at - session.first_event_at).total_seconds()
+
+
+class SessionDetailSerializer(SessionSerializer):
+    """A session with its first retained raw events (analytics.session_views.SESSION_EVENTS)."""
+
+    retained_events = EventOutputSerializer(
+        many=True, help_text="The session's raw events still held, oldest first (ties by id), at most 1000."
+    )
+    events_url = serializers.URLField(help_text="The raw listing of every retained event of the session, newest first.")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from analytics import heatmap_views, import_views, interaction_views, summary_views, views
+from analytics import heatmap_views, import_views, interaction_views, session_views, summary_views, views
 from analytics.catalogue import views as catalogue_views
 
 urlpatterns = [
@@ -12,6 +12,9 @@ urlpatterns = [
     path("events/stats", summary_views.EventStatsView.as_view(), name="events-stats"),
     # After the fixed event paths: an id may be any text, slashes included.
     path("events/<path:event_id>", views.EventDetailView.as_view(), name="event"),
+    path("sessions/", session_views.SessionsView.as_view(), name="sessions"),
+    # A session id may be any text, slashes included.
+    path("sessions/<path:session_id>", session_views.SessionDetailView.as_view(), name="session"),
     path("catalogue/events/", catalogue_views.CatalogueEventsView.as_view(), name="catalogue-events"),
     path("catalogue/events/<str:name>", catalogue_views.CatalogueEventView.as_view(), name="catalogue-event"),
     path("catalogue/settings", catalogue_views.CatalogueSettingsView.as_view(), name="catalogue-settings"),

@@ -99,6 +99,14 @@ class EventCursorPagination(StrictPageSize, CursorPagination):
         ]
 
 
+class SessionCursorPagination(EventCursorPagination):
+    """Sessions, latest start first, paged by a position in (first_event_at, session_id)."""
+
+    ordering = ("-first_event_at", "-session_id")
+    page_size = 50
+    max_page_size = 500
+
+
 class SummaryPagination(StrictPageSize, PageNumberPagination):
     """The agent and channel lists. A page past the last one is a 404 (documented), as in DRF."""
 

@@ -89,6 +89,8 @@ def orm_events(workspace, events: list[dict]) -> list[Event]:
 channels = st.sampled_from(["email", "chat", "phone"])
 agents = st.sampled_from(["a1", "a2", "a3"])
 customers = st.sampled_from(["u1", "u2", "u3"])
+sessions = st.sampled_from(["s1", "s2", "s3"])
+users = st.sampled_from(["user-1", "user-2"])
 # PostgreSQL text holds neither NUL nor lone surrogates; the API refuses both (tested elsewhere).
 property_text = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=5)
 minutes = st.one_of(st.sampled_from([0, 5, 59, 60, 61, 120]), st.integers(min_value=0, max_value=300))
@@ -146,6 +148,10 @@ def product_event(draw, event_id: str) -> dict:
         event["customer"] = draw(customers)
     if draw(st.booleans()):
         event["agent"] = draw(agents)
+    # Few sessions and users, shared by both workspaces and across hours: sessions merge, and a
+    # user or session counts once per hour and name however often it comes back.
+    event["session_id"] = draw(st.one_of(st.none(), sessions))
+    event["user_id"] = draw(st.one_of(st.none(), users))
     return event
 
 

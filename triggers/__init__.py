@@ -81,6 +81,7 @@ SUMMARY_TRIGGER_NAMES = (
     "merge_channels",
     "merge_customers",
     "merge_conversations",
+    "merge_sessions",
 )
 
 RETURN_NULL = re.compile(r"RETURN NULL;\s*\Z")

@@ -20,6 +20,9 @@
 --              came from), merged with the key's sealed state; removing any other event changes
 --              no slot row. Such a key reads all its remaining events (an agent has no index of
 --              its own on event: a scan of the workspace's events).
+--            - session: each touched session set to its recomputation (sql/recompute/session.sql
+--              restricted to it: sealed state merged with its remaining events, one index range
+--              scan of event by session each); one left with neither is deleted.
 --            - conversation: each touched conversation is set to its recomputation
 --              (sql/recompute/conversation.sql restricted to it: sealed state merged with its
 --              remaining events); one left without events is deleted.
@@ -36,7 +39,8 @@
 --            before deleting; two DBAs deleting by hand at once may deadlock and retry). Then
 --            the tables in the order ingestion locks them (event_hourly, event_name_hourly,
 --            event_name_lifetime, event_property_hourly_slot, customer_interaction_hourly, agent_slot, channel_slot, customer_slot,
---            conversation, support_*), rows in key order.
+--            conversation, support_*, session), rows in key order. session needs no row locks
+--            first: only ingestion and this trigger write it, and the table lock keeps ingestion out.
 
 LOCK TABLE event IN SHARE ROW EXCLUSIVE MODE;
 
@@ -715,4 +719,40 @@ reply_streams AS (
       AND workspace_id <> ALL (tally_deleted_workspaces())
 ),
 -- @include event__merge_conversations.sql: reply times
+
+-- Sessions: each touched session becomes its recomputation from its sealed state and remaining
+-- events; one left with neither goes.
+WITH session_touched AS (
+    SELECT DISTINCT workspace_id, session_id
+    FROM old_events
+    WHERE session_id IS NOT NULL AND workspace_id <> ALL (tally_deleted_workspaces())
+),
+session_parts AS (
+    SELECT e.workspace_id, e.session_id, min(e.occurred_at) AS first_event_at, max(e.occurred_at) AS last_event_at,
+           count(*) AS events
+    FROM session_touched AS t
+    JOIN event AS e ON e.workspace_id = t.workspace_id AND e.session_id = t.session_id
+    GROUP BY 1, 2
+    UNION ALL
+    SELECT s.workspace_id, s.session_id, s.first_event_at, s.last_event_at, s.events
+    FROM session_touched AS t
+    JOIN session_sealed AS s ON s.workspace_id = t.workspace_id AND s.session_id = t.session_id
+),
+session_recomputed AS (
+    SELECT workspace_id, session_id, min(first_event_at) AS first_event_at, max(last_event_at) AS last_event_at,
+           sum(events)::bigint AS events
+    FROM session_parts
+    GROUP BY 1, 2
+),
+session_removed AS (
+    DELETE FROM session AS s
+    USING session_touched AS t
+    WHERE (s.workspace_id, s.session_id) = (t.workspace_id, t.session_id)
+      AND (t.workspace_id, t.session_id) NOT IN (SELECT workspace_id, session_id FROM session_recomputed)
+)
+UPDATE session AS s
+SET first_event_at = r.first_event_at, last_event_at = r.last_event_at, events = r.events
+FROM session_recomputed AS r
+WHERE (s.workspace_id, s.session_id) = (r.workspace_id, r.session_id);
+
 RETURN NULL;

@@ -20,10 +20,10 @@ from analytics.models import Event, EventKey, RawRetention
 from core.models import Workspace
 from tests.analytics.test_invariant import PROPERTY_SETTINGS, SUMMARY_TABLES, snapshot, split
 from tests.analytics.test_write_slots import run_writers
-from tests.factories import BASE, event_streams, examples, support_event, validated
+from tests.factories import BASE, at, event_streams, examples, support_event, validated
 
 DAY = BASE.replace(hour=0, minute=0)
-SEALED_TABLES = ("conversation_sealed", "agent_sealed", "channel_sealed", "customer_sealed")
+SEALED_TABLES = ("conversation_sealed", "agent_sealed", "channel_sealed", "customer_sealed", "session_sealed")
 HOURLY = [summary for summary in rollups.SUMMARIES if summary.hourly]
 
 
@@ -401,4 +401,27 @@ def test_retain_does_not_wait_for_a_transaction_holding_a_key_share_lock_on_the_
         thread.join()
     assert done.events == 1
     assert not Event.objects.exists()
+    assert rollups.differences() == []
+
+
+@pytest.mark.django_db
+@override_settings(TALLY_PARTITION_INTERVAL="day")
+def test_a_session_across_the_horizon_keeps_its_first_event_and_count(workspace):
+    """Verifies a session with two events on day 1, day 1 retired, then a third on day 2: the
+    session still starts on day 1 and counts three events, session_sealed holds day 1's part, and
+    verify is clean."""
+
+    def visit(event_id: str, minutes: int) -> dict:
+        return {"id": event_id, "name": "page.view", "occurred_at": at(minutes), "session_id": "s", "user_id": "u"}
+
+    services.events_ingest(workspace=workspace, events=validated([visit("v1", 0), visit("v2", 30)]))
+    retention.retain(before=DAY + timedelta(days=1))
+    services.events_ingest(workspace=workspace, events=validated([shifted(visit("v3", 10), 1)]))
+    assert rollups.differences() == []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT first_event_at, last_event_at, events FROM session")
+        assert cursor.fetchall() == [(BASE, BASE + timedelta(days=1, minutes=10), 3)]
+        cursor.execute("SELECT first_event_at, last_event_at, events FROM session_sealed")
+        assert cursor.fetchall() == [(BASE, BASE + timedelta(minutes=30), 2)]
+    assert rollups.rebuild() > 0
     assert rollups.differences() == []
