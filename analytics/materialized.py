@@ -254,6 +254,7 @@ READABLE = (
     "support_reply_hourly",
     "support_team_hourly",
     "session",
+    "event_unique_hourly",
     "support_daily",
     "support_duration_daily",
     "event_daily",

@@ -753,6 +753,27 @@ class SessionSealed(SessionState):
         db_table = "session_sealed"
 
 
+class UniqueKind(models.TextChoices):
+    USER = "user"
+    SESSION = "session"
+
+
+class EventUniqueHourly(models.Model):
+    """The set of users and sessions seen per UTC hour, per event name and over every name (name
+    ''): one row per member, inserted once (sql/triggers/event__count_uniques.sql). Unique users or
+    sessions of a day, week or month are count(DISTINCT member) over its hours: exact, no sketch."""
+
+    pk = models.CompositePrimaryKey("workspace", "kind", "name", "bucket", "member")
+    workspace = workspace_key("+")
+    kind = models.CharField(max_length=7, choices=UniqueKind.choices)
+    name = models.CharField(max_length=100, blank=True, help_text="The event name; '' for every name.")
+    bucket = models.DateTimeField(help_text="date_trunc('hour', occurred_at) in UTC.")
+    member = models.CharField(max_length=128, help_text="The user_id (kind user) or session_id (kind session).")
+
+    class Meta:
+        db_table = "event_unique_hourly"
+
+
 # Recomputations of every summary from the raw events alone (sql/recompute/*.sql), kept as
 # plain views so a DBA can compare by hand; `manage.py rollups verify/rebuild` use them.
 # django-pgviews creates and updates them after every migrate.
@@ -912,6 +933,14 @@ class RecomputeSupportReplyHourly(pg.ReadOnlyView):
     class Meta:
         managed = False
         db_table = "recompute_support_reply_hourly"
+
+
+class RecomputeEventUniqueHourly(pg.ReadOnlyView):
+    sql = recompute_sql("event_unique_hourly")
+
+    class Meta:
+        managed = False
+        db_table = "recompute_event_unique_hourly"
 
 
 class RecomputeSession(pg.ReadOnlyView):

@@ -308,6 +308,7 @@ RECOMPUTE_ORDER = (
     "support_reply_hourly",
     "support_team_hourly",
     "session",
+    "event_unique_hourly",
 )
 """The recomputation views in an order in which each one's inputs exist."""
 

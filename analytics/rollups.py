@@ -25,6 +25,8 @@ from core.models import Workspace
 
 LATEST = "latest"
 """Merge of a dimension attribute: the value of the slot whose carrying event is latest."""
+PRESENT = "present"
+"""What verify compares for a summary whose rows are keys only (a set): whether the row exists."""
 
 
 @dataclass(frozen=True)
@@ -185,6 +187,8 @@ SUMMARIES = (
     Summary(tables.SupportReplyHourly, ("workspace_id", "bucket", "channel_id", "agent_id"), additive=True),
     Summary(tables.SupportTeamHourly, ("workspace_id", "bucket", "team_id"), additive=True),
     Summary(tables.Session, ("workspace_id", "session_id"), additive=False),
+    # A set: its rows are keys only, compared by presence (PRESENT).
+    Summary(tables.EventUniqueHourly, ("workspace_id", "kind", "name", "bucket", "member"), additive=False),
 )
 
 
@@ -301,8 +305,12 @@ def summary_differences(summary: Summary, cursor, *, scope: Scope, horizon: date
     def side(alias: str, column: str) -> str:
         return f"COALESCE({alias}.{column}, {summary.zero(column)})" if summary.additive else f"{alias}.{column}"
 
-    stored = ", ".join(side("s", column) for column in summary.values)
-    recomputed = ", ".join(side("r", column) for column in summary.values)
+    def compared(alias: str) -> str:
+        if not summary.values:
+            return f"{alias}.{summary.key[0]} IS NOT NULL"
+        return ", ".join(side(alias, column) for column in summary.values)
+
+    stored, recomputed = compared("s"), compared("r")
     sql = f"""
         SELECT {", ".join(summary.key)}, {stored}, {recomputed}
         FROM ({summary.merged_sql(where)}) AS s
@@ -310,13 +318,14 @@ def summary_differences(summary: Summary, cursor, *, scope: Scope, horizon: date
         WHERE ({stored}) IS DISTINCT FROM ({recomputed})
         ORDER BY {", ".join(summary.key)}
     """
-    width = len(summary.values)
+    columns = summary.values or [PRESENT]
+    width = len(columns)
     found = []
     cursor.execute(sql, scope.params(horizon))
     for row in cursor.fetchall():
         key = dict(zip(summary.key, row[: len(summary.key)], strict=True))
         values = row[len(summary.key) :]
-        for index, column in enumerate(summary.values):
+        for index, column in enumerate(columns):
             if values[index] != values[width + index]:
                 found.append(Difference(summary.name, key, column, values[index], values[width + index]))
     return found

@@ -812,3 +812,23 @@ HAVING sum(h.events) > 0
 ORDER BY total DESC, event_name
 """
     return fetch(sql, {"workspace": workspace.pk, "start": days.start, "end": days.end, "name": name})
+
+
+UNIQUE_KINDS = ("user", "session")
+UNIQUE_GRANULARITIES = ("day", "week", "month")
+
+
+def unique_counts(*, workspace, window: Window, kind: str, name: str | None) -> list[dict]:
+    """[{bucket, value}] for every day, week or month of the window (0 where none): the distinct
+    users or sessions (`kind`) of the bucket's hours inside the window, of events named `name` or
+    of every name. A member counts once per bucket however many hours and events it has there:
+    count(DISTINCT member) over the bucket's rows of event_unique_hourly (one per member and hour)."""
+    params = {**window_params(workspace, window), "kind": kind, "name": name or ""}
+    sql = series_sql(
+        window,
+        table="event_unique_hourly",
+        value="count(DISTINCT h.member)",
+        conditions="AND h.kind = %(kind)s AND h.name = %(name)s",
+        zero=True,
+    )
+    return fetch(sql, params)

@@ -137,6 +137,11 @@ class TimeseriesPointSerializer(serializers.Serializer):
     value = NumberField(allow_null=True, help_text="0 for an empty bucket of a count; null for an average.")
 
 
+class UniquesPointSerializer(serializers.Serializer):
+    bucket = LocalInstantField(help_text="Start of the day, week or month, with the zone's offset.")
+    uniques = serializers.IntegerField(source="value", help_text="Distinct users or sessions; 0 for an empty bucket.")
+
+
 class AgentSummarySerializer(FiguresSerializer):
     id = serializers.CharField()
     name = serializers.CharField(allow_null=True)

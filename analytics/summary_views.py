@@ -9,7 +9,7 @@ from drf_spectacular.utils import (
     extend_schema,
 )
 from rest_framework import generics, renderers
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from analytics import params, summaries
@@ -25,6 +25,7 @@ from analytics.summary_serializers import (
     OverviewSerializer,
     TeamSummarySerializer,
     TimeseriesPointSerializer,
+    UniquesPointSerializer,
     ValidationErrorSerializer,
 )
 from core.models import Scope
@@ -168,6 +169,42 @@ class TimeseriesView(SummaryView, generics.ListAPIView):
         self.tz = window.tz
         name = params.parse_text(query, "name", max_length=100)
         return summaries.timeseries(workspace=self.workspace, window=window, metric=metric, name=name)
+
+
+@extend_schema(
+    summary="Unique users or sessions per day, week or month",
+    description="The distinct `user_id`s (by=user) or `session_id`s (by=session) of the events of each bucket, of "
+    "one event name or of every name; a user active on two days of a week counts once in that week. Exact: kept "
+    "per UTC hour as sets by the ingest trigger, counted distinct at read time (no sketch). Every bucket of the "
+    "range is present (0 where none); day, week and month are calendar units of `tz` built from UTC hours, and a "
+    "bucket cut by the range counts its hours inside it.",
+    parameters=[
+        OpenApiParameter("by", {"type": "string", "enum": list(summaries.UNIQUE_KINDS)}, description="Default: user."),
+        OpenApiParameter(
+            "granularity",
+            {"type": "string", "enum": list(summaries.UNIQUE_GRANULARITIES)},
+            description=f"Default: day. The range may hold at most {params.MAX_BUCKETS} buckets.",
+        ),
+        OpenApiParameter("name", params.text_schema(100), description="Only events of this name. Default: every name."),
+        *[parameter for parameter in RANGE_PARAMETERS if parameter.name not in ("channel", "agent")],
+    ],
+    responses={200: UniquesPointSerializer(many=True), **BAD_PARAMETER},
+)
+class EventUniquesView(SummaryView, generics.ListAPIView):
+    serializer_class = UniquesPointSerializer
+    pagination_class = None
+
+    def summarize(self):
+        query = self.request.query_params
+        kind = params.parse_choice(query, "by", summaries.UNIQUE_KINDS, default="user")
+        granularity = params.parse_choice(query, "granularity", summaries.UNIQUE_GRANULARITIES, default="day")
+        name = params.parse_text(query, "name", max_length=100)
+        window = params.parse_window(query, workspace=self.workspace, granularity=granularity)
+        for field in ("channel", "agent"):
+            if getattr(window, field) is not None:
+                raise ValidationError({field: ["Unique counts are not kept per channel or agent: leave it out."]})
+        self.tz = window.tz
+        return summaries.unique_counts(workspace=self.workspace, window=window, kind=kind, name=name)
 
 
 class DimensionSummaryView(SummaryView, generics.ListAPIView):

@@ -10,6 +10,7 @@ urlpatterns = [
     path("events/trend", summary_views.EventTrendView.as_view(), name="events-trend"),
     path("events/frequency", summary_views.EventFrequencyView.as_view(), name="events-frequency"),
     path("events/stats", summary_views.EventStatsView.as_view(), name="events-stats"),
+    path("events/uniques", summary_views.EventUniquesView.as_view(), name="events-uniques"),
     # After the fixed event paths: an id may be any text, slashes included.
     path("events/<path:event_id>", views.EventDetailView.as_view(), name="event"),
     path("sessions/", session_views.SessionsView.as_view(), name="sessions"),

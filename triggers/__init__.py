@@ -82,6 +82,7 @@ SUMMARY_TRIGGER_NAMES = (
     "merge_customers",
     "merge_conversations",
     "merge_sessions",
+    "count_uniques",
 )
 
 RETURN_NULL = re.compile(r"RETURN NULL;\s*\Z")

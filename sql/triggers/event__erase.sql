@@ -23,6 +23,9 @@
 --            - session: each touched session set to its recomputation (sql/recompute/session.sql
 --              restricted to it: sealed state merged with its remaining events, one index range
 --              scan of event by session each); one left with neither is deleted.
+--            - event_unique_hourly: each (hour, name or '', user or session) a deleted event
+--              carried is deleted unless a remaining event of the hour still carries it (one
+--              index range scan of event by user or session each).
 --            - conversation: each touched conversation is set to its recomputation
 --              (sql/recompute/conversation.sql restricted to it: sealed state merged with its
 --              remaining events); one left without events is deleted.
@@ -39,8 +42,9 @@
 --            before deleting; two DBAs deleting by hand at once may deadlock and retry). Then
 --            the tables in the order ingestion locks them (event_hourly, event_name_hourly,
 --            event_name_lifetime, event_property_hourly_slot, customer_interaction_hourly, agent_slot, channel_slot, customer_slot,
---            conversation, support_*, session), rows in key order. session needs no row locks
---            first: only ingestion and this trigger write it, and the table lock keeps ingestion out.
+--            conversation, support_*, session, event_unique_hourly), rows in key order. session
+--            and event_unique_hourly need no row locks first: only ingestion, rebuild and this
+--            trigger write them, and the table lock keeps the other two out.
 
 LOCK TABLE event IN SHARE ROW EXCLUSIVE MODE;
 
@@ -755,4 +759,23 @@ SET first_event_at = r.first_event_at, last_event_at = r.last_event_at, events =
 FROM session_recomputed AS r
 WHERE (s.workspace_id, s.session_id) = (r.workspace_id, r.session_id);
 
+-- Unique users and sessions: a member stays in an hour's set while a remaining event of the hour
+-- (of the name, or of any name for name '') carries it.
+DELETE FROM event_unique_hourly AS u
+USING (
+    SELECT DISTINCT o.workspace_id, m.kind, n.name, date_trunc('hour', o.occurred_at, 'UTC') AS bucket, m.member
+    FROM old_events AS o
+    CROSS JOIN LATERAL (VALUES ('user', o.user_id), ('session', o.session_id)) AS m (kind, member)
+    CROSS JOIN LATERAL (VALUES (o.name), ('')) AS n (name)
+    WHERE m.member IS NOT NULL AND o.workspace_id <> ALL (tally_deleted_workspaces())
+) AS t
+WHERE (u.workspace_id, u.kind, u.name, u.bucket, u.member) = (t.workspace_id, t.kind, t.name, t.bucket, t.member)
+  AND NOT EXISTS (
+      SELECT 1
+      FROM event AS e
+      WHERE e.workspace_id = t.workspace_id
+        AND e.occurred_at >= t.bucket AND e.occurred_at < t.bucket + interval '1 hour'
+        AND (t.name = '' OR e.name = t.name)
+        AND ((t.kind = 'user' AND e.user_id = t.member) OR (t.kind = 'session' AND e.session_id = t.member))
+  );
 RETURN NULL;
