@@ -1,6 +1,6 @@
 """GET /api/v1/sessions/ and /api/v1/sessions/{id}: the sessions the triggers keep, computed by hand.
 
-Workspace `acme` (UTC), sent in reverse order and in two requests:
+Workspace `acme` (UTC), sent out of order, mostly one event a request:
 
     s1  page.view 03-02 09:00, signup 09:10, page.view 09:45     -> 3 events, 2700 s
     s2  page.view 03-02 10:00                                    -> 1 event, 0 s
@@ -36,8 +36,10 @@ SESSIONS = [
 @pytest.fixture
 def sessions(make_client, workspace, other_workspace):
     acme = make_client(workspace, scopes=("ingest",))
-    ingest(acme, list(reversed(SESSIONS[3:])))
-    ingest(acme, list(reversed(SESSIONS[:3])))
+    ingest(acme, [SESSIONS[6], SESSIONS[3]])
+    # One request each, a session's earliest event neither first nor last: every merge rule shows.
+    for position in (5, 1, 4, 0, 2):
+        ingest(acme, [SESSIONS[position]])
     globex = make_client(other_workspace, scopes=("ingest",))
     ingest(globex, [view("e1", "2026-03-05T12:00:00Z", "s1"), view("g1", "2026-03-05T12:00:00Z", "globex-only")])
     return workspace
