@@ -46,6 +46,7 @@ TESTS = [
     "tests/analytics/test_erasure.py",
     "tests/analytics/test_properties.py",
     "tests/analytics/test_csat_and_reply_times.py",
+    "tests/analytics/test_retention.py::test_a_session_across_the_horizon_keeps_its_first_event_and_count",
 ]
 
 
@@ -527,6 +528,90 @@ MUTANTS = [
         "team_id, sign, 'resolution', resolution_seconds\n    FROM timed\n    WHERE status = 'resolved'",
         "team_id, sign, 'resolution', resolution_seconds\n    FROM timed\n    WHERE last_resolved_at IS NOT NULL",
         "a reopened conversation keeps its resolution in its team's figures",
+    ),
+    Mutant(
+        "SE1",
+        "sql/triggers/event__merge_sessions.sql",
+        "first_event_at = LEAST(s.first_event_at, EXCLUDED.first_event_at)",
+        "first_event_at = EXCLUDED.first_event_at",
+        "a session's start overwritten by a later statement instead of kept as the minimum",
+    ),
+    Mutant(
+        "SE2",
+        "sql/triggers/event__merge_sessions.sql",
+        "events = s.events + EXCLUDED.events",
+        "events = GREATEST(s.events, EXCLUDED.events)",
+        "a session's events kept as the largest statement's count instead of added",
+    ),
+    Mutant(
+        "SE3",
+        "sql/recompute/session.sql",
+        "    FROM session_sealed\n",
+        "    FROM session_sealed\n    WHERE false\n",
+        "recompute_session without the sealed state: a session across the horizon loses its start",
+    ),
+    Mutant(
+        "SE4",
+        "sql/triggers/event__erase.sql",
+        "      AND (t.workspace_id, t.session_id) NOT IN (SELECT workspace_id, session_id FROM session_recomputed)",
+        "      AND false",
+        "erasing every event of a session leaves the session behind",
+    ),
+    Mutant(
+        "SE5",
+        "sql/triggers/event__erase.sql",
+        "    JOIN session_sealed AS s ON s.workspace_id = t.workspace_id AND s.session_id = t.session_id\n",
+        "    JOIN session_sealed AS s ON false\n",
+        "erasure recomputes a session without its sealed part",
+    ),
+    Mutant(
+        "U1",
+        "sql/triggers/event__count_uniques.sql",
+        "CROSS JOIN LATERAL (VALUES (e.name), ('')) AS n (name)",
+        "CROSS JOIN LATERAL (VALUES (e.name)) AS n (name)",
+        "unique members kept per name only, not over every name",
+    ),
+    Mutant(
+        "U2",
+        "sql/triggers/event__count_uniques.sql",
+        "WHERE user_id IS NOT NULL OR session_id IS NOT NULL",
+        "WHERE user_id IS NOT NULL",
+        "unique sessions skipped for a statement whose events carry no user",
+    ),
+    Mutant(
+        "U3",
+        "sql/triggers/event__count_uniques.sql",
+        "date_trunc('hour', e.occurred_at, 'UTC')",
+        "date_trunc('day', e.occurred_at, 'UTC')",
+        "members kept per UTC day: days, weeks and months of another zone miscount",
+    ),
+    Mutant(
+        "U4",
+        "sql/triggers/event__erase.sql",
+        "        AND (t.name = '' OR e.name = t.name)\n",
+        "        AND e.name = t.name\n",
+        "erasure drops a member from the every-name set while another name's event keeps it",
+    ),
+    Mutant(
+        "U5",
+        "sql/triggers/event__erase.sql",
+        "interval '1 hour'\n        AND (t.name = '' OR e.name = t.name)",
+        "interval '1 day'\n        AND (t.name = '' OR e.name = t.name)",
+        "erasure keeps a member whose remaining event is in a later hour",
+    ),
+    Mutant(
+        "U6",
+        "analytics/summaries.py",
+        'value="count(DISTINCT h.member)"',
+        'value="count(h.member)"',
+        "unique counts add the hours a member was seen instead of counting it once",
+    ),
+    Mutant(
+        "U7",
+        "sql/recompute/event_unique_hourly.sql",
+        "CROSS JOIN LATERAL (VALUES (e.name), ('')) AS n (name)",
+        "CROSS JOIN LATERAL (VALUES (e.name)) AS n (name)",
+        "recompute_event_unique_hourly without the every-name rows",
     ),
 ]
 

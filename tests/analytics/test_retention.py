@@ -15,7 +15,7 @@ from django.test import override_settings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytics import partitions, refresh, retention, rollups, services
+from analytics import erasure, partitions, refresh, retention, rollups, services
 from analytics.models import Event, EventKey, RawRetention
 from core.models import Workspace
 from tests.analytics.test_invariant import PROPERTY_SETTINGS, SUMMARY_TABLES, snapshot, split
@@ -408,8 +408,8 @@ def test_retain_does_not_wait_for_a_transaction_holding_a_key_share_lock_on_the_
 @override_settings(TALLY_PARTITION_INTERVAL="day")
 def test_a_session_across_the_horizon_keeps_its_first_event_and_count(workspace):
     """Verifies a session with two events on day 1, day 1 retired, then a third on day 2: the
-    session still starts on day 1 and counts three events, session_sealed holds day 1's part, and
-    verify is clean."""
+    session still starts on day 1 and counts three events, session_sealed holds day 1's part,
+    verify is clean, and erasing the day 2 event leaves day 1's part."""
 
     def visit(event_id: str, minutes: int) -> dict:
         return {"id": event_id, "name": "page.view", "occurred_at": at(minutes), "session_id": "s", "user_id": "u"}
@@ -424,4 +424,10 @@ def test_a_session_across_the_horizon_keeps_its_first_event_and_count(workspace)
         cursor.execute("SELECT first_event_at, last_event_at, events FROM session_sealed")
         assert cursor.fetchall() == [(BASE, BASE + timedelta(minutes=30), 2)]
     assert rollups.rebuild() > 0
+    assert rollups.differences() == []
+    # Erasing its one retained event leaves the session as its sealed part.
+    assert erasure.erase_events(workspace=workspace, event_ids=["v3"]) == ["v3"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT first_event_at, last_event_at, events FROM session")
+        assert cursor.fetchall() == [(BASE, BASE + timedelta(minutes=30), 2)]
     assert rollups.differences() == []

@@ -141,6 +141,14 @@ def test_weeks_are_those_of_tz(week, reader):
 
 
 @pytest.mark.django_db
+def test_a_request_of_sessions_without_users_counts_its_sessions(week, reader, make_client, workspace):
+    """Verifies a request whose events carry a session and no user still adds the session."""
+    ingest(make_client(workspace, scopes=("ingest",)), [visit("n1", "2026-03-05T10:00:00Z", None, "s9")])
+    query = {"from": "2026-03-05", "to": "2026-03-06", "by": "session"}
+    assert series(reader.get(URL, query)) == [("2026-03-05T00:00:00+00:00", 1)]
+
+
+@pytest.mark.django_db
 def test_another_workspace_sees_only_its_own_members(week, make_client, other_workspace):
     """Verifies globex's token counts globex's one user only, in its own zone."""
     globex = make_client(other_workspace, scopes=("read",))
