@@ -46,6 +46,7 @@ TESTS = [
     "tests/analytics/test_erasure.py",
     "tests/analytics/test_properties.py",
     "tests/analytics/test_csat_and_reply_times.py",
+    "tests/analytics/test_team_figures.py",
     "tests/analytics/test_retention.py::test_a_session_across_the_horizon_keeps_its_first_event_and_count",
 ]
 
