@@ -72,6 +72,11 @@ MONTH_YEAR = re.compile(r"^(\d{1,2})[/.-](\d{4})$")
 ISO = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
+def counted(number: int, noun: str) -> str:
+    """`1 row`, `2 rows`: the counts of the report, in the singular where there is one."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 class MappingError(ValueError):
     """The mapping itself is wrong: nothing is imported."""
 
@@ -228,8 +233,9 @@ class Report:
 
     def summary(self) -> str:
         return (
-            f"{self.file}: {self.read} rows read, {self.imported} imported, {self.duplicates} duplicates, "
-            f"{len(self.refused)} refused, {self.blank} blank rows skipped"
+            f"{self.file}: {counted(self.read, 'row')} read, {self.imported} imported, "
+            f"{counted(self.duplicates, 'duplicate')}, {len(self.refused)} refused, "
+            f"{counted(self.blank, 'blank row')} skipped"
         )
 
 
@@ -471,8 +477,9 @@ def warn_undefined(report: Report, *, workspace: Workspace, mapping: Mapping, cu
         named = ", ".join(repr(customer) for customer in undefined[:UNDEFINED_SAMPLE])
         more = f" and {len(undefined) - UNDEFINED_SAMPLE} more" if len(undefined) > UNDEFINED_SAMPLE else ""
         report.warnings.append(
-            f"{len(undefined)} customers in column {mapping.columns['customer']!r} have no name or type in the "
-            f"workspace (import them with the customers preset): {named}{more}."
+            f"{counted(len(undefined), 'customer')} in column {mapping.columns['customer']!r} "
+            f"{'has' if len(undefined) == 1 else 'have'} no name or type in the workspace "
+            f"(import them with the customers preset): {named}{more}."
         )
 
 

@@ -55,7 +55,9 @@ def test_interactions_with_a_declared_date_order_import_clean_and_exact(files, a
     blank line skipped, channels case-folded to one spelling and trimmed, the summaries equal to
     their recomputation, and the report written next to the file."""
     output = run(str(files / "interactions.csv"), "--preset", "interactions", "--date-format", DAY_FIRST)
-    assert "interactions.csv: 7 rows read, 5 imported, 1 duplicates, 1 refused, 1 blank rows skipped" in output
+    assert "interactions.csv: 7 rows read, 5 imported, 1 duplicate, 1 refused, 1 blank row skipped" in output
+    assert "  normalized: channel 'Bird' -> 'bird' (1 row)\n" in output
+    assert "  normalized: channel 'Email' -> 'email' (2 rows)\n" in output
     report = json.loads((files / "interactions.csv.import-report.json").read_text())
     assert report["refusals"] == [
         {"row": 8, "column": "Date Start", "reason": "'soon' does not match date_format '%d/%m/%Y %H:%M'."}
@@ -84,7 +86,7 @@ def test_customers_referenced_but_never_defined_are_a_warning(files, acme):
     run(str(files / "customers.csv"), "--preset", "customers", "--as-of", "2026-06-01T00:00:00Z")
     output = run(str(files / "interactions.csv"), "--preset", "interactions", "--date-format", DAY_FIRST)
     warning = (
-        "1 customers in column 'Customers' have no name or type in the workspace "
+        "1 customer in column 'Customers' has no name or type in the workspace "
         "(import them with the customers preset): '7'."
     )
     assert f"  warning: {warning}" in output
@@ -124,7 +126,7 @@ def test_an_ambiguous_date_is_never_guessed(files, acme):
 def test_products_dated_by_month_and_a_month_that_does_not_exist(files, acme):
     report_path = files / "products.csv.report.csv"
     output = run(str(files / "products.csv"), "--preset", "products", "--report", str(report_path))
-    assert "4 rows read, 2 imported, 1 duplicates, 1 refused" in output
+    assert "4 rows read, 2 imported, 1 duplicate, 1 refused" in output
     products = dict(Event.objects.filter(workspace=acme).values_list("properties__product", "occurred_at"))
     assert products == {
         "Lightsaber": datetime(2019, 1, 1, tzinfo=UTC),
@@ -212,7 +214,7 @@ def test_excel_rows_with_a_formula_blank_rows_and_dates_as_cells(files, acme):
     path = files / "interactions.xlsx"
     workbook.save(path)
     output = run(str(path), "--preset", "interactions")
-    assert "3 rows read, 2 imported, 0 duplicates, 1 refused, 1 blank rows skipped" in output
+    assert "3 rows read, 2 imported, 0 duplicates, 1 refused, 1 blank row skipped" in output
     assert "row 4 column 'Customers': Holds the formula =A1+1 without a computed value" in output
     assert interactions_per_channel(acme) == {("1", "email"): 1, ("2", "chat"): 1}
     assert rollups.differences() == []

@@ -70,9 +70,9 @@ class Command(BaseCommand):
             column = f" column {refusal['column']!r}" if refusal["column"] else ""
             self.stdout.write(f"  row {refusal['row']}{column}: {refusal['reason']}")
         if len(result.refused) > 20:
-            self.stdout.write(f"  ... and {len(result.refused) - 20} more refusals")
+            self.stdout.write(f"  ... and {importing.counted(len(result.refused) - 20, 'more refusal')}")
         for detail, count in sorted(result.normalizations.items()):
-            self.stdout.write(f"  normalized: {detail} ({count} rows)")
+            self.stdout.write(f"  normalized: {detail} ({importing.counted(count, 'row')})")
         for warning in result.warnings:
             self.stdout.write(f"  warning: {warning}")
         self.stdout.write(f"report: {destination}")
