@@ -21,7 +21,7 @@ NULLABLE_TEXT = frozenset({"conversation_id", "session_id", "user_id", "category
 DIMENSIONS = {
     "channel": {"name": 200},
     "agent": {"name": 200, "email": 254},
-    "customer": {"name": 200, "type": 50},
+    "customer": {"name": 200, "type": 50, "occupation": 100},
 }
 _timestamp = rules.TimestampField()
 _value = rules.ValueField()

@@ -41,16 +41,15 @@ from core.models import Workspace
 
 EVENT_FIELDS = ("conversation_id", "channel", "agent", "customer", "value", "session_id", "user_id")
 """Event fields a column can fill (besides occurred_at, name and properties)."""
+CUSTOMER_ATTRIBUTES = ("name", "type", "occupation")
 
 PRESETS: dict[str, dict] = {
     # Customers: Customer_Id, Occupation, Type. Each row is a customer.profile event that sets
-    # the customer's type (merged like attributes from events: the latest as-of wins) and keeps
-    # the occupation as a property.
+    # the customer's type and occupation (merged like attributes from events: the latest as-of wins).
     "customers": {
         "name": "customer.profile",
         "columns": {"customer": "Customer_Id"},
-        "customer_attributes": {"type": "Type"},
-        "properties": {"occupation": "Occupation"},
+        "customer_attributes": {"type": "Type", "occupation": "Occupation"},
         "occurred_at": {"constant": "as_of"},
     },
     # External interactions: Date Start (04/10/2019 09:00), Interaction (the channel), Customers.
@@ -125,8 +124,8 @@ class Mapping:
         if wrong:
             raise MappingError(f"columns: {', '.join(wrong)} is not an event field ({', '.join(EVENT_FIELDS)}).")
         attributes = text_table(data, "customer_attributes")
-        if set(attributes) - {"name", "type"}:
-            raise MappingError("customer_attributes: only name and type are customer attributes.")
+        if set(attributes) - set(CUSTOMER_ATTRIBUTES):
+            raise MappingError(f"customer_attributes: the customer attributes are {', '.join(CUSTOMER_ATTRIBUTES)}.")
         if attributes and "customer" not in columns:
             raise MappingError("customer_attributes need a `customer` column.")
         constants = table(data, "constants")
@@ -459,12 +458,12 @@ UNDEFINED_SAMPLE = 10
 
 
 def undefined_customers(*, workspace: Workspace, customers: set[str]) -> list[str]:
-    """The customers of `customers` that have neither a name nor a type in the workspace: no
+    """The customers of `customers` that have no name, type or occupation in the workspace: no
     customers import (nor any event) has defined them."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT customer_id FROM customer WHERE workspace_id = %s AND customer_id = ANY(%s)"
-            " AND (name IS NOT NULL OR type IS NOT NULL)",
+            " AND (name IS NOT NULL OR type IS NOT NULL OR occupation IS NOT NULL)",
             [workspace.pk, sorted(customers)],
         )
         defined = {customer for (customer,) in cursor.fetchall()}
@@ -478,7 +477,7 @@ def warn_undefined(report: Report, *, workspace: Workspace, mapping: Mapping, cu
         more = f" and {len(undefined) - UNDEFINED_SAMPLE} more" if len(undefined) > UNDEFINED_SAMPLE else ""
         report.warnings.append(
             f"{counted(len(undefined), 'customer')} in column {mapping.columns['customer']!r} "
-            f"{'has' if len(undefined) == 1 else 'have'} no name or type in the workspace "
+            f"{'has' if len(undefined) == 1 else 'have'} no name, type or occupation in the workspace "
             f"(import them with the customers preset): {named}{more}."
         )
 

@@ -69,6 +69,7 @@ class Event(models.Model):
     customer_id = models.CharField(max_length=64, null=True)
     customer_name = models.CharField(max_length=200, null=True)
     customer_type = models.CharField(max_length=50, null=True)
+    customer_occupation = models.CharField(max_length=100, null=True)
     session_id = models.CharField(max_length=128, null=True)
     user_id = models.CharField(max_length=128, null=True)
     value = models.DecimalField(max_digits=24, decimal_places=6, null=True)
@@ -172,6 +173,9 @@ class CustomerState(DimensionState):
     type = models.CharField(max_length=50, null=True)
     type_at = attribute_at()
     type_event_id = attribute_event_id()
+    occupation = models.CharField(max_length=100, null=True)
+    occupation_at = attribute_at()
+    occupation_event_id = attribute_event_id()
 
     class Meta:
         abstract = True
@@ -290,6 +294,9 @@ class Customer(pg.ReadOnlyView):
     type = models.CharField(max_length=50, null=True)
     type_at = attribute_at()
     type_event_id = attribute_event_id()
+    occupation = models.CharField(max_length=100, null=True)
+    occupation_at = attribute_at()
+    occupation_event_id = attribute_event_id()
     first_seen_at = models.DateTimeField()
     last_seen_at = models.DateTimeField()
 

@@ -139,7 +139,7 @@ SUMMARIES = (
         tables.CustomerSlot,
         ("workspace_id", "customer_id"),
         additive=False,
-        merge=dimension_merge("name", "type"),
+        merge=dimension_merge("name", "type", "occupation"),
         merged_view="customer",
     ),
     Summary(

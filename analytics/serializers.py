@@ -297,7 +297,7 @@ class EventSerializer(serializers.Serializer):
     conversation_id = TextField(max_length=64, required=False, allow_null=True)
     channel = DimensionField(attributes={"name": 200}, required=False, allow_null=True)
     agent = DimensionField(attributes={"name": 200, "email": 254}, required=False, allow_null=True)
-    customer = DimensionField(attributes={"name": 200, "type": 50}, required=False, allow_null=True)
+    customer = DimensionField(attributes={"name": 200, "type": 50, "occupation": 100}, required=False, allow_null=True)
     session_id = TextField(max_length=128, required=False, allow_null=True)
     user_id = TextField(max_length=128, required=False, allow_null=True)
     value = ValueField(required=False, allow_null=True)
@@ -368,7 +368,12 @@ class EventOutputSerializer(serializers.ModelSerializer):
     def get_customer(self, event: Event):
         if event.customer_id is None:
             return None
-        return {"id": event.customer_id, "name": event.customer_name, "type": event.customer_type}
+        return {
+            "id": event.customer_id,
+            "name": event.customer_name,
+            "type": event.customer_type,
+            "occupation": event.customer_occupation,
+        }
 
 
 class SessionSerializer(serializers.Serializer):

@@ -23,12 +23,13 @@ WITH batch AS (
     FROM unnest(
         %s::bigint[], %s::varchar[], %s::varchar[], %s::timestamptz[], %s::varchar[],
         %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[],
-        %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::numeric[], %s::jsonb[],
-        %s::varchar[]
+        %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[],
+        %s::numeric[], %s::jsonb[], %s::varchar[]
     ) WITH ORDINALITY AS batch (
         workspace_id, event_id, name, occurred_at, conversation_id,
         channel_id, channel_name, agent_id, agent_name, agent_email,
-        customer_id, customer_name, customer_type, session_id, user_id, value, properties, category, position
+        customer_id, customer_name, customer_type, customer_occupation, session_id, user_id, value, properties,
+        category, position
     )
     ORDER BY workspace_id, event_id, position
 ),
@@ -41,11 +42,11 @@ claimed AS (
 INSERT INTO event (
     workspace_id, event_id, name, occurred_at, conversation_id,
     channel_id, channel_name, agent_id, agent_name, agent_email,
-    customer_id, customer_name, customer_type, session_id, user_id, value, properties, category
+    customer_id, customer_name, customer_type, customer_occupation, session_id, user_id, value, properties, category
 )
 SELECT workspace_id, event_id, name, occurred_at, conversation_id,
        channel_id, channel_name, agent_id, agent_name, agent_email,
-       customer_id, customer_name, customer_type, session_id, user_id, value, properties, category
+       customer_id, customer_name, customer_type, customer_occupation, session_id, user_id, value, properties, category
 FROM batch JOIN claimed USING (workspace_id, event_id)
 ORDER BY workspace_id, event_id
 RETURNING workspace_id, event_id
@@ -64,6 +65,7 @@ COLUMNS = (
     "customer_id",
     "customer_name",
     "customer_type",
+    "customer_occupation",
     "session_id",
     "user_id",
     "value",
@@ -96,6 +98,7 @@ def event_row(event: dict) -> dict:
         "customer_id": customer.get("id"),
         "customer_name": customer.get("name"),
         "customer_type": customer.get("type"),
+        "customer_occupation": customer.get("occupation"),
         "session_id": event.get("session_id"),
         "user_id": event.get("user_id"),
         "value": event.get("value"),

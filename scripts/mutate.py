@@ -614,6 +614,35 @@ MUTANTS = [
         "CROSS JOIN LATERAL (VALUES (e.name)) AS n (name)",
         "recompute_event_unique_hourly without the every-name rows",
     ),
+    Mutant(
+        "O1",
+        "sql/triggers/event__merge_customers.sql",
+        "occupation = CASE WHEN (EXCLUDED.occupation_at, EXCLUDED.occupation_event_id)\n"
+        "                  > (COALESCE(d.occupation_at, '-infinity'), COALESCE(d.occupation_event_id, ''))",
+        "occupation = CASE WHEN EXCLUDED.occupation_at > COALESCE(d.occupation_at, '-infinity')",
+        "customer occupation tie on occurred_at not broken by event id",
+    ),
+    Mutant(
+        "O2",
+        "sql/triggers/event__merge_customers.sql",
+        "(array_agg(customer_occupation ORDER BY occurred_at DESC, event_id DESC)",
+        "(array_agg(customer_occupation ORDER BY occurred_at, event_id)",
+        "customer occupation taken from the statement's earliest event",
+    ),
+    Mutant(
+        "O3",
+        "sql/triggers/event__erase.sql",
+        "o.event_id IN (d.name_event_id, d.type_event_id, d.occupation_event_id)",
+        "o.event_id IN (d.name_event_id, d.type_event_id)",
+        "erasing the event a customer's occupation came from leaves the occupation",
+    ),
+    Mutant(
+        "O4",
+        "sql/views/customer.sql",
+        "(array_agg(occupation ORDER BY occupation_at DESC NULLS LAST",
+        "(array_agg(occupation ORDER BY occupation_at ASC NULLS LAST",
+        "customer view takes the occupation of the slot with the earliest event",
+    ),
 ]
 
 

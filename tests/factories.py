@@ -42,7 +42,7 @@ def support_event(
     customer: str | None = None,
     named: bool = True,
     agent_attributes: tuple[str, ...] = ("name", "email"),
-    customer_attributes: tuple[str, ...] = ("name", "type"),
+    customer_attributes: tuple[str, ...] = ("name", "type", "occupation"),
     variant: str = "",
     value: int | None = None,
     properties: dict | None = None,
@@ -60,7 +60,7 @@ def support_event(
         values = {"name": f"Agent {agent}{variant}", "email": f"{agent}{variant}@example.com"}
         event["agent"] = {"id": agent, **{key: values[key] for key in agent_attributes}} if named else agent
     if customer is not None:
-        values = {"name": f"Customer {customer}{variant}", "type": f"person{variant}"}
+        values = {"name": f"Customer {customer}{variant}", "type": f"person{variant}", "occupation": f"pilot{variant}"}
         event["customer"] = {"id": customer, **{key: values[key] for key in customer_attributes}} if named else customer
     if value is not None:
         event["value"] = value
@@ -123,7 +123,7 @@ def conversation_events(draw, conversation: str) -> list[dict]:
                 # Any subset of the attributes, with values that differ between events, so an
                 # attribute taken from the wrong event, or cleared by one without it, shows.
                 agent_attributes=tuple(draw(st.sets(st.sampled_from(["name", "email"])))),
-                customer_attributes=tuple(draw(st.sets(st.sampled_from(["name", "type"])))),
+                customer_attributes=tuple(draw(st.sets(st.sampled_from(["name", "type", "occupation"])))),
                 variant=draw(st.sampled_from(["", " v2", " v3"])),
                 value=value,
                 properties=properties,

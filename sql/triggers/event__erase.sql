@@ -441,7 +441,7 @@ WITH affected AS (
     FROM customer_slot AS d
     JOIN old_events AS o ON o.workspace_id = d.workspace_id AND o.customer_id = d.customer_id
     WHERE o.workspace_id <> ALL (tally_deleted_workspaces())
-      AND (o.occurred_at IN (d.first_seen_at, d.last_seen_at) OR o.event_id IN (d.name_event_id, d.type_event_id))
+      AND (o.occurred_at IN (d.first_seen_at, d.last_seen_at) OR o.event_id IN (d.name_event_id, d.type_event_id, d.occupation_event_id))
 ),
 parts AS (
     SELECT e.workspace_id,
@@ -452,6 +452,9 @@ parts AS (
            (array_agg(e.customer_type ORDER BY e.occurred_at DESC, e.event_id DESC) FILTER (WHERE e.customer_type IS NOT NULL))[1] AS type,
            max(e.occurred_at) FILTER (WHERE e.customer_type IS NOT NULL) AS type_at,
            (array_agg(e.event_id ORDER BY e.occurred_at DESC, e.event_id DESC) FILTER (WHERE e.customer_type IS NOT NULL))[1] AS type_event_id,
+           (array_agg(e.customer_occupation ORDER BY e.occurred_at DESC, e.event_id DESC) FILTER (WHERE e.customer_occupation IS NOT NULL))[1] AS occupation,
+           max(e.occurred_at) FILTER (WHERE e.customer_occupation IS NOT NULL) AS occupation_at,
+           (array_agg(e.event_id ORDER BY e.occurred_at DESC, e.event_id DESC) FILTER (WHERE e.customer_occupation IS NOT NULL))[1] AS occupation_event_id,
            min(e.occurred_at) AS first_seen_at,
            max(e.occurred_at) AS last_seen_at
     FROM affected AS t
@@ -459,7 +462,7 @@ parts AS (
     GROUP BY 1, 2
     UNION ALL
     SELECT s.workspace_id, s.customer_id, s.name, s.name_at, s.name_event_id, s.type, s.type_at, s.type_event_id,
-           s.first_seen_at, s.last_seen_at
+           s.occupation, s.occupation_at, s.occupation_event_id, s.first_seen_at, s.last_seen_at
     FROM affected AS t
     JOIN customer_sealed AS s USING (workspace_id, customer_id)
 ),
@@ -475,7 +478,8 @@ removed AS (
       AND (d.slot <> 0 OR (d.workspace_id, d.customer_id) NOT IN (SELECT workspace_id, customer_id FROM recomputed))
 )
 INSERT INTO customer_slot AS d
-    (workspace_id, customer_id, slot, name, name_at, name_event_id, type, type_at, type_event_id, first_seen_at, last_seen_at)
+    (workspace_id, customer_id, slot, name, name_at, name_event_id, type, type_at, type_event_id,
+     occupation, occupation_at, occupation_event_id, first_seen_at, last_seen_at)
 SELECT workspace_id,
        customer_id,
        0,
@@ -485,6 +489,9 @@ SELECT workspace_id,
        (array_agg(type ORDER BY type_at DESC NULLS LAST, type_event_id DESC NULLS LAST))[1],
        max(type_at),
        (array_agg(type_event_id ORDER BY type_at DESC NULLS LAST, type_event_id DESC NULLS LAST))[1],
+       (array_agg(occupation ORDER BY occupation_at DESC NULLS LAST, occupation_event_id DESC NULLS LAST))[1],
+       max(occupation_at),
+       (array_agg(occupation_event_id ORDER BY occupation_at DESC NULLS LAST, occupation_event_id DESC NULLS LAST))[1],
        min(first_seen_at),
        max(last_seen_at)
 FROM parts
@@ -493,6 +500,8 @@ ORDER BY 1, 2
 ON CONFLICT (workspace_id, customer_id, slot) DO UPDATE SET
     name = EXCLUDED.name, name_at = EXCLUDED.name_at, name_event_id = EXCLUDED.name_event_id,
     type = EXCLUDED.type, type_at = EXCLUDED.type_at, type_event_id = EXCLUDED.type_event_id,
+    occupation = EXCLUDED.occupation, occupation_at = EXCLUDED.occupation_at,
+    occupation_event_id = EXCLUDED.occupation_event_id,
     first_seen_at = EXCLUDED.first_seen_at, last_seen_at = EXCLUDED.last_seen_at;
 
 -- Conversations.

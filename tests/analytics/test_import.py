@@ -1,6 +1,7 @@
 """manage.py import_events: CSV and Excel files through the ingest path, idempotent, with a
 cleaning report; the fixtures in tests/fixtures/import hold the messy cases."""
 
+import importlib
 import io
 import json
 import shutil
@@ -12,9 +13,10 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from openpyxl import Workbook
 
-from analytics import importing, rollups
+from analytics import importing, rollups, services
 from analytics.models import Event
 from core.models import Workspace
+from tests.factories import validated
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "import"
 DAY_FIRST = "%d/%m/%Y %H:%M"
@@ -82,11 +84,11 @@ def test_customers_referenced_but_never_defined_are_a_warning(files, acme):
     defined (customer 7 of the fixtures), in the printed and the written report, and that a
     customers import or a dry run of a file against the workspace as it is says the same."""
     before = run(str(files / "interactions.csv"), "--preset", "interactions", "--date-format", DAY_FIRST, "--dry-run")
-    assert "3 customers in column 'Customers' have no name or type in the workspace" in before
+    assert "3 customers in column 'Customers' have no name, type or occupation in the workspace" in before
     run(str(files / "customers.csv"), "--preset", "customers", "--as-of", "2026-06-01T00:00:00Z")
     output = run(str(files / "interactions.csv"), "--preset", "interactions", "--date-format", DAY_FIRST)
     warning = (
-        "1 customer in column 'Customers' has no name or type in the workspace "
+        "1 customer in column 'Customers' has no name, type or occupation in the workspace "
         "(import them with the customers preset): '7'."
     )
     assert f"  warning: {warning}" in output
@@ -139,17 +141,26 @@ def test_products_dated_by_month_and_a_month_that_does_not_exist(files, acme):
 
 
 def test_customers_set_attributes_as_of_a_time_merged_like_events(files, acme):
-    """Verifies the customers layout sets each customer's type as of --as-of, and that an older
-    file imported later does not override a newer one (the latest as-of wins, as for events)."""
+    """Verifies the customers layout sets each customer's type and occupation as of --as-of, and
+    that an older file imported later does not override a newer one while a newer one does (the
+    latest as-of wins, as for events)."""
     run(str(files / "customers.csv"), "--preset", "customers", "--as-of", "2026-06-01")
     older = files / "older.csv"
-    older.write_text("Customer_Id,Occupation,Type\n1,Padawan,Green\n")
+    older.write_text("Customer_Id,Occupation,Type\n1,Padawan,Green\n2,Pilot,\n")
     run(str(older), "--preset", "customers", "--as-of", "2025-01-01")
+    newer = files / "newer.csv"
+    newer.write_text("Customer_Id,Occupation,Type\n3,General,\n")
+    run(str(newer), "--preset", "customers", "--as-of", "2026-07-01")
     with connection.cursor() as cursor:
-        cursor.execute("SELECT customer_id, type FROM customer WHERE workspace_id = %s ORDER BY 1", [acme.pk])
-        assert cursor.fetchall() == [("1", "Red"), ("2", "Orange"), ("3", "Red")]
-    occupations = Event.objects.filter(workspace=acme, customer_id="3").values_list("properties__occupation", flat=True)
-    assert list(occupations) == ["Smuggler"]
+        cursor.execute(
+            "SELECT customer_id, type, occupation FROM customer WHERE workspace_id = %s ORDER BY 1", [acme.pk]
+        )
+        assert cursor.fetchall() == [
+            ("1", "Red", "Jedi"),
+            ("2", "Orange", "Batman"),
+            ("3", "Red", "General"),
+        ]
+    assert not Event.objects.filter(workspace=acme, properties__has_key="occupation").exists()
     assert rollups.differences() == []
 
 
@@ -227,3 +238,36 @@ def test_mapping_errors_are_refused_before_anything_is_read(tmp_path):
         importing.Mapping.from_dict({"name": "x", "occurred_at": {"column": "D"}, "timezone": "Mars/Olympus"})
     with pytest.raises(importing.MappingError, match="Unknown preset"):
         importing.Mapping.load(preset="crm", path=None)
+
+
+def test_the_upgrade_gives_customers_imported_before_it_their_occupation(acme):
+    """Verifies migration 0029: customer.profile events the customers preset imported with the
+    occupation as a property get it as the customer's attribute (the latest as-of wins), other
+    events keep theirs as they are, and verify is clean afterwards."""
+    backfill = importlib.import_module("analytics.migrations.0029_backfill_customer_occupation")
+
+    def profile(event_id: str, customer: str, occupation: str, day: int) -> dict:
+        return {
+            "id": event_id,
+            "name": "customer.profile",
+            "occurred_at": f"2026-06-0{day}T00:00:00Z",
+            "customer": {"id": customer, "type": "Red"},
+            "properties": {"occupation": occupation},
+        }
+
+    services.events_ingest(
+        workspace=acme,
+        events=validated(
+            [
+                profile("imp-old", "1", "Padawan", 1),
+                profile("imp-new", "1", "Jedi", 2),
+                profile("imp-other", "2", "Smuggler", 1),
+                {**profile("api-1", "3", "Pilot", 1), "name": "signup"},
+            ]
+        ),
+    )
+    backfill.fill(connection)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT customer_id, occupation, occupation_event_id FROM customer ORDER BY 1")
+        assert cursor.fetchall() == [("1", "Jedi", "imp-new"), ("2", "Smuggler", "imp-other"), ("3", None, None)]
+    assert rollups.differences() == []

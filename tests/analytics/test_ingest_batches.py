@@ -161,7 +161,7 @@ def test_object_dimensions_are_stored_with_their_attributes(client_for):
         "conversation_id": "c1",
         "channel": {"id": "email", "name": "Email"},
         "agent": {"id": "a1", "name": "Ann", "email": "ann@example.com"},
-        "customer": {"id": "u1", "name": "Uma", "type": "person"},
+        "customer": {"id": "u1", "name": "Uma", "type": "person", "occupation": "pilot"},
         "session_id": "s1",
         "user_id": "user-1",
     }
@@ -175,7 +175,12 @@ def test_object_dimensions_are_stored_with_their_attributes(client_for):
     )
     assert (row.channel_id, row.channel_name) == ("email", "Email")
     assert (row.agent_id, row.agent_name, row.agent_email) == ("a1", "Ann", "ann@example.com")
-    assert (row.customer_id, row.customer_name, row.customer_type) == ("u1", "Uma", "person")
+    assert (row.customer_id, row.customer_name, row.customer_type, row.customer_occupation) == (
+        "u1",
+        "Uma",
+        "person",
+        "pilot",
+    )
     assert row.occurred_at.isoformat() == "2026-05-01T08:00:00+00:00"
     assert row.value is None
     assert row.properties == {}
@@ -355,7 +360,7 @@ def test_listing_shows_every_field_of_an_event(client_for):
         "conversation_id": None,
         "channel": {"id": "web", "name": "Web"},
         "agent": None,
-        "customer": {"id": "u1", "name": None, "type": None},
+        "customer": {"id": "u1", "name": None, "type": None, "occupation": None},
         "session_id": None,
         "user_id": None,
         "value": 0.1,

@@ -235,6 +235,16 @@ INVALID_EVENTS = [
         [("customer.type", "Not a valid string.")],
         id="customer-type-list",
     ),
+    pytest.param(
+        product(customer={"id": "u1", "occupation": "o" * 101}),
+        [("customer.occupation", "Ensure this field has no more than 100 characters.")],
+        id="customer-occupation-101-chars",
+    ),
+    pytest.param(
+        product(customer={"id": "u1", "job": "pilot"}),
+        [("customer", "Unknown keys: job; allowed: id, name, type, occupation.")],
+        id="customer-unknown-key",
+    ),
 ]
 
 

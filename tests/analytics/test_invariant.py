@@ -102,9 +102,10 @@ def valued(event_id: str, value: int, *, minutes: int = 10) -> dict:
     return {"id": event_id, "name": "signup", "occurred_at": at(minutes), "channel": "email", "value": value}
 
 
-def typed(event_id: str, customer_type: str) -> dict:
+def typed(event_id: str, customer_type: str, occupation: str | None = None) -> dict:
     """A product event of customer u1 at a fixed moment: two of them tie on occurred_at."""
-    return {"id": event_id, "name": "visit", "occurred_at": at(30), "customer": {"id": "u1", "type": customer_type}}
+    customer = {"id": "u1", "type": customer_type, "occupation": occupation}
+    return {"id": event_id, "name": "visit", "occurred_at": at(30), "customer": customer}
 
 
 # Durations exactly on bin starts: first response 60 s, resolution 900 s (then 3600 s after a reopen).
@@ -179,6 +180,8 @@ def test_the_invariant_covers_the_per_channel_agent_and_name_summaries():
 @example(streams=[[valued("v2", 5), valued("v1", 3)]], sizes=[1, 1], paths=["service"])
 @example(streams=[[typed("t-a", "person"), typed("t-b", "company")]], sizes=[1, 1], paths=["service"])
 @example(streams=[[typed("t-b", "company"), typed("t-a", "person")]], sizes=[1, 1], paths=["service"])
+@example(streams=[[typed("o-a", "person", "pilot"), typed("o-b", "person", "nurse")]], sizes=[1, 1], paths=["service"])
+@example(streams=[[typed("o-b", "person", "nurse"), typed("o-a", "person", "pilot")]], sizes=[1, 1], paths=["orm"])
 @example(streams=[ON_BIN_STARTS], sizes=[1, 1, 1, 1, 1], paths=["service"])
 @example(streams=[ON_BIN_STARTS[::-1]], sizes=[2, 3], paths=["orm"])
 @example(streams=[RESOLVER_MOVES], sizes=[1, 1, 1], paths=["service"])

@@ -548,7 +548,7 @@ PARTIAL_ATTRIBUTE_EVENTS = [
         "agent_replied",
         "08:00",
         agent={"id": "a1", "name": "Early", "email": "early@example.com"},
-        customer={"id": "u1", "name": "Cy", "type": "trial"},
+        customer={"id": "u1", "name": "Cy", "type": "trial", "occupation": "pilot"},
     ),
     conv("m2", "assigned", "09:00", agent={"id": "a1", "name": "Ann", "email": "ann@example.com"}),
     conv(
@@ -566,7 +566,7 @@ PARTIAL_ATTRIBUTE_EVENTS = [
 @pytest.mark.django_db
 def test_each_attribute_comes_from_the_latest_event_that_carried_it(client_for, workspace, order):
     """Verifies an event without an attribute leaves it alone: the name and the email (the
-    customer's name and type) come from different events, whatever the arrival order."""
+    customer's name, type and occupation) come from different events, whatever the arrival order."""
     post_each(client_for, [PARTIAL_ATTRIBUTE_EVENTS[index] for index in order])
 
     agent = Agent.objects.get(workspace=workspace, agent_id="a1")
@@ -579,6 +579,7 @@ def test_each_attribute_comes_from_the_latest_event_that_carried_it(client_for, 
         "paying",
         "m3",
     )
+    assert (customer.occupation, customer.occupation_at, customer.occupation_event_id) == ("pilot", at("08:00"), "m1")
     verify()
 
 

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from django.db import connection
 from analytics import simulation
 from analytics.serializers import EventSerializer
-from analytics.services import event_row, insert_params
+from analytics.services import COLUMNS, event_row, insert_params
 from core.models import Workspace
 
 # Raw SQL and only the id: the workspace table of 0009's state lacks later columns.
@@ -51,10 +51,12 @@ statement = (
     "%s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::numeric[], %s::jsonb[]) "
     "ON CONFLICT (workspace_id, event_id) DO NOTHING"
 )
+# The columns 0009 had: category and customer_occupation came later.
+legacy = ["workspace_id", *(column for column in COLUMNS if column not in ("customer_occupation", "category"))]
 with connection.cursor() as cursor:
     for start in range(0, len(rows), 500):
-        # The columns 0009 had: category, the last of today's, came later.
-        cursor.execute(statement, insert_params(rows[start : start + 500])[:17])
+        arrays = dict(zip(["workspace_id", *COLUMNS], insert_params(rows[start : start + 500]), strict=True))
+        cursor.execute(statement, [arrays[column] for column in legacy])
 """
 
 # The same rows through today's ingest statement.
