@@ -1,5 +1,5 @@
-"""Interactions (events naming a customer and a channel) per customer type and channel, and the
-path of the CRM API that imports replace: GET /api/v1/interactions/{customer_id}."""
+"""Interactions (events naming a customer and a channel) per customer type or occupation and
+channel, and the path of the CRM API that imports replace: GET /api/v1/interactions/{customer_id}."""
 
 import json
 
@@ -21,42 +21,40 @@ from analytics.summary_views import (
 from core.models import Scope
 from core.pagination import SummaryPagination
 
-CUSTOMER_ORDERING = ("id", "name", "type", "total")
+CUSTOMER_ORDERING = ("id", "name", "type", "occupation", "total")
 
 
-def interactions_by_type(*, workspace, days: params.DayRange) -> list[dict]:
-    """[{type, customers, total, interactions: {channel: n}}]: every customer type (null for
-    customers without one) and every channel of the workspace, zeros included. A customer's type is
-    its current one (the latest event or import that set it)."""
+def interactions_by_attribute(*, workspace, days: params.DayRange, attribute: str) -> list[dict]:
+    """[{<attribute>, customers, total, interactions: {channel: n}}]: every value of the customer
+    attribute `type` or `occupation` (a column of the view customer, never client input; null for
+    customers without one) and every channel of the
+    workspace, zeros included. A customer's attribute is its current one (the latest event or
+    import that set it)."""
     sql = f"""
 WITH counts AS (
-    SELECT c.type, i.channel_id, sum(i.interactions)::bigint AS interactions,
-           count(DISTINCT i.customer_id) FILTER (WHERE i.interactions <> 0) AS customers
+    SELECT c.{attribute} AS grouping, i.channel_id, sum(i.interactions)::bigint AS interactions
     FROM customer_interaction_hourly AS i
     JOIN customer AS c ON c.workspace_id = i.workspace_id AND c.customer_id = i.customer_id
     WHERE i.workspace_id = %(workspace)s {day_conditions(days, "i")}
     GROUP BY 1, 2
 ),
-types AS (
-    SELECT DISTINCT type FROM customer WHERE workspace_id = %(workspace)s
-),
 channels AS (
     SELECT channel_id FROM channel WHERE workspace_id = %(workspace)s
 ),
 customers AS (
-    SELECT type, count(*) AS customers FROM customer WHERE workspace_id = %(workspace)s GROUP BY 1
+    SELECT {attribute} AS grouping, count(*) AS customers FROM customer WHERE workspace_id = %(workspace)s GROUP BY 1
 )
-SELECT t.type, ch.channel_id, COALESCE(n.interactions, 0) AS interactions, k.customers
-FROM types AS t
+SELECT k.grouping, ch.channel_id, COALESCE(n.interactions, 0) AS interactions, k.customers
+FROM customers AS k
 CROSS JOIN channels AS ch
-LEFT JOIN counts AS n ON n.type IS NOT DISTINCT FROM t.type AND n.channel_id = ch.channel_id
-JOIN customers AS k ON k.type IS NOT DISTINCT FROM t.type
-ORDER BY t.type NULLS LAST, ch.channel_id
+LEFT JOIN counts AS n ON n.grouping IS NOT DISTINCT FROM k.grouping AND n.channel_id = ch.channel_id
+ORDER BY k.grouping NULLS LAST, ch.channel_id
 """
     rows = fetch(sql, {"workspace": workspace.pk, "start": days.start, "end": days.end})
     result: dict = {}
     for row in rows:
-        entry = result.setdefault(row["type"], {"type": row["type"], "customers": row["customers"], "total": 0})
+        value = row["grouping"]
+        entry = result.setdefault(value, {attribute: value, "customers": row["customers"], "total": 0})
         entry.setdefault("interactions", {})[row["channel_id"]] = row["interactions"]
         entry["total"] += row["interactions"]
     return list(result.values())
@@ -90,11 +88,41 @@ ORDER BY t.type NULLS LAST, ch.channel_id
 class InteractionsByTypeView(generics.GenericAPIView):
     required_scopes = {"GET": Scope.READ}
     pagination_class = None
+    attribute = "type"
 
     def get(self, request, *args, **kwargs):
         workspace = request.user.workspace
         days = params.parse_day_range(request.query_params, workspace=workspace)
-        return Response({"data": interactions_by_type(workspace=workspace, days=days)})
+        return Response({"data": interactions_by_attribute(workspace=workspace, days=days, attribute=self.attribute)})
+
+
+@extend_schema(
+    summary="Interactions per customer occupation and channel",
+    description="Events that name a customer and a channel, summed per the customer's current occupation (null: "
+    "customers without one) and channel over the days; every occupation and every channel of the workspace is "
+    "present, zeros included. `customers` is the number of customers of that occupation.",
+    parameters=DAY_PARAMETERS,
+    responses={
+        200: OpenApiResponse(
+            {"type": "object"},
+            examples=[
+                OpenApiExample(
+                    "occupations",
+                    value={
+                        "data": [
+                            {"occupation": "Jedi", "customers": 2, "total": 3, "interactions": {"call": 0, "email": 3}},
+                            {"occupation": None, "customers": 1, "total": 1, "interactions": {"call": 1, "email": 0}},
+                        ]
+                    },
+                )
+            ],
+        ),
+        **BAD_PARAMETER,
+        **AUTH_ERRORS,
+    },
+)
+class InteractionsByOccupationView(InteractionsByTypeView):
+    attribute = "occupation"
 
 
 # Every customer of the workspace with its interactions over the days, per channel, as one JSON
@@ -111,7 +139,7 @@ totals AS (
     FROM counts
     GROUP BY 1
 )
-SELECT c.customer_id AS id, c.name, c.type, COALESCE(t.total, 0) AS total, t.channels,
+SELECT c.customer_id AS id, c.name, c.type, c.occupation, COALESCE(t.total, 0) AS total, t.channels,
        ARRAY(SELECT channel_id FROM channel WHERE workspace_id = %(workspace)s ORDER BY channel_id) AS every_channel
 FROM customer AS c
 LEFT JOIN totals AS t USING (customer_id)
@@ -153,7 +181,7 @@ def interactions_by_customer(*, workspace, days: params.DayRange, ordering: str)
         OpenApiParameter(
             "ordering",
             {"type": "string", "enum": [*CUSTOMER_ORDERING, *(f"-{name}" for name in CUSTOMER_ORDERING)]},
-            description="id, name, type or total, `-` for descending; nulls last, ties by id. Default: id.",
+            description="id, name, type, occupation or total, `-` for descending; nulls last, ties by id. Default: id.",
         ),
     ],
     responses={200: CustomerInteractionsRowSerializer(many=True), **BAD_PARAMETER, **PAST_THE_LAST_PAGE},

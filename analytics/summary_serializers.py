@@ -184,6 +184,7 @@ class CustomerInteractionsRowSerializer(serializers.Serializer):
     id = serializers.CharField(help_text="The customer's external id.")
     name = serializers.CharField(allow_null=True)
     type = serializers.CharField(allow_null=True, help_text="The customer's current type.")
+    occupation = serializers.CharField(allow_null=True, help_text="The customer's current occupation.")
     total = serializers.IntegerField(help_text="Interactions over the days, every channel.")
     interactions = serializers.DictField(
         child=serializers.IntegerField(), help_text="Per channel id, every channel of the workspace (0 where none)."

@@ -27,6 +27,11 @@ urlpatterns = [
     path("summaries/heatmap", heatmap_views.HeatmapView.as_view(), name="summaries-heatmap"),
     path("interactions/by-type", interaction_views.InteractionsByTypeView.as_view(), name="interactions-by-type"),
     path(
+        "interactions/by-occupation",
+        interaction_views.InteractionsByOccupationView.as_view(),
+        name="interactions-by-occupation",
+    ),
+    path(
         "interactions/by-customer",
         interaction_views.InteractionsByCustomerView.as_view(),
         name="interactions-by-customer",

@@ -129,6 +129,37 @@ def test_interactions_per_customer_type_and_channel_after_importing_both_files(c
     assert errors(bad) == {"start_date": "Must not be after end_date."}
 
 
+def test_interactions_per_customer_occupation_after_importing_both_files(client_for, workspace):
+    """Verifies the occupation a customers file sets is the customer's, read per occupation and
+    channel (every occupation and channel, zeros included, customers without one as null) and on
+    the per-customer list, where it orders the customers."""
+    for data in (
+        {"file": upload("customers.csv"), "preset": "customers", "as_of": "2026-06-01T00:00:00Z"},
+        {"file": upload("interactions.csv"), "preset": "interactions", "date_format": "%d/%m/%Y %H:%M"},
+    ):
+        assert client_for.post("/api/v1/imports/", data, format="multipart").status_code == 201
+    days = "start_date=2019-10-01&end_date=2019-10-31"
+    response = client_for.get(f"/api/v1/interactions/by-occupation?{days}")
+    assert response.status_code == 200, response.json()
+    assert response.json() == {
+        "data": [
+            {"occupation": "Batman", "customers": 1, "total": 1, "interactions": {"bird": 0, "call": 1, "email": 0}},
+            {"occupation": "Jedi", "customers": 1, "total": 2, "interactions": {"bird": 1, "call": 0, "email": 1}},
+            {"occupation": "Smuggler", "customers": 1, "total": 0, "interactions": {"bird": 0, "call": 0, "email": 0}},
+            {"occupation": None, "customers": 1, "total": 1, "interactions": {"bird": 0, "call": 0, "email": 1}},
+        ]
+    }
+    listed = client_for.get(f"/api/v1/interactions/by-customer?{days}&ordering=-occupation").json()["results"]
+    assert [(row["id"], row["occupation"], row["total"]) for row in listed] == [
+        ("3", "Smuggler", 0),
+        ("1", "Jedi", 2),
+        ("2", "Batman", 1),
+        ("7", None, 1),
+    ]
+    bad = client_for.get("/api/v1/interactions/by-occupation?start_date=2019-13-01")
+    assert set(errors(bad)) == {"start_date"}
+
+
 def test_a_mapping_of_the_wrong_shape_is_a_400_naming_mapping(client_for, workspace):
     """Verifies every mapping whose tables or values have the wrong type is a 400 naming mapping, never a 500."""
     post = lambda mapping: client_for.post(  # noqa: E731

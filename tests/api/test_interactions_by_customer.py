@@ -8,7 +8,11 @@ from tests.api.conftest import ingest, product
 URL = "/api/v1/interactions/by-customer"
 EVENTS = [
     product(
-        "call", "e1", "2026-03-02T10:00:00Z", channel="email", customer={"id": "ada", "name": "Ada", "type": "Red"}
+        "call",
+        "e1",
+        "2026-03-02T10:00:00Z",
+        channel="email",
+        customer={"id": "ada", "name": "Ada", "type": "Red", "occupation": "Pilot"},
     ),
     product("call", "e2", "2026-03-02T11:00:00Z", channel="email", customer="ada"),
     product("call", "e3", "2026-03-02T23:30:00Z", channel="web", customer="ada"),
@@ -25,8 +29,15 @@ def customers(make_client, workspace, other_workspace):
     assert rollups.differences() == []
 
 
-def row(customer_id, name, kind, total, email, web) -> dict:
-    return {"id": customer_id, "name": name, "type": kind, "total": total, "interactions": {"email": email, "web": web}}
+def row(customer_id, name, kind, occupation, total, email, web) -> dict:
+    return {
+        "id": customer_id,
+        "name": name,
+        "type": kind,
+        "occupation": occupation,
+        "total": total,
+        "interactions": {"email": email, "web": web},
+    }
 
 
 @pytest.mark.django_db
@@ -39,9 +50,9 @@ def test_every_customer_with_every_channel_ordered_by_total(customers, reader):
         "next": None,
         "previous": None,
         "results": [
-            row("ada", "Ada", "Red", 3, 2, 1),
-            row("bob", None, "Orange", 1, 0, 1),
-            row("cy", "Cy", None, 0, 0, 0),
+            row("ada", "Ada", "Red", "Pilot", 3, 2, 1),
+            row("bob", None, "Orange", None, 1, 0, 1),
+            row("cy", "Cy", None, None, 0, 0, 0),
         ],
     }
 
