@@ -1,5 +1,6 @@
 """Interactions (events naming a customer and a channel) per customer type or occupation and
-channel, and the path of the CRM API that imports replace: GET /api/v1/interactions/{customer_id}."""
+channel; interactions per topic (a declared dimension of the events, from event_property_hourly);
+and the path of the CRM API that imports replace: GET /api/v1/interactions/{customer_id}."""
 
 import json
 
@@ -123,6 +124,131 @@ class InteractionsByTypeView(generics.GenericAPIView):
 )
 class InteractionsByOccupationView(InteractionsByTypeView):
     attribute = "occupation"
+
+
+# The names declaring the property as a dimension, each with the measure whose rows a count of
+# events reads: every measure's rows carry the events, so one measure per name ('' when it declares
+# none) counts each event once.
+TOPIC_NAMES = """
+SELECT d.name, COALESCE(min(m.key), '') AS measure
+FROM event_property AS d
+LEFT JOIN event_property AS m ON m.workspace_id = d.workspace_id AND m.name = d.name AND m.kind = 'measure'
+WHERE d.workspace_id = %(workspace)s AND d.key = %(property)s AND d.kind = 'dimension' {name_filter}
+GROUP BY d.name
+ORDER BY d.name
+"""
+
+# One branch per declaring name, so that each reaches the view's scan of
+# event_property_hourly_slot as an index range (workspace, name, dimension, hours); a list of
+# names would be a filter over every name's rows of the dimension.
+TOPIC_BRANCH = """
+    SELECT h.kind, h.value, h.name, h.events
+    FROM event_property_hourly AS h
+    WHERE h.workspace_id = %(workspace)s AND h.name = %(name_{index})s AND h.dimension = %(dimension)s
+      AND h.measure = %(measure_{index})s {days}"""
+
+BY_TOPIC = """
+SELECT CASE WHEN kind = 0 THEN value END AS topic, kind = 2 AS other, name,
+       sum(events)::bigint AS events,
+       sum(sum(events)) OVER (PARTITION BY kind, value)::bigint AS total
+FROM ({branches}
+) AS h
+GROUP BY kind, value, name
+ORDER BY kind = 2, kind = 1, total DESC, value, name
+"""
+
+
+def topic_names(*, workspace, dimension: str, name: str | None) -> dict[str, str]:
+    """{event name: the measure its events are counted in} of the names that declare `dimension`
+    (only `name`, when given)."""
+    sql = TOPIC_NAMES.format(name_filter="AND d.name = %(name)s" if name is not None else "")
+    rows = fetch(sql, {"workspace": workspace.pk, "property": dimension, "name": name})
+    return {row["name"]: row["measure"] for row in rows}
+
+
+def interactions_by_topic(*, workspace, days: params.DayRange, names: dict[str, str], dimension: str) -> list[dict]:
+    """[{topic, other, total, events: {name: n}}]: per value of the declared dimension over the
+    days, the events of each name of `names` (every one listed, zeros included), by total
+    descending, ties by topic; then the events without the property (topic null) and the values an
+    hour counted past the dimension's cap (`other`), where there are any."""
+    days_sql = day_conditions(days, "h")
+    branches = "\n    UNION ALL".join(TOPIC_BRANCH.format(index=index, days=days_sql) for index in range(len(names)))
+    values = {"workspace": workspace.pk, "dimension": dimension, "start": days.start, "end": days.end}
+    for index, (name, measure) in enumerate(names.items()):
+        values.update({f"name_{index}": name, f"measure_{index}": measure})
+    rows = fetch(BY_TOPIC.format(branches=branches), values)
+    result: dict = {}
+    for row in rows:
+        entry = result.setdefault(
+            (row["topic"], row["other"]),
+            {"topic": row["topic"], "other": row["other"], "total": row["total"], "events": dict.fromkeys(names, 0)},
+        )
+        entry["events"][row["name"]] = row["events"]
+    return list(result.values())
+
+
+@extend_schema(
+    summary="Interactions per topic",
+    description="Events per value of `property`, a dimension the event catalogue declares for the interaction "
+    "events (every event name that declares it, or `name`), summed over the days from event_property_hourly. "
+    "Topics by total descending, then the events without the property (`topic` null) and the values an hour "
+    "counted past the dimension's cap (`other` true). `events` has every declaring name, zeros included. A "
+    "property no definition declares as a dimension is a 400 naming `property`.",
+    parameters=[
+        OpenApiParameter(
+            "property",
+            params.text_schema(100),
+            required=True,
+            description="A declared dimension (a top-level key of the events' properties), e.g. `product`.",
+        ),
+        OpenApiParameter(
+            "name",
+            params.text_schema(100),
+            description="Only this event name (which must declare `property`). Default: every name declaring it.",
+        ),
+        *DAY_PARAMETERS,
+    ],
+    responses={
+        200: OpenApiResponse(
+            {"type": "object"},
+            examples=[
+                OpenApiExample(
+                    "topics",
+                    value={
+                        "property": "product",
+                        "data": [
+                            {"topic": "Lightsaber", "other": False, "total": 2, "events": {"product.discussed": 2}},
+                            {"topic": "Droid", "other": False, "total": 1, "events": {"product.discussed": 1}},
+                        ],
+                    },
+                )
+            ],
+        ),
+        **BAD_PARAMETER,
+        **AUTH_ERRORS,
+    },
+)
+class InteractionsByTopicView(generics.GenericAPIView):
+    required_scopes = {"GET": Scope.READ}
+    pagination_class = None
+
+    def get(self, request, *args, **kwargs):
+        workspace = request.user.workspace
+        query = request.query_params
+        dimension = params.parse_text(query, "property", max_length=100)
+        if dimension is None:
+            raise params.invalid("property", "Is required: a dimension the event catalogue declares, e.g. product.")
+        name = params.parse_text(query, "name", max_length=100)
+        days = params.parse_day_range(query, workspace=workspace)
+        names = topic_names(workspace=workspace, dimension=dimension, name=name)
+        if not names:
+            declarer = f"{name!r}" if name is not None else "any event definition"
+            raise params.invalid(
+                "property",
+                f"{dimension!r} is not a declared dimension of {declarer} (the event catalogue, docs/catalogue.md).",
+            )
+        data = interactions_by_topic(workspace=workspace, days=days, names=names, dimension=dimension)
+        return Response({"property": dimension, "data": data})
 
 
 # Every customer of the workspace with its interactions over the days, per channel, as one JSON

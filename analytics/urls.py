@@ -26,6 +26,7 @@ urlpatterns = [
     path("summaries/teams", summary_views.TeamsSummaryView.as_view(), name="summaries-teams"),
     path("summaries/heatmap", heatmap_views.HeatmapView.as_view(), name="summaries-heatmap"),
     path("interactions/by-type", interaction_views.InteractionsByTypeView.as_view(), name="interactions-by-type"),
+    path("interactions/by-topic", interaction_views.InteractionsByTopicView.as_view(), name="interactions-by-topic"),
     path(
         "interactions/by-occupation",
         interaction_views.InteractionsByOccupationView.as_view(),

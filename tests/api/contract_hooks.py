@@ -10,6 +10,8 @@ hooks make it respect those rules (and nothing else); negative cases are left as
 - `sort_by` of /events/stats names its group_by or its aggregate, and its `measure` and
   `group_by=properties.<key>` name what the definition of `name` declares: the contract's
   workspace declares nothing, so a positive case leaves them out;
+- `property` of /interactions/by-topic names a dimension the workspace declares (the contract's
+  workspace declares `product` for signup, the example's key), and its `name` one that declares it;
 - an event's `occurred_at` not in the future (TALLY_MAX_FUTURE_SECONDS);
 - ids unique within a batch (the same id with different content is a 400);
 - an import's file holds the columns its preset or mapping names (IMPORT_FILES), and a mapping
@@ -55,6 +57,10 @@ def fix_query(path: str, query: dict) -> None:
         query.pop("measure", None)
         if str(query.get("group_by", "")).startswith("properties."):
             del query["group_by"]
+    if path.endswith("/interactions/by-topic"):
+        query["property"] = "product"
+        if "name" in query:
+            query["name"] = "signup"
     if path.endswith("/events/stats") and "sort_by" in query:
         if query["sort_by"] not in (query.get("group_by", "day"), query.get("aggregate", "count")):
             del query["sort_by"]

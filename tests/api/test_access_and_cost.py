@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from analytics.catalogue import services as catalogue
 from tests.api.conftest import OTHER_WORKSPACE_ONLY, SUPPORT_WEEK, ingest
 
 WEEK = {"from": "2026-03-02", "to": "2026-03-09"}
@@ -22,6 +23,9 @@ SUMMARY_READS = [
     ("/api/v1/summaries/teams", {**WEEK, "ordering": "-csat_ratings", "page_size": 1}),
     ("/api/v1/customers/u1/interactions", DAYS),
     ("/api/v1/interactions/by-type", DAYS),
+    ("/api/v1/interactions/by-occupation", DAYS),
+    ("/api/v1/interactions/by-topic", {**DAYS, "property": "plan"}),
+    ("/api/v1/interactions/by-topic", {**DAYS, "property": "plan", "name": "signup"}),
     ("/api/v1/interactions/by-customer", {**DAYS, "ordering": "-total", "page_size": 1}),
     ("/api/v1/events/trend", DAYS),
     ("/api/v1/events/frequency", DAYS),
@@ -32,6 +36,21 @@ SUMMARY_READS = [
 ALL_READS = [*SUMMARY_READS, ("/api/v1/events/", {"name": "signup", "channel": "email"})]
 # The raw table is `event`; event_hourly, attributes_event_id and the like are other names.
 RAW_TABLE = re.compile(r'(?<![\w"])"?event"?(?![\w"])')
+
+
+def declare_plan(*workspaces) -> None:
+    """`plan` a dimension of signup, what /interactions/by-topic reads."""
+    for workspace in workspaces:
+        catalogue.definition_create(
+            workspace=workspace, name="signup", properties={"plan": {"kind": "dimension", "cap": 100}}
+        )
+
+
+@pytest.fixture
+def support_week(support_week, other_workspace):
+    """The week of tests/api/conftest.py, with `plan` declared in both workspaces."""
+    declare_plan(support_week, other_workspace)
+    return support_week
 
 
 @pytest.mark.django_db
@@ -136,9 +155,12 @@ def test_raw_listing_is_the_one_reader_of_the_raw_table(support_week, reader):
 @pytest.mark.parametrize(("url", "query"), ALL_READS)
 def test_another_workspace_never_shows(make_client, workspace, other_workspace, url, query):
     """Verifies acme's answers are the same with and without globex's data (same ids, more events)."""
+    declare_plan(workspace, other_workspace)
     acme = make_client(workspace)
     ingest(acme, SUPPORT_WEEK)
-    alone = acme.get(url, query).json()
+    response = acme.get(url, query)
+    assert response.status_code == 200, response.json()
+    alone = response.json()
     ingest(make_client(other_workspace), SUPPORT_WEEK + OTHER_WORKSPACE_ONLY)
     assert acme.get(url, query).json() == alone
     assert "sms" not in str(alone) and "globex" not in str(alone)

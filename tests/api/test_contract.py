@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from analytics.catalogue import services as catalogue
 from core.auth import token_create
 from core.models import Workspace
 from tests.analytics import test_group_commit
@@ -67,6 +68,8 @@ def test_schemathesis_finds_no_failure_with_every_check(gunicorn_url, make_clien
     """Verifies Schemathesis (fixed seed, every phase and check) finds 0 failures against the live app."""
     workspace = Workspace.objects.create(slug="contract", name="Contract", timezone="Europe/Berlin")
     ingest(make_client(workspace, scopes=("ingest",)), SUPPORT_WEEK)
+    product = {"product": {"kind": "dimension", "cap": 5}}
+    catalogue.definition_create(workspace=workspace, name="signup", properties=product)
     _, key = token_create(workspace=workspace, scopes=["ingest", "read"])
     result = schemathesis(gunicorn_url, key, tmp_path)
     output = result.stdout + result.stderr

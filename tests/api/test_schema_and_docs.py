@@ -10,6 +10,8 @@ PATHS = {
     "/api/v1/events/": {"get", "post"},
     "/api/v1/imports/": {"post"},
     "/api/v1/interactions/by-type": {"get"},
+    "/api/v1/interactions/by-occupation": {"get"},
+    "/api/v1/interactions/by-topic": {"get"},
     "/api/v1/interactions/by-customer": {"get"},
     "/api/v1/interactions/{customer_id}": {"get"},
     "/api/v1/events/trend": {"get"},
