@@ -300,3 +300,22 @@ def test_deleting_a_workspace_deletes_its_summaries_and_leaves_the_others(worksp
     assert rollups.differences() == []
     after = snapshot()
     assert {name: [row for row in rows if row[0] == workspace.pk] for name, rows in before.items()} == after
+
+
+@pytest.mark.django_db
+def test_erasing_the_event_an_occupation_came_from_gives_the_one_before(workspace):
+    """Verifies erasing the event a customer's occupation came from (neither its first nor its last
+    event) gives the occupation of the latest remaining event that carries one, in every slot."""
+
+    def visit(event_id: str, minutes: int, occupation: str | None) -> dict:
+        customer = {"id": "u1"} if occupation is None else {"id": "u1", "occupation": occupation}
+        moment = (BASE + timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
+        return {"id": event_id, "name": "visit", "occurred_at": moment, "customer": customer}
+
+    for event in (visit("o1", 0, "pilot"), visit("o2", 30, "nurse"), visit("o3", 60, None)):
+        services.events_ingest(workspace=workspace, events=validated([event]))
+    assert erasure.erase_events(workspace=workspace, event_ids=["o2"]) == ["o2"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT occupation, occupation_event_id FROM customer WHERE customer_id = 'u1'")
+        assert cursor.fetchall() == [("pilot", "o1")]
+    assert rollups.differences() == []

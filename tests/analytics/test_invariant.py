@@ -174,7 +174,8 @@ def test_the_invariant_covers_the_per_channel_agent_and_name_summaries():
 )
 # The collisions a mutation audit found random runs hitting only sometimes, pinned in both orders:
 # two valued events on one hourly key in separate statements (min/max kept, not overwritten),
-# two events tying on occurred_at with different attributes (the tie-break by event id), and
+# two events tying on occurred_at with different attributes (the tie-break by event id, across
+# statements and within one), and
 # durations on the histogram's bin edges.
 @example(streams=[[valued("v1", 3), valued("v2", 5)]], sizes=[1, 1], paths=["service"])
 @example(streams=[[valued("v2", 5), valued("v1", 3)]], sizes=[1, 1], paths=["service"])
@@ -182,6 +183,7 @@ def test_the_invariant_covers_the_per_channel_agent_and_name_summaries():
 @example(streams=[[typed("t-b", "company"), typed("t-a", "person")]], sizes=[1, 1], paths=["service"])
 @example(streams=[[typed("o-a", "person", "pilot"), typed("o-b", "person", "nurse")]], sizes=[1, 1], paths=["service"])
 @example(streams=[[typed("o-b", "person", "nurse"), typed("o-a", "person", "pilot")]], sizes=[1, 1], paths=["orm"])
+@example(streams=[[typed("o-a", "person", "pilot"), typed("o-b", "person", "nurse")]], sizes=[2], paths=["service"])
 @example(streams=[ON_BIN_STARTS], sizes=[1, 1, 1, 1, 1], paths=["service"])
 @example(streams=[ON_BIN_STARTS[::-1]], sizes=[2, 3], paths=["orm"])
 @example(streams=[RESOLVER_MOVES], sizes=[1, 1, 1], paths=["service"])

@@ -9,7 +9,7 @@ import pytest
 from django.db import connection, connections
 
 from analytics import rollups, services
-from analytics.models import AgentSlot, Event
+from analytics.models import AgentSlot, CustomerSlot, Event
 from core.models import Workspace
 from tests.analytics.test_invariant import snapshot
 from tests.factories import support_event, validated
@@ -208,6 +208,44 @@ def test_dimension_view_takes_each_attribute_from_the_slot_with_the_latest_event
     assert (generated["name"], generated["email"], generated["first_seen_at"]) == ("New", "x@example.com", at(1))
     rollups.compact(before=FAR_FUTURE)
     assert list(AgentSlot.objects.values_list("slot", "name", "email")) == [(0, "New", "x@example.com")]
+
+
+@pytest.mark.django_db
+def test_customer_view_takes_type_and_occupation_each_from_the_slot_with_its_latest_event(workspace):
+    """Verifies the customer view merges slots per attribute: the type and the occupation each come
+    from the slot whose event carrying it is latest (ties by event id), also through compaction."""
+    moment = datetime(2026, 1, 5, 9, tzinfo=UTC)
+
+    def at(minute: int) -> datetime:
+        return moment.replace(minute=minute)
+
+    common = {"workspace": workspace, "customer_id": "u1", "first_seen_at": at(1), "last_seen_at": at(30)}
+    CustomerSlot.objects.create(
+        **common,
+        slot=1,
+        occupation="Padawan",
+        occupation_at=at(10),
+        occupation_event_id="e9",
+        type="Red",
+        type_at=at(25),
+        type_event_id="e2",
+    )
+    CustomerSlot.objects.create(
+        **common,
+        slot=2,
+        occupation="Jedi",
+        occupation_at=at(20),
+        occupation_event_id="e1",
+        type="Green",
+        type_at=at(5),
+        type_event_id="e8",
+    )
+    CustomerSlot.objects.create(**common, slot=3, occupation="Sith", occupation_at=at(20), occupation_event_id="e0")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT type, type_event_id, occupation, occupation_at, occupation_event_id FROM customer")
+        assert cursor.fetchall() == [("Red", "e2", "Jedi", at(20), "e1")]
+    rollups.compact(before=FAR_FUTURE)
+    assert list(CustomerSlot.objects.values_list("slot", "type", "occupation")) == [(0, "Red", "Jedi")]
 
 
 def snapshot_row(summary: rollups.Summary) -> tuple:
