@@ -28,9 +28,8 @@ CUSTOMER_ORDERING = ("id", "name", "type", "occupation", "total")
 def interactions_by_attribute(*, workspace, days: params.DayRange, attribute: str) -> list[dict]:
     """[{<attribute>, customers, total, interactions: {channel: n}}]: every value of the customer
     attribute `type` or `occupation` (a column of the view customer, never client input; null for
-    customers without one) and every channel of the
-    workspace, zeros included. A customer's attribute is its current one (the latest event or
-    import that set it)."""
+    customers without one) and every channel of the workspace, zeros included. A customer's
+    attribute is its current one (the latest event or import that set it)."""
     sql = f"""
 WITH counts AS (
     SELECT c.{attribute} AS grouping, i.channel_id, sum(i.interactions)::bigint AS interactions
