@@ -30,6 +30,7 @@ Every aggregate is computed by PostgreSQL; Python only assembles rows into respo
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
+from functools import partial
 
 from django.db import connection
 
@@ -153,17 +154,21 @@ percentiles AS (
 )"""
 
 
-def figure_sums(weight: str = "") -> str:
-    """Sums of support figure rows aliased h, as the columns of one figures row; `weight` (such as
-    "h.sign * ") multiplies each row's figures first."""
-    counts = "".join(f"\n           COALESCE(sum({weight}h.{name}), 0)::bigint AS {name}," for name in (*COUNTS,))
-    durations = ",".join(
+def duration_sums(weight: str = "") -> str:
+    """The count and average of each duration of rows aliased h, comma-separated columns."""
+    return ",".join(
         f"\n           COALESCE(sum({weight}h.{metric}_count), 0)::bigint AS {metric}_count,"
         f"\n           sum({weight}h.{metric}_seconds) / NULLIF(sum({weight}h.{metric}_count), 0)"
         f" AS {metric}_avg_seconds"
         for metric in DURATIONS
     )
-    return counts + durations
+
+
+def figure_sums(weight: str = "") -> str:
+    """Sums of support figure rows aliased h, as the columns of one figures row; `weight` (such as
+    "h.sign * ") multiplies each row's figures first."""
+    counts = "".join(f"\n           COALESCE(sum({weight}h.{name}), 0)::bigint AS {name}," for name in (*COUNTS,))
+    return counts + duration_sums(weight)
 
 
 FIGURE_SUMS = figure_sums()
@@ -177,11 +182,11 @@ FIGURE_COLUMNS = """
        p.resolution_p50_seconds, p.resolution_p90_seconds"""
 
 
-def nest_figures(row: dict) -> dict:
+def nest_figures(row: dict, durations: tuple[str, ...] = (*DURATIONS, REPLY_TIME)) -> dict:
     """{first_response_count: ..} -> {first_response: {count: ..}}, {csat_ratings: ..} -> {csat:
-    {ratings: ..}}; other columns stay as they are."""
+    {ratings: ..}}, for each of `durations`; other columns stay as they are."""
     nested = {key: value for key, value in row.items() if key not in DURATION_COLUMNS | CSAT_COLUMNS}
-    for metric in (*DURATIONS, REPLY_TIME):
+    for metric in durations:
         nested[metric] = {figure: row[f"{metric}_{figure}"] for figure in DURATION_FIGURES}
     nested["csat"] = {figure: row[f"csat_{figure}"] for figure in CSAT_FIGURES}
     return nested
@@ -705,26 +710,12 @@ TEAM_ORDERING = (
 )
 
 
-def nest_team(row: dict) -> dict:
-    """A team row's durations and CSAT nested as in nest_figures (a team has no reply time)."""
-    nested = {key: value for key, value in row.items() if key not in DURATION_COLUMNS | CSAT_COLUMNS}
-    for metric in DURATIONS:
-        nested[metric] = {figure: row[f"{metric}_{figure}"] for figure in DURATION_FIGURES}
-    nested["csat"] = {figure: row[f"csat_{figure}"] for figure in CSAT_FIGURES}
-    return nested
-
-
 def team_rows(*, workspace, window: Window, ordering: str) -> SqlRows:
     """One row per team with a figure in the window (ordered by `ordering`, checked against
     TEAM_ORDERING): conversations created, first response and resolution of the team's
     conversations, CSAT. Teams are not kept per channel or agent: the caller refuses those filters."""
-    durations = "".join(
-        f",\n           COALESCE(sum(h.{metric}_count), 0)::bigint AS {metric}_count,"
-        f"\n           sum(h.{metric}_seconds) / NULLIF(sum(h.{metric}_count), 0) AS {metric}_avg_seconds"
-        for metric in DURATIONS
-    )
     sql = TEAM_FIGURES.format(
-        duration_sums=durations,
+        duration_sums="," + duration_sums(),
         bin_sums=BIN_SUMS,
         csat_sums=CSAT_SUMS,
         histogram=PERIOD_TOTAL_HISTOGRAM,
@@ -732,7 +723,9 @@ def team_rows(*, workspace, window: Window, ordering: str) -> SqlRows:
     )
     ordered = f"{sql}\nORDER BY {ordering_sql(ordering)}"
     count_sql = f"SELECT count(*) AS count FROM ({sql}) AS teams"
-    return SqlRows(sql=ordered, count_sql=count_sql, params=window_params(workspace, window), nest=nest_team)
+    # A team has no reply time (replies are counted per agent and channel).
+    nest = partial(nest_figures, durations=DURATIONS)
+    return SqlRows(sql=ordered, count_sql=count_sql, params=window_params(workspace, window), nest=nest)
 
 
 def hourly_rows(table: str, window: Window) -> str:

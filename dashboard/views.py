@@ -105,6 +105,12 @@ def table_body(rows: list[list[dict]]) -> str:
     )
 
 
+def redirect_without(request, dropped) -> HttpResponse:
+    """A redirect to this page's URL without the query parameters for which dropped(name, value) is true."""
+    kept = [(name, value) for name, value in request.GET.items() if not dropped(name, value)]
+    return redirect(f"{request.path}?{urlencode(kept)}" if kept else request.path)
+
+
 def html_page(response: HttpResponse) -> HttpResponse:
     """Marks a page that core.exceptions.JsonErrorsMiddleware must leave as HTML (a 400 or 404 of
     the dashboard is a page for a person, not the API's JSON)."""
@@ -151,8 +157,7 @@ class WorkspacePage(LoginRequiredMixin, View):
         if self.workspace is None:
             return html_page(render(request, "dashboard/not_found.html", {"workspaces": self.member_of}, status=404))
         if request.method == "GET" and any(value == "" for value in request.GET.values()):
-            kept = [(name, value) for name, value in request.GET.items() if value != ""]
-            return redirect(f"{request.path}?{urlencode(kept)}" if kept else request.path)
+            return redirect_without(request, lambda name, value: value == "")
         return super().dispatch(request, *args, **kwargs)
 
     def workspaces(self):
@@ -473,8 +478,7 @@ class TeamsPage(DimensionPage):
 
     def get(self, request, **kwargs):
         if "channel" in request.GET or "agent" in request.GET:
-            kept = [(name, value) for name, value in request.GET.items() if name not in ("channel", "agent")]
-            return redirect(f"{request.path}?{urlencode(kept)}" if kept else request.path)
+            return redirect_without(request, lambda name, value: name in ("channel", "agent"))
         return super().get(request, **kwargs)
 
     def rows(self, window, ordering: str) -> summaries.SqlRows:

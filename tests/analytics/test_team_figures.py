@@ -18,6 +18,7 @@ import pytest
 
 from analytics.models import SupportTeamHourly
 from tests.analytics.test_metric_definitions import DAY, POSTING, conv, hour, post_as, verify
+from tests.api.test_csat_and_reply_time_reads import csat, duration
 
 EVENTS = [
     conv("t-c1-created", "created", "09:00"),
@@ -96,19 +97,6 @@ def team_table(workspace) -> dict:
         if figures:
             table[key] = figures
     return table
-
-
-def duration(count, avg, p50, p90) -> dict:
-    return {"count": count, "avg_seconds": avg, "p50_seconds": p50, "p90_seconds": p90}
-
-
-def csat(ratings: dict, satisfied_share, response_rate) -> dict:
-    return {
-        "ratings": sum(ratings.values()),
-        **{f"score_{score}": ratings.get(score, 0) for score in range(1, 6)},
-        "satisfied_share": satisfied_share,
-        "response_rate": response_rate,
-    }
 
 
 DAY_RANGE = {"from": DAY, "to": "2026-03-11"}
