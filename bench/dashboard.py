@@ -6,8 +6,10 @@ bench/reads.py, against the target of issue 15: every page's p95 <= 50 ms at 10M
     .venv/bin/python bench/dashboard.py --quick                        # 10k events, 20 requests
 
 The desk, its loading (SQL-generated events through every trigger), compaction and VACUUM ANALYZE
-are bench/reads.py's own functions, into a database of this benchmark (`dash_bench_dashboard`,
-dropped at the end unless `--keep` or `--reuse`; with `--reuse` it grows to each size).
+are bench/reads.py's own functions (`--bulk` as there: triggers off, then `rollups rebuild`), into
+a database of this benchmark (`dash_bench_dashboard`, dropped at the end unless `--keep` or
+`--reuse`; with `--reuse` it grows to each size; `--database tally_bench_reads --reuse` measures
+the desk bench/reads.py kept).
 
 Each page is a GET through the whole Django stack (test client, a logged-in member's session),
 with the filters of bench/reads.py: the last 7 days of the data (`from`/`to`), the busiest channel
@@ -145,10 +147,10 @@ def measure(session: Client, api: Client, shape: dict, *, repeat: int) -> dict:
     }
 
 
-def at_size(workspace, session: Client, api: Client, *, size: int, shape: dict, repeat: int) -> dict:
+def at_size(workspace, session: Client, api: Client, *, size: int, shape: dict, repeat: int, bulk: bool) -> dict:
     have = reads.event_count(workspace)
     print(f"{size:,} events (have {have:,})", flush=True)
-    loading = reads.load(workspace, have=have, want=size, shape=shape) if size > have else {"events": 0}
+    loading = reads.load(workspace, have=have, want=size, shape=shape, bulk=bulk) if size > have else {"events": 0}
     compaction = reads.compact(workspace)
     before = reads.load_average()
     result = {
@@ -179,6 +181,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=None, help="timed requests per page and endpoint (100)")
     parser.add_argument("--keep", action="store_true", help="keep the database at the end")
     parser.add_argument("--reuse", action="store_true", help="keep the database and grow it to each size")
+    parser.add_argument(
+        "--bulk", action="store_true", help="load as bench/reads.py --bulk does (triggers off, rebuild)"
+    )
     parser.add_argument("--database", default=DATABASE)
     parser.add_argument("--output", default=str(RESULTS))
     args = parser.parse_args()
@@ -220,7 +225,7 @@ def main() -> None:
         api = Client()
         api.token = f"Token {key}"
         for size in sizes:
-            results.append(at_size(workspace, session, api, size=size, shape=shape, repeat=repeat))
+            results.append(at_size(workspace, session, api, size=size, shape=shape, repeat=repeat, bulk=args.bulk))
             save(complete=False)
     finally:
         reads.close_database(original, keep=args.keep or args.reuse)
