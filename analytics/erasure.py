@@ -10,6 +10,10 @@ holds what a DELETE alone does not do:
   sealed about the customer: the sealed customer, its sealed per-customer interaction hours, and
   the customer on sealed conversations. The anonymous totals (conversations, replies, response
   times, event counts) stay.
+- `erase_user` (manage.py erase_user) does the same for a product user (`user_id`): their raw
+  events go, and in the sealed hours of event_unique_hourly (before the horizon, where no event is
+  left to recompute from) their id is replaced by one random pseudonym, so that the unique counts
+  of retired history stay what they were while nothing names the user any more.
 - Deleting a workspace deletes its summaries with it (`workspace_summaries_delete`, connected to
   pre_delete of core.Workspace).
 
@@ -17,6 +21,7 @@ Idempotency keys (event_key) are kept: a retry of an erased event is a duplicate
 event cannot come back through a client's retry. They hold the event id only.
 """
 
+import uuid
 from dataclasses import dataclass
 
 from django.apps import apps
@@ -113,6 +118,39 @@ def erase_customer(*, workspace: Workspace, customer_id: str) -> Erased:
         sealed_customer=sealed_customer,
         conversations=conversations,
     )
+
+
+@dataclass(frozen=True)
+class ErasedUser:
+    events: int
+    sealed_unique_rows: int = 0
+
+    def __str__(self) -> str:
+        text = f"{self.events} events deleted"
+        if self.sealed_unique_rows:
+            text += f"; sealed history: {self.sealed_unique_rows} unique-count rows pseudonymized"
+        return text
+
+
+def erase_user(*, workspace: Workspace, user_id: str) -> ErasedUser:
+    """Deletes every raw event of the workspace that carries the user_id, and replaces the user in
+    the sealed hours of event_unique_hourly by one pseudonym (the same in every such row, so a
+    week's unique count still counts them once), in one transaction; every summary stays equal to
+    its recomputation from what is left."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(LOCK)
+        sealed_unique_rows = 0
+        horizon = retention.horizon()
+        if horizon is not None:
+            cursor.execute(
+                """UPDATE event_unique_hourly SET member = %s
+                   WHERE workspace_id = %s AND kind = 'user' AND member = %s AND bucket < %s""",
+                [f"erased:{uuid.uuid4()}", workspace.pk, user_id, horizon],
+            )
+            sealed_unique_rows = cursor.rowcount
+        # The erase trigger recomputes the hours at or after the horizon, sessions included.
+        cursor.execute("DELETE FROM event WHERE workspace_id = %s AND user_id = %s", [workspace.pk, user_id])
+        return ErasedUser(events=cursor.rowcount, sealed_unique_rows=sealed_unique_rows)
 
 
 def summary_models() -> list[type[models.Model]]:

@@ -28,14 +28,15 @@ from tests.analytics.test_retention import (
     shifted,
 )
 from tests.analytics.test_write_slots import run_writers
-from tests.factories import BASE, event_streams, examples, support_event, validated
+from tests.factories import BASE, at, event_streams, examples, support_event, validated
 
 
-def run(workspaces, batches, *, horizon_days=None, tail=(), erase=frozenset(), erase_customers=()):
+def run(workspaces, batches, *, horizon_days=None, tail=(), erase=frozenset(), erase_customers=(), erase_users=()):
     """In a rolled-back savepoint: ingests `batches` [(workspace index, events)], retains before
     DAY + horizon_days, ingests `tail` one by one, then erases the events whose (index, id) is in
-    `erase` (in two statements, to cross statement boundaries) and each (index, customer) of
-    `erase_customers`; returns the ids erased, verify's differences and the state."""
+    `erase` (in two statements, to cross statement boundaries), each (index, customer) of
+    `erase_customers` and each (index, user) of `erase_users`; returns the ids erased, verify's
+    differences and the state."""
     result = {}
     try:
         with transaction.atomic():
@@ -55,6 +56,8 @@ def run(workspaces, batches, *, horizon_days=None, tail=(), erase=frozenset(), e
                     }
             for index, customer in erase_customers:
                 erasure.erase_customer(workspace=workspaces[index], customer_id=customer)
+            for index, user in erase_users:
+                erasure.erase_user(workspace=workspaces[index], user_id=user)
             result["erased"] = erased
             result["differences"] = rollups.differences()
             result["snapshot"] = snapshot()
@@ -85,18 +88,20 @@ def customer_of(event: dict) -> str | None:
     chosen=st.lists(st.integers(0, 10**6), max_size=12),
     whole=st.lists(st.integers(0, 10**6), max_size=2),
     customer=st.one_of(st.none(), st.sampled_from(["u1", "u2", "u3"])),
+    user=st.one_of(st.none(), st.sampled_from(["user-1", "user-2"])),
     cut=st.floats(0, 1),
     horizon_days=st.one_of(st.none(), st.integers(1, 3)),
 )
 def test_erasing_any_events_ends_as_if_they_never_arrived(
-    streams, shifts, sizes, chosen, whole, customer, cut, horizon_days
+    streams, shifts, sizes, chosen, whole, customer, user, cut, horizon_days
 ):
     """Verifies, for random streams of two workspaces over four days, optionally retention of one
     to three days after part of the stream, then the rest one by one, and the erasure of random
     events, of every event of random conversations (some erased twice, some already retired by
-    retention, so not erased), and without retention of a customer of workspace 0: verify finds
-    no difference, and every summary row, conversation and dimension equals a control run that
-    never got the erased events (the same stream without them, retained at the same point)."""
+    retention, so not erased), and without retention of a customer and of a user of workspace 0:
+    verify finds no difference, and every summary row, conversation, session and dimension equals
+    a control run that never got the erased events (the same stream without them, retained at the
+    same point)."""
     workspaces = workspaces_for_test()
     tagged = [(index, event) for index, stream in enumerate(streams) for event in shift_all(stream, shifts)]
     tagged.sort(key=lambda item: (zlib.crc32(item[1]["id"].encode()) % 7, item[0]))
@@ -107,6 +112,7 @@ def test_erasing_any_events_ends_as_if_they_never_arrived(
         picked = conversations[n % len(conversations)]
         erase |= {(i, e["id"]) for i, e in tagged if (i, e.get("conversation_id")) == picked}
     erase_customers = [(0, customer)] if customer is not None and horizon_days is None else []
+    erase_users = [(0, user)] if user is not None and horizon_days is None else []
     split_at = int(len(tagged) * cut) if horizon_days is not None else len(tagged)
 
     def batches_of(events):
@@ -115,15 +121,25 @@ def test_erasing_any_events_ends_as_if_they_never_arrived(
 
     head, tail = tagged[:split_at], tagged[split_at:]
     erased_run = run(
-        workspaces, batches_of(head), horizon_days=horizon_days, tail=tail, erase=erase, erase_customers=erase_customers
+        workspaces,
+        batches_of(head),
+        horizon_days=horizon_days,
+        tail=tail,
+        erase=erase,
+        erase_customers=erase_customers,
+        erase_users=erase_users,
     )
     erased = erased_run["erased"]
     assert erased <= erase
 
     def kept(items):
-        # The events erased by id, and those naming the erased customer (a retry of one with the
-        # same id but without the customer is a duplicate of it, so it goes too).
-        gone = erased | {(i, e["id"]) for i, e in items if (i, customer_of(e)) in set(erase_customers)}
+        # The events erased by id, and those naming the erased customer or user (a retry of one
+        # with the same id but without them is a duplicate of it, so it goes too).
+        gone = erased | {
+            (i, e["id"])
+            for i, e in items
+            if (i, customer_of(e)) in set(erase_customers) or (i, e.get("user_id")) in set(erase_users)
+        }
         return [(i, event) for i, event in items if (i, event["id"]) not in gone]
 
     control = run(workspaces, batches_of(kept(head)), horizon_days=horizon_days, tail=kept(tail))
@@ -248,6 +264,81 @@ def test_erase_customer_command_reports_and_refreshes_the_rollups(workspace):
         cursor.execute("SELECT customer_id FROM customer_channel_totals")
         assert cursor.fetchall() == [("stays",)]
     assert rollups.differences() == []
+
+
+def unique_rows(workspace) -> list[tuple]:
+    """event_unique_hourly's user rows: (day, name, member)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT date_trunc('day', bucket), name, member FROM event_unique_hourly "
+            "WHERE workspace_id = %s AND kind = 'user' ORDER BY 1, 2, 3",
+            [workspace.pk],
+        )
+        return cursor.fetchall()
+
+
+def visit(event_id: str, user: str, *, day: int, minutes: int, session: str | None = None) -> dict:
+    event = {"id": event_id, "name": "page.view", "occurred_at": at(minutes), "user_id": user}
+    if session is not None:
+        event["session_id"] = session
+    return shifted(event, day)
+
+
+@pytest.mark.django_db
+@override_settings(TALLY_PARTITION_INTERVAL="day")
+def test_erase_user_pseudonymizes_sealed_unique_counts_and_removes_the_rest(workspace):
+    """Verifies a user with visits on day 1 (two hours, retired by retention) and day 2, next to
+    another user: after erase_user no row names them, day 1's unique counts are unchanged (one
+    pseudonym, the same in both sealed hours, so the day still counts two users), day 2 counts
+    only the other user, their session is gone, the other user is untouched, and verify is clean."""
+    drop_every_partition()
+    reset()
+    events = [
+        visit("g1", "gone", day=0, minutes=0, session="sg"),
+        visit("g2", "gone", day=0, minutes=120, session="sg"),
+        visit("s1", "stays", day=0, minutes=5),
+        visit("g3", "gone", day=1, minutes=0, session="sg2"),
+        visit("s2", "stays", day=1, minutes=5),
+    ]
+    services.events_ingest(workspace=workspace, events=validated(events))
+    retention.retain(before=DAY + timedelta(days=1))
+
+    erased = erasure.erase_user(workspace=workspace, user_id="gone")
+
+    assert (erased.events, erased.sealed_unique_rows) == (1, 4)  # 2 hours x (page.view, every name)
+    rows = unique_rows(workspace)
+    assert all(member != "gone" for _, _, member in rows)
+    day1 = [(name, member) for day, name, member in rows if day == DAY]
+    pseudonyms = {member for _, member in day1 if member != "stays"}
+    assert len(pseudonyms) == 1 and next(iter(pseudonyms)).startswith("erased:")
+    assert sorted(day1) == sorted(
+        [("", "stays"), ("page.view", "stays")] + [(n, *pseudonyms) for n in ("", "page.view")] * 2
+    )
+    assert [(name, member) for day, name, member in rows if day > DAY] == [("", "stays"), ("page.view", "stays")]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT session_id FROM session WHERE workspace_id = %s ORDER BY 1", [workspace.pk])
+        assert cursor.fetchall() == [("sg",)]  # the sealed session of day 1 stays, anonymous
+        cursor.execute("SELECT count(*) FROM event WHERE user_id = 'gone'")
+        assert cursor.fetchone()[0] == 0
+    assert rollups.differences() == []
+    reset()
+    drop_every_partition()
+
+
+@pytest.mark.django_db
+def test_erase_user_command_reports_what_it_erased(workspace):
+    """Verifies the command erases the user's events, says so, and leaves the other user's."""
+    services.events_ingest(
+        workspace=workspace,
+        events=validated([visit("g1", "gone", day=0, minutes=0), visit("s1", "stays", day=0, minutes=1)]),
+    )
+    out = io.StringIO()
+    call_command("erase_user", "gone", "--workspace", workspace.slug, stdout=out)
+    assert out.getvalue().strip() == "user gone of acme: 1 events deleted"
+    assert [member for _, _, member in unique_rows(workspace)] == ["stays", "stays"]
+    assert rollups.differences() == []
+    with pytest.raises(Exception, match="No workspace with slug 'nope'"):
+        call_command("erase_user", "gone", "--workspace", "nope")
 
 
 @pytest.mark.django_db
