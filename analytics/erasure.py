@@ -11,9 +11,10 @@ holds what a DELETE alone does not do:
   the customer on sealed conversations. The anonymous totals (conversations, replies, response
   times, event counts) stay.
 - `erase_user` (manage.py erase_user) does the same for a product user (`user_id`): their raw
-  events go, and in the sealed hours of event_unique_hourly (before the horizon, where no event is
-  left to recompute from) their id is replaced by one random pseudonym, so that the unique counts
-  of retired history stay what they were while nothing names the user any more.
+  events go, the user is removed from sealed sessions, and in the sealed hours of
+  event_unique_hourly (before the horizon, where no event is left to recompute from) their id is
+  replaced by one random pseudonym, so that the unique counts of retired history stay what they
+  were while nothing names the user any more.
 - Deleting a workspace deletes its summaries with it (`workspace_summaries_delete`, connected to
   pre_delete of core.Workspace).
 
@@ -124,11 +125,15 @@ def erase_customer(*, workspace: Workspace, customer_id: str) -> Erased:
 class ErasedUser:
     events: int
     sealed_unique_rows: int = 0
+    sealed_sessions: int = 0
 
     def __str__(self) -> str:
         text = f"{self.events} events deleted"
-        if self.sealed_unique_rows:
-            text += f"; sealed history: {self.sealed_unique_rows} unique-count rows pseudonymized"
+        if self.sealed_unique_rows or self.sealed_sessions:
+            text += (
+                f"; sealed history: {self.sealed_unique_rows} unique-count rows pseudonymized, "
+                f"the user removed from {self.sealed_sessions} sessions"
+            )
         return text
 
 
@@ -148,9 +153,31 @@ def erase_user(*, workspace: Workspace, user_id: str) -> ErasedUser:
                 [f"erased:{uuid.uuid4()}", workspace.pk, user_id, horizon],
             )
             sealed_unique_rows = cursor.rowcount
-        # The erase trigger recomputes the hours at or after the horizon, sessions included.
+        # Sealed sessions first, so that the trigger's recomputations no longer find the user.
+        cursor.execute(
+            """UPDATE session_sealed SET user_id = NULL, user_at = NULL, user_event_id = NULL
+               WHERE workspace_id = %s AND user_id = %s""",
+            [workspace.pk, user_id],
+        )
+        sealed_sessions = cursor.rowcount
+        # The erase trigger recomputes the hours at or after the horizon and the touched sessions.
         cursor.execute("DELETE FROM event WHERE workspace_id = %s AND user_id = %s", [workspace.pk, user_id])
-        return ErasedUser(events=cursor.rowcount, sealed_unique_rows=sealed_unique_rows)
+        events = cursor.rowcount
+        # Sessions that still name the user (their user came from sealed state, and none of their
+        # events was deleted): their user becomes what the remaining events and sealed state give.
+        cursor.execute(
+            """UPDATE session AS s
+               SET user_id = r.user_id, user_at = r.user_at, user_event_id = r.user_event_id
+               FROM session AS named
+               CROSS JOIN LATERAL (
+                   SELECT * FROM recompute_session AS r
+                   WHERE r.workspace_id = named.workspace_id AND r.session_id = named.session_id
+               ) AS r
+               WHERE named.workspace_id = %s AND named.user_id = %s
+                 AND (s.workspace_id, s.session_id) = (named.workspace_id, named.session_id)""",
+            [workspace.pk, user_id],
+        )
+        return ErasedUser(events=events, sealed_unique_rows=sealed_unique_rows, sealed_sessions=sealed_sessions)
 
 
 def summary_models() -> list[type[models.Model]]:

@@ -723,9 +723,10 @@ class SupportReplyHourly(models.Model):
 
 
 class SessionState(models.Model):
-    """A session merged from some of its events: the first and last occurred_at and the number of
-    events. Each column is a min, a max or a sum, so the merge is order-independent and
-    associative: two states merge into the state of all their events."""
+    """A session merged from some of its events: the first and last occurred_at, the number of
+    events, and the user of its first event that carries a user_id (by occurred_at, then event id).
+    Each column is a min, a max, a sum or the value of the least event, so the merge is
+    order-independent and associative: two states merge into the state of all their events."""
 
     pk = models.CompositePrimaryKey("workspace", "session_id")
     workspace = workspace_key("+")
@@ -733,6 +734,11 @@ class SessionState(models.Model):
     first_event_at = models.DateTimeField(help_text="min(occurred_at) of the session's events.")
     last_event_at = models.DateTimeField(help_text="max(occurred_at) of the session's events.")
     events = models.BigIntegerField(help_text="The session's events.")
+    user_id = models.CharField(
+        max_length=128, null=True, help_text="The user_id of the session's first event that carries one."
+    )
+    user_at = models.DateTimeField(null=True, help_text="occurred_at of that event (ties: the least event id).")
+    user_event_id = models.CharField(max_length=64, null=True, help_text="event_id of that event.")
 
     class Meta:
         abstract = True
@@ -748,6 +754,12 @@ class Session(SessionState):
             # The listing, newest first, filtered by start: one index range scan a page. Only the
             # start is indexed, so an event that moves only last_event_at and events can be a HOT update.
             models.Index(fields=["workspace", "-first_event_at", "-session_id"], name="session_ws_first_idx"),
+            # A user's sessions (?user_id=), newest first; sessions without a user are not in it.
+            models.Index(
+                fields=["workspace", "user_id", "-first_event_at", "-session_id"],
+                name="session_ws_user_idx",
+                condition=models.Q(user_id__isnull=False),
+            ),
         ]
 
 

@@ -40,8 +40,12 @@ def events_list(*, workspace: Workspace, params) -> QuerySet[Event]:
 
 def sessions_list(*, workspace: Workspace, params) -> QuerySet[Session]:
     """The workspace's sessions that started in [`from`, `to`) (a date is midnight in `tz`, default
-    the workspace's zone; each bound optional): the index (workspace, first_event_at) serves it."""
+    the workspace's zone; each bound optional), of one `user_id` if given: the index (workspace,
+    first_event_at), or (workspace, user_id, first_event_at), serves it."""
     sessions = Session.objects.filter(workspace=workspace)
+    user_id = parse_text(params, "user_id", max_length=128)
+    if user_id is not None:
+        sessions = sessions.filter(user_id=user_id)
     tz = parse_tz(params, default=workspace.timezone)
     start, end = parse_instant(params, "from", tz=tz), parse_instant(params, "to", tz=tz)
     if start is not None:

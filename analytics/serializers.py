@@ -383,6 +383,11 @@ class SessionSerializer(serializers.Serializer):
     first_event_at = serializers.DateTimeField()
     last_event_at = serializers.DateTimeField()
     events = serializers.IntegerField(help_text="Events of the session, retired ones included.")
+    user_id = serializers.CharField(
+        allow_null=True,
+        help_text="The user_id of the session's first event that carries one (by occurred_at, then event id); "
+        "null when none does.",
+    )
     duration_seconds = serializers.SerializerMethodField(help_text="last_event_at - first_event_at, in seconds.")
 
     @extend_schema_field(OpenApiTypes.DOUBLE)

@@ -25,9 +25,10 @@ SESSION_NOT_FOUND = "No session with this id."
 
 @extend_schema(
     summary="Sessions, latest start first",
-    description="Every session_id the workspace's events carry, with its first and last event time, its events and "
-    "duration (last - first), over all its events, retired ones included; ordered by first_event_at descending "
-    "(ties by id), cursor-paginated. `from`/`to` keep the sessions that started in the range.",
+    description="Every session_id the workspace's events carry, with its first and last event time, its events, "
+    "duration (last - first) and user (of its first event that carries a user_id), over all its events, retired ones "
+    "included; ordered by first_event_at descending (ties by id), cursor-paginated. `from`/`to` keep the sessions "
+    "that started in the range, `user_id` those of one user.",
     parameters=[
         OpenApiParameter(
             "from",
@@ -37,6 +38,9 @@ SESSION_NOT_FOUND = "No session with this id."
         ),
         OpenApiParameter("to", params.INSTANT_SCHEMA, description="Started before; same forms as `from`."),
         OpenApiParameter("tz", TZ_SCHEMA, description="IANA zone of dates. Default: the workspace's."),
+        OpenApiParameter(
+            "user_id", params.text_schema(128), description="Only the sessions of this user (the session's user_id)."
+        ),
     ],
     responses={
         200: SessionSerializer(many=True),

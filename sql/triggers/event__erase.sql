@@ -742,18 +742,24 @@ WITH session_touched AS (
 ),
 session_parts AS (
     SELECT e.workspace_id, e.session_id, min(e.occurred_at) AS first_event_at, max(e.occurred_at) AS last_event_at,
-           count(*) AS events
+           count(*) AS events,
+           (array_agg(e.user_id ORDER BY e.occurred_at, e.event_id) FILTER (WHERE e.user_id IS NOT NULL))[1] AS user_id,
+           min(e.occurred_at) FILTER (WHERE e.user_id IS NOT NULL) AS user_at,
+           (array_agg(e.event_id ORDER BY e.occurred_at, e.event_id) FILTER (WHERE e.user_id IS NOT NULL))[1] AS user_event_id
     FROM session_touched AS t
     JOIN event AS e ON e.workspace_id = t.workspace_id AND e.session_id = t.session_id
     GROUP BY 1, 2
     UNION ALL
-    SELECT s.workspace_id, s.session_id, s.first_event_at, s.last_event_at, s.events
+    SELECT s.workspace_id, s.session_id, s.first_event_at, s.last_event_at, s.events, s.user_id, s.user_at, s.user_event_id
     FROM session_touched AS t
     JOIN session_sealed AS s ON s.workspace_id = t.workspace_id AND s.session_id = t.session_id
 ),
 session_recomputed AS (
     SELECT workspace_id, session_id, min(first_event_at) AS first_event_at, max(last_event_at) AS last_event_at,
-           sum(events)::bigint AS events
+           sum(events)::bigint AS events,
+           (array_agg(user_id ORDER BY user_at, user_event_id) FILTER (WHERE user_at IS NOT NULL))[1] AS user_id,
+           min(user_at) AS user_at,
+           (array_agg(user_event_id ORDER BY user_at, user_event_id) FILTER (WHERE user_at IS NOT NULL))[1] AS user_event_id
     FROM session_parts
     GROUP BY 1, 2
 ),
@@ -764,7 +770,8 @@ session_removed AS (
       AND (t.workspace_id, t.session_id) NOT IN (SELECT workspace_id, session_id FROM session_recomputed)
 )
 UPDATE session AS s
-SET first_event_at = r.first_event_at, last_event_at = r.last_event_at, events = r.events
+SET first_event_at = r.first_event_at, last_event_at = r.last_event_at, events = r.events,
+    user_id = r.user_id, user_at = r.user_at, user_event_id = r.user_event_id
 FROM session_recomputed AS r
 WHERE (s.workspace_id, s.session_id) = (r.workspace_id, r.session_id);
 

@@ -317,7 +317,8 @@ def test_erase_user_pseudonymizes_sealed_unique_counts_and_removes_the_rest(work
     assert [(name, member) for day, name, member in rows if day > DAY] == [("", "stays"), ("page.view", "stays")]
     with connection.cursor() as cursor:
         cursor.execute("SELECT session_id FROM session WHERE workspace_id = %s ORDER BY 1", [workspace.pk])
-        assert cursor.fetchall() == [("sg",)]  # the sealed session of day 1 stays, anonymous
+        cursor.execute("SELECT session_id, user_id FROM session WHERE workspace_id = %s ORDER BY 1", [workspace.pk])
+        assert cursor.fetchall() == [("sg", None)]  # the sealed session of day 1 stays, without its user
         cursor.execute("SELECT count(*) FROM event WHERE user_id = 'gone'")
         assert cursor.fetchone()[0] == 0
     assert rollups.differences() == []

@@ -2,10 +2,13 @@
 
 Workspace `acme` (UTC), sent out of order, mostly one event a request:
 
-    s1  page.view 03-02 09:00, signup 09:10, page.view 09:45     -> 3 events, 2700 s
-    s2  page.view 03-02 10:00                                    -> 1 event, 0 s
-    s3  page.view 03-01 23:50, page.view 03-02 00:20 (two days)  -> 2 events, 1800 s
-    s/4 page.view 03-03 08:00 (a slash in the id)                -> 1 event, 0 s
+    s1  page.view 03-02 09:00 ann, signup 09:10 bob, page.view 09:45  -> 3 events, 2700 s, user ann
+    s2  page.view 03-02 10:00 (no user)                               -> 1 event, 0 s, no user
+    s3  page.view 03-01 23:50 cy, page.view 03-02 00:20 cy (two days) -> 2 events, 1800 s, user cy
+    s/4 page.view 03-03 08:00 ann (a slash in the id)                 -> 1 event, 0 s, user ann
+
+A session's user is that of its first event carrying one: s1's 09:10 event (bob) arrives before
+its 09:00 one (ann), which takes over.
 
 Workspace `globex` has its own s1 (one event on 03-05) and a session acme does not have.
 """
@@ -18,18 +21,21 @@ from tests.api.conftest import ingest
 URL = "/api/v1/sessions/"
 
 
-def view(event_id: str, at: str, session: str, name: str = "page.view") -> dict:
-    return {"id": event_id, "name": name, "occurred_at": at, "session_id": session, "user_id": "user-1"}
+def view(event_id: str, at: str, session: str, name: str = "page.view", user: str | None = "user-1") -> dict:
+    event = {"id": event_id, "name": name, "occurred_at": at, "session_id": session}
+    if user is not None:
+        event["user_id"] = user
+    return event
 
 
 SESSIONS = [
-    view("e1", "2026-03-02T09:00:00Z", "s1"),
-    view("e2", "2026-03-02T09:10:00Z", "s1", name="signup"),
-    view("e3", "2026-03-02T09:45:00Z", "s1"),
-    view("e4", "2026-03-02T10:00:00Z", "s2"),
-    view("e5", "2026-03-01T23:50:00Z", "s3"),
-    view("e6", "2026-03-02T00:20:00Z", "s3"),
-    view("e7", "2026-03-03T08:00:00Z", "s/4"),
+    view("e1", "2026-03-02T09:00:00Z", "s1", user="ann"),
+    view("e2", "2026-03-02T09:10:00Z", "s1", name="signup", user="bob"),
+    view("e3", "2026-03-02T09:45:00Z", "s1", user=None),
+    view("e4", "2026-03-02T10:00:00Z", "s2", user=None),
+    view("e5", "2026-03-01T23:50:00Z", "s3", user="cy"),
+    view("e6", "2026-03-02T00:20:00Z", "s3", user="cy"),
+    view("e7", "2026-03-03T08:00:00Z", "s/4", user="ann"),
 ]
 
 
@@ -48,7 +54,7 @@ def sessions(make_client, workspace, other_workspace):
 def listed(response) -> list[tuple]:
     assert response.status_code == 200, response.content
     return [
-        (row["id"], row["first_event_at"], row["last_event_at"], row["events"], row["duration_seconds"])
+        (row["id"], row["first_event_at"], row["last_event_at"], row["events"], row["duration_seconds"], row["user_id"])
         for row in response.json()["results"]
     ]
 
@@ -56,12 +62,12 @@ def listed(response) -> list[tuple]:
 @pytest.mark.django_db
 def test_sessions_are_listed_latest_start_first_with_their_figures(sessions, reader):
     """Verifies every session of the workspace, latest start first, with first and last event time,
-    events and duration, whatever order its events arrived in."""
+    events, duration and user, whatever order its events arrived in."""
     assert listed(reader.get(URL)) == [
-        ("s/4", "2026-03-03T08:00:00Z", "2026-03-03T08:00:00Z", 1, 0.0),
-        ("s2", "2026-03-02T10:00:00Z", "2026-03-02T10:00:00Z", 1, 0.0),
-        ("s1", "2026-03-02T09:00:00Z", "2026-03-02T09:45:00Z", 3, 2700.0),
-        ("s3", "2026-03-01T23:50:00Z", "2026-03-02T00:20:00Z", 2, 1800.0),
+        ("s/4", "2026-03-03T08:00:00Z", "2026-03-03T08:00:00Z", 1, 0.0, "ann"),
+        ("s2", "2026-03-02T10:00:00Z", "2026-03-02T10:00:00Z", 1, 0.0, None),
+        ("s1", "2026-03-02T09:00:00Z", "2026-03-02T09:45:00Z", 3, 2700.0, "ann"),
+        ("s3", "2026-03-01T23:50:00Z", "2026-03-02T00:20:00Z", 2, 1800.0, "cy"),
     ]
     assert rollups.differences() == []
 
@@ -76,10 +82,14 @@ def test_sessions_are_listed_latest_start_first_with_their_figures(sessions, rea
         # Midnight in Berlin is 23:00 UTC: s3 started after it.
         ({"from": "2026-03-02", "to": "2026-03-03", "tz": "Europe/Berlin"}, ["s2", "s1", "s3"]),
         ({"from": "2026-03-04"}, []),
+        ({"user_id": "ann"}, ["s/4", "s1"]),
+        ({"user_id": "ann", "to": "2026-03-03"}, ["s1"]),
+        ({"user_id": "bob"}, []),
     ],
 )
 def test_sessions_are_filtered_by_their_start(sessions, reader, query, expected):
-    """Verifies from/to keep the sessions whose first event lies in [from, to), dates in `tz`."""
+    """Verifies from/to keep the sessions whose first event lies in [from, to), dates in `tz`, and
+    user_id the sessions of that user."""
     assert [row[0] for row in listed(reader.get(URL, query))] == expected
 
 
@@ -117,8 +127,8 @@ def test_another_workspace_sees_only_its_own_sessions(sessions, make_client, oth
     globex = make_client(other_workspace, scopes=("read",))
     # Tied on the start: by id, descending.
     assert listed(globex.get(URL)) == [
-        ("s1", "2026-03-05T12:00:00Z", "2026-03-05T12:00:00Z", 1, 0.0),
-        ("globex-only", "2026-03-05T12:00:00Z", "2026-03-05T12:00:00Z", 1, 0.0),
+        ("s1", "2026-03-05T12:00:00Z", "2026-03-05T12:00:00Z", 1, 0.0, "user-1"),
+        ("globex-only", "2026-03-05T12:00:00Z", "2026-03-05T12:00:00Z", 1, 0.0, "user-1"),
     ]
     assert [event["id"] for event in globex.get(f"{URL}s1").json()["retained_events"]] == ["e1"]
     assert globex.get(f"{URL}s2").status_code == 404
@@ -134,6 +144,8 @@ def test_another_workspace_sees_only_its_own_sessions(sessions, make_client, oth
         ({"tz": "Mars/Olympus"}, "tz"),
         ({"page_size": "0"}, "page_size"),
         ({"cursor": "garbage"}, "cursor"),
+        ({"user_id": ""}, "user_id"),
+        ({"user_id": "x" * 129}, "user_id"),
     ],
 )
 def test_a_bad_parameter_is_a_400_naming_it(sessions, reader, query, field):
@@ -155,12 +167,17 @@ def test_sessions_need_a_read_token(sessions, make_client, workspace, client):
 
 @pytest.mark.django_db
 def test_erasing_events_moves_or_removes_the_session(sessions, reader, make_client, workspace):
-    """Verifies erasing a session's first event moves its start and count, and erasing its last
-    one removes it; verify stays clean."""
+    """Verifies erasing a session's first event moves its start, count and user, and erasing its
+    last one removes it; verify stays clean."""
     eraser = make_client(workspace, scopes=("erase",))
     assert eraser.delete("/api/v1/events/e1").status_code == 204
     body = reader.get(f"{URL}s1").json()
-    assert (body["first_event_at"], body["events"], body["duration_seconds"]) == ("2026-03-02T09:10:00Z", 2, 2100.0)
+    assert (body["first_event_at"], body["events"], body["duration_seconds"], body["user_id"]) == (
+        "2026-03-02T09:10:00Z",
+        2,
+        2100.0,
+        "bob",
+    )
     assert eraser.delete("/api/v1/events/e4").status_code == 204
     assert reader.get(f"{URL}s2").status_code == 404
     assert rollups.differences() == []
