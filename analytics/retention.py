@@ -313,11 +313,46 @@ RECOMPUTE_ORDER = (
 """The recomputation views in an order in which each one's inputs exist."""
 
 
+def _body(name: str) -> str:
+    """The recompute view's SQL without its comment lines."""
+    return "\n".join(line for line in recompute_sql(name).splitlines() if not line.lstrip().startswith("--"))
+
+
+READ_BY_OTHERS = frozenset(
+    name
+    for name in RECOMPUTE_ORDER
+    if any(re.search(rf"\brecompute_{name}\b", _body(other)) for other in RECOMPUTE_ORDER if other != name)
+)
+"""The recompute views that other recompute views read: recompute_conversation (by the support_*
+views), recompute_support_hourly and recompute_support_duration_hourly (by the per-total, channel
+and agent ones)."""
+
+
+def shadow_recomputes(cursor, *, where: str = "") -> None:
+    """Shadows every recompute_<summary> view within the transaction (PostgreSQL looks up pg_temp
+    first): those that other views read become temporary tables computed once, with `where` (a
+    condition on workspace_id) applied, the others temporary views over them. Without the tables,
+    each support_* view recomputes every conversation from the raw events again, and the
+    per-total, channel and agent views support_hourly as well. The same SQL files either way."""
+    for name in RECOMPUTE_ORDER:
+        if name in READ_BY_OTHERS:
+            # No parameters: the bodies hold `%` (LIKE 'conversation.%').
+            cursor.execute(f"CREATE TEMP TABLE recompute_{name} AS SELECT * FROM ({recompute_sql(name)}) AS v {where}")
+            cursor.execute(f"ANALYZE pg_temp.recompute_{name}")
+        else:
+            cursor.execute(f"CREATE TEMP VIEW recompute_{name} AS {recompute_sql(name)}")
+
+
+def unshadow_recomputes(cursor) -> None:
+    for name in reversed(RECOMPUTE_ORDER):
+        cursor.execute(f"DROP {'TABLE' if name in READ_BY_OTHERS else 'VIEW'} pg_temp.recompute_{name}")
+
+
 class scoped_recompute:
     """Within the current transaction, makes every recompute_<summary> view read only the rows of
     `events_sql` instead of the whole event table: a temporary table named event and temporary
-    views recompute_<summary> (from the same sql/recompute files) shadow the real ones, since
-    PostgreSQL looks up pg_temp first. With `sealed_of` (the schema of the real tables), the
+    recompute_<summary> views and tables (shadow_recomputes, from the same sql/recompute files)
+    shadow the real ones, since PostgreSQL looks up pg_temp first. With `sealed_of` (the schema of the real tables), the
     sealed tables are shadowed too, by their rows of the keys the events carry: for verify and
     rebuild, never for sealing, which writes the real ones. Dropped again on exit."""
 
@@ -334,14 +369,12 @@ class scoped_recompute:
                     f"CREATE TEMP TABLE {table} AS SELECT * FROM {self.sealed_of}.{table} "
                     f"WHERE (workspace_id, {key}) IN (SELECT workspace_id, {key} FROM pg_temp.event)"
                 )
-        for name in RECOMPUTE_ORDER:
-            self.cursor.execute(f"CREATE TEMP VIEW recompute_{name} AS {recompute_sql(name)}")
+        shadow_recomputes(self.cursor)
         return self
 
     def __exit__(self, *exc_info):
         if exc_info[0] is None:
-            for name in reversed(RECOMPUTE_ORDER):
-                self.cursor.execute(f"DROP VIEW pg_temp.recompute_{name}")
+            unshadow_recomputes(self.cursor)
             if self.sealed_of is not None:
                 for table in SEALED_KEYS:
                     self.cursor.execute(f"DROP TABLE pg_temp.{table}")

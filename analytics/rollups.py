@@ -21,6 +21,7 @@ from django.db import connection, models, transaction
 
 from analytics import citus, retention
 from analytics import models as tables
+from analytics.retention import shadow_recomputes, unshadow_recomputes
 from core.models import Workspace
 
 LATEST = "latest"
@@ -293,9 +294,20 @@ def scoped(scope: Scope, *, write: bool = False):
                 yield cursor, horizon
                 cursor.execute("DROP TABLE pg_temp.scope_conversation")
         else:
-            yield cursor, horizon
+            with computed_once(cursor, scope):
+                yield cursor, horizon
         if not write:
             transaction.set_rollback(True)
+
+
+@contextmanager
+def computed_once(cursor, scope: Scope):
+    """Within the transaction, the recompute views read by others are computed once, for the
+    scope's workspace (retention.shadow_recomputes): a full rebuild at 10M events otherwise
+    recomputes every conversation once per support_* summary. Dropped again on exit."""
+    shadow_recomputes(cursor, where=f"WHERE workspace_id = {int(scope.workspace_id)}" if scope.workspace_id else "")
+    yield
+    unshadow_recomputes(cursor)
 
 
 def summary_differences(summary: Summary, cursor, *, scope: Scope, horizon: datetime | None) -> list[Difference]:

@@ -181,3 +181,18 @@ def test_erasing_events_moves_or_removes_the_session(sessions, reader, make_clie
     assert eraser.delete("/api/v1/events/e4").status_code == 204
     assert reader.get(f"{URL}s2").status_code == 404
     assert rollups.differences() == []
+
+
+@pytest.mark.django_db
+def test_a_tie_on_the_first_moment_gives_the_session_the_user_of_the_least_event_id(make_client, workspace, reader):
+    """Verifies that of events at the same first moment, the least event id decides the session's
+    user: inside one request (b-2 before b-1 in the body) and across requests (b-0 arriving last)."""
+    acme = make_client(workspace, scopes=("ingest",))
+    at = "2026-03-02T09:00:00Z"
+    ingest(acme, [view("b-2", at, "tie", user="zed"), view("b-1", at, "tie", user="amy")])
+    assert reader.get(f"{URL}tie").json()["user_id"] == "amy"
+    ingest(acme, [view("b-3", at, "tie", user="bob")])
+    assert reader.get(f"{URL}tie").json()["user_id"] == "amy"
+    ingest(acme, [view("b-0", at, "tie", user="kim")])
+    assert reader.get(f"{URL}tie").json()["user_id"] == "kim"
+    assert rollups.differences() == []
