@@ -221,16 +221,20 @@ def test_erasing_the_latest_unlabels_puts_the_conversations_back_under_their_lab
 @pytest.mark.django_db
 def test_erasing_every_label_event_of_a_label_removes_its_row(make_client, workspace):
     """Verifies that erasing c3's only labeled event deletes its conversation_label row, empties its
-    labels and takes its figures from bug; verify stays clean."""
+    labels and takes its figures from bug; and that erasing c1's billing leaves c1 with no label
+    (its bug row stays, off) and takes all of c1 from billing; verify stays clean."""
     client = make_client(workspace, scopes=("ingest", "read", "erase"))
     post_as(client, EVENTS, "batch")
     assert client.delete("/api/v1/events/l-c3-bug").status_code == 204
-    assert conversation_labels(workspace)["c3"] == []
+    assert client.delete("/api/v1/events/l-c1-billing").status_code == 204
+    assert conversation_labels(workspace) == {**LABELS, "c1": [], "c3": []}
     assert not ConversationLabel.objects.filter(workspace=workspace, conversation_id="c3").exists()
-    assert (hour(10), "bug") not in label_table(workspace)
+    remaining = ConversationLabel.objects.filter(workspace=workspace, conversation_id="c1")
+    assert [(row.label, row.labeled) for row in remaining] == [("bug", False)]
+    assert label_table(workspace) == {key: figures for key, figures in FIGURES.items() if key[1] == "vip"}
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM conversation_label WHERE workspace_id = %s", [workspace.pk])
-        assert cursor.fetchone()[0] == 5
+        assert cursor.fetchone()[0] == 4
     verify()
 
 
