@@ -611,6 +611,13 @@ MUTANTS = [
         "retention drops labeled/unlabeled events without sealing the label state they decide",
     ),
     Mutant(
+        "LB12",
+        "analytics/rollups.py",
+        'summary.table in ("conversation", "conversation_label")',
+        'summary.table == "conversation"',
+        "a ranged verify or rebuild leaves the label state of the conversations in range out",
+    ),
+    Mutant(
         "SE1",
         "sql/triggers/event__merge_sessions.sql",
         "first_event_at = LEAST(s.first_event_at, EXCLUDED.first_event_at)",

@@ -290,3 +290,27 @@ def test_the_backfill_migration_rebuilds_the_label_state_and_figures_from_the_ev
     assert conversation_labels(workspace) == LABELS
     assert label_table(workspace) == FIGURES
     verify()
+
+
+@pytest.mark.django_db
+def test_a_ranged_verify_and_rebuild_cover_the_label_state_of_the_conversations_in_range(client_for, workspace):
+    """Verifies that `rollups verify` over a range compares conversation_label for the conversations
+    with an event in it (and not for the others), and that a rebuild over that range puts a
+    corrupted label row and support_label_hourly back."""
+    post_as(client_for, EVENTS, "batch")
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE conversation_label SET labeled = NOT labeled WHERE conversation_id IN ('c1', 'c5')")
+        cursor.execute("DELETE FROM support_label_hourly WHERE label = 'billing'")
+    # 09:00-10:00 holds events of c1 and c2, not of c5.
+    since, until = hour(9), hour(10)
+    found = {
+        (d.table, d.key.get("conversation_id"), d.key.get("label"))
+        for d in rollups.differences(since=since, until=until)
+    }
+    assert ("conversation_label", "c1", "billing") in found and ("conversation_label", "c1", "bug") in found
+    assert not [key for key in found if key[1] == "c5"]
+    assert ("support_label_hourly", None, "billing") in found
+    rollups.rebuild(since=since, until=until)
+    assert [d for d in rollups.differences(since=since, until=until) if d.table == "conversation_label"] == []
+    assert ConversationLabel.objects.get(workspace=workspace, conversation_id="c1", label="billing").labeled
+    assert not ConversationLabel.objects.get(workspace=workspace, conversation_id="c5", label="billing").labeled
