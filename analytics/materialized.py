@@ -253,6 +253,8 @@ READABLE = (
     "support_csat_hourly",
     "support_reply_hourly",
     "support_team_hourly",
+    "support_label_hourly",
+    "conversation_label",
     "session",
     "event_unique_hourly",
     "support_daily",

@@ -369,6 +369,11 @@ class Conversation(ConversationState):
         output_field=models.CharField(max_length=8),
         db_persist=True,
     )
+    labels = ArrayField(
+        models.TextField(),
+        db_default=models.Value([], output_field=ArrayField(models.TextField())),
+        help_text="The labels the conversation has now (conversation_label rows that are on), sorted by byte order.",
+    )
 
     class Meta:
         db_table = "conversation"
@@ -393,6 +398,41 @@ class ConversationSealed(ConversationState):
 
     class Meta:
         db_table = "conversation_sealed"
+
+
+class ConversationLabelState(models.Model):
+    """Whether a label is on a conversation: decided by the latest of the conversation's
+    conversation.labeled / conversation.unlabeled events naming the label, by (occurred_at,
+    event_id), so arrival order does not matter. Rows that are off are kept: they decide against
+    an older event arriving late."""
+
+    pk = models.CompositePrimaryKey("workspace", "conversation_id", "label")
+    workspace = workspace_key("+")
+    conversation_id = models.CharField(max_length=64)
+    label = models.CharField(max_length=64)
+    labeled = models.BooleanField(help_text="True when the deciding event is conversation.labeled (the label is on).")
+    decided_at = models.DateTimeField(help_text="occurred_at of the deciding event.")
+    decided_event_id = models.CharField(max_length=64, help_text="event_id of the deciding event.")
+
+    class Meta:
+        abstract = True
+
+
+class ConversationLabel(ConversationLabelState):
+    """One row per conversation and label it was ever labeled or unlabeled with, merged by the
+    conversation trigger under the conversation row lock (sql/triggers/event__merge_conversations.sql);
+    conversation.labels lists the rows that are on."""
+
+    class Meta:
+        db_table = "conversation_label"
+
+
+class ConversationLabelSealed(ConversationLabelState):
+    """conversation_label merged from the raw events that retention dropped (analytics/retention.py);
+    recompute_conversation_label merges it with the retained events, and erasure with the remaining ones."""
+
+    class Meta:
+        db_table = "conversation_label_sealed"
 
 
 class RawRetention(models.Model):
@@ -703,6 +743,36 @@ class SupportTeamHourly(models.Model):
         db_table = "support_team_hourly"
 
 
+class SupportLabelHourly(models.Model):
+    """Support figures per hour x label: a conversation counts under every label it has now
+    (conversation.labels; under none when it has none): created in its created hour, first
+    response and resolution (while resolved) in theirs, as count, sum of seconds and histogram,
+    and its latest rating's score in the rating's hour. Kept from each changed conversation row as
+    it was (-1) and as it is (+1), so labeling or unlabeling moves the whole conversation
+    (sql/triggers/event__merge_conversations.sql)."""
+
+    pk = models.CompositePrimaryKey("workspace", "bucket", "label", "slot")
+    workspace = workspace_key("+")
+    bucket = models.DateTimeField()
+    label = models.CharField(max_length=64)
+    slot = slot_key()
+    conversations_created = models.BigIntegerField(default=0)
+    first_response_count = models.BigIntegerField(default=0)
+    first_response_seconds = models.DecimalField(max_digits=30, decimal_places=6, default=0)
+    resolution_count = models.BigIntegerField(default=0)
+    resolution_seconds = models.DecimalField(max_digits=30, decimal_places=6, default=0)
+    first_response_bins = histogram_field()
+    resolution_bins = histogram_field()
+    score_1 = models.BigIntegerField(default=0)
+    score_2 = models.BigIntegerField(default=0)
+    score_3 = models.BigIntegerField(default=0)
+    score_4 = models.BigIntegerField(default=0)
+    score_5 = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "support_label_hourly"
+
+
 class SupportReplyHourly(models.Model):
     """Reply time per hour x channel x agent: each customer message paired with the next agent
     reply of its conversation (occurred_at at or after it, ties by event id), counted in the hour
@@ -842,8 +912,17 @@ class RecomputeCustomer(pg.ReadOnlyView):
         db_table = "recompute_customer"
 
 
+class RecomputeConversationLabel(pg.ReadOnlyView):
+    sql = recompute_sql("conversation_label")
+
+    class Meta:
+        managed = False
+        db_table = "recompute_conversation_label"
+
+
 class RecomputeConversation(pg.ReadOnlyView):
     sql = recompute_sql("conversation")
+    dependencies = ["analytics.RecomputeConversationLabel"]
 
     class Meta:
         managed = False
@@ -944,6 +1023,15 @@ class RecomputeSupportTeamHourly(pg.ReadOnlyView):
     class Meta:
         managed = False
         db_table = "recompute_support_team_hourly"
+
+
+class RecomputeSupportLabelHourly(pg.ReadOnlyView):
+    sql = recompute_sql("support_label_hourly")
+    dependencies = ["analytics.RecomputeConversation"]
+
+    class Meta:
+        managed = False
+        db_table = "recompute_support_label_hourly"
 
 
 class RecomputeSupportReplyHourly(pg.ReadOnlyView):

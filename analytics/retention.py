@@ -43,6 +43,7 @@ from analytics import partitions
 from analytics.models import (
     AgentSealed,
     ChannelSealed,
+    ConversationLabelSealed,
     ConversationSealed,
     CustomerSealed,
     SessionSealed,
@@ -54,6 +55,12 @@ RETAIN_LOCK = 7_406_002
 
 SEALED = (
     (ConversationSealed, "conversation", ("workspace_id", "conversation_id"), "name LIKE 'conversation.%'"),
+    (
+        ConversationLabelSealed,
+        "conversation_label",
+        ("workspace_id", "conversation_id"),
+        "name IN ('conversation.labeled', 'conversation.unlabeled')",
+    ),
     (AgentSealed, "agent", ("workspace_id", "agent_id"), "agent_id IS NOT NULL"),
     (ChannelSealed, "channel", ("workspace_id", "channel_id"), "channel_id IS NOT NULL"),
     (CustomerSealed, "customer", ("workspace_id", "customer_id"), "customer_id IS NOT NULL"),
@@ -295,6 +302,7 @@ RECOMPUTE_ORDER = (
     "agent",
     "channel",
     "customer",
+    "conversation_label",
     "conversation",
     "support_hourly",
     "support_duration_hourly",
@@ -307,6 +315,7 @@ RECOMPUTE_ORDER = (
     "support_csat_hourly",
     "support_reply_hourly",
     "support_team_hourly",
+    "support_label_hourly",
     "session",
     "event_unique_hourly",
 )
@@ -384,6 +393,7 @@ class scoped_recompute:
 
 SEALED_KEYS = {
     "conversation_sealed": "conversation_id",
+    "conversation_label_sealed": "conversation_id",
     "agent_sealed": "agent_id",
     "channel_sealed": "channel_id",
     "customer_sealed": "customer_id",

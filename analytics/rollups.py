@@ -122,6 +122,7 @@ def dimension_merge(*attributes: str) -> dict[str, str]:
 
 SUMMARIES = (
     Summary(tables.Conversation, ("workspace_id", "conversation_id"), additive=False),
+    Summary(tables.ConversationLabel, ("workspace_id", "conversation_id", "label"), additive=False),
     Summary(
         tables.AgentSlot,
         ("workspace_id", "agent_id"),
@@ -187,6 +188,7 @@ SUMMARIES = (
     Summary(tables.SupportCsatHourly, ("workspace_id", "bucket", "channel_id", "agent_id", "team_id"), additive=True),
     Summary(tables.SupportReplyHourly, ("workspace_id", "bucket", "channel_id", "agent_id"), additive=True),
     Summary(tables.SupportTeamHourly, ("workspace_id", "bucket", "team_id"), additive=True),
+    Summary(tables.SupportLabelHourly, ("workspace_id", "bucket", "label"), additive=True),
     Summary(tables.Session, ("workspace_id", "session_id"), additive=False),
     # A set: its rows are keys only, compared by presence (PRESENT).
     Summary(tables.EventUniqueHourly, ("workspace_id", "kind", "name", "bucket", "member"), additive=False),
@@ -220,7 +222,7 @@ class Scope:
         return self.since is not None or self.until is not None
 
     def covers(self, summary: "Summary") -> bool:
-        return not self.bounded or summary.hourly or summary.table == "conversation"
+        return not self.bounded or summary.hourly or summary.table in ("conversation", "conversation_label")
 
     def where(self, summary: "Summary", horizon: datetime | None) -> str:
         conditions = []

@@ -714,7 +714,13 @@ def team_rows(*, workspace, window: Window, ordering: str) -> SqlRows:
     """One row per team with a figure in the window (ordered by `ordering`, checked against
     TEAM_ORDERING): conversations created, first response and resolution of the team's
     conversations, CSAT. Teams are not kept per channel or agent: the caller refuses those filters."""
-    sql = TEAM_FIGURES.format(
+    return group_rows(TEAM_FIGURES, workspace=workspace, window=window, ordering=ordering)
+
+
+def group_rows(template: str, *, workspace, window: Window, ordering: str) -> SqlRows:
+    """The rows of a per-team or per-label figures query (TEAM_FIGURES, LABEL_FIGURES), ordered
+    and paged; a group has no reply time (replies are counted per agent and channel)."""
+    sql = template.format(
         duration_sums="," + duration_sums(),
         bin_sums=BIN_SUMS,
         csat_sums=CSAT_SUMS,
@@ -722,10 +728,56 @@ def team_rows(*, workspace, window: Window, ordering: str) -> SqlRows:
         percentiles=PERCENTILES,
     )
     ordered = f"{sql}\nORDER BY {ordering_sql(ordering)}"
-    count_sql = f"SELECT count(*) AS count FROM ({sql}) AS teams"
-    # A team has no reply time (replies are counted per agent and channel).
+    count_sql = f"SELECT count(*) AS count FROM ({sql}) AS groups"
     nest = partial(nest_figures, durations=DURATIONS)
     return SqlRows(sql=ordered, count_sql=count_sql, params=window_params(workspace, window), nest=nest)
+
+
+# Per label (support_label_hourly: each conversation under every label it has now, its CSAT
+# included): every label with a figure in the window. A conversation without labels counts under
+# none, so there is no "no label" row.
+LABEL_FIGURES = """
+WITH figures AS (
+    SELECT h.label AS key,
+           COALESCE(sum(h.conversations_created), 0)::bigint AS conversations_created{duration_sums}{bin_sums}
+    FROM support_label_hourly AS h
+    WHERE h.workspace_id = %(workspace)s AND h.bucket >= %(start)s AND h.bucket < %(end)s
+    GROUP BY 1
+),
+ratings AS (
+    SELECT c.label AS key{csat_sums}
+    FROM support_label_hourly AS c
+    WHERE c.workspace_id = %(workspace)s AND c.bucket >= %(start)s AND c.bucket < %(end)s
+    GROUP BY 1
+),
+histogram AS ({histogram}
+),
+{percentiles}
+SELECT * FROM (
+    SELECT f.key AS id,
+           f.conversations_created,
+           f.first_response_count, f.first_response_avg_seconds,
+           p.first_response_p50_seconds, p.first_response_p90_seconds,
+           f.resolution_count, f.resolution_avg_seconds, p.resolution_p50_seconds, p.resolution_p90_seconds,
+           c.csat_ratings, c.csat_score_1, c.csat_score_2, c.csat_score_3, c.csat_score_4, c.csat_score_5,
+           (c.csat_score_4 + c.csat_score_5)::numeric / NULLIF(c.csat_ratings, 0) AS csat_satisfied_share,
+           c.csat_ratings::numeric / NULLIF(f.resolution_count, 0) AS csat_response_rate
+    FROM figures AS f
+    JOIN ratings AS c USING (key)
+    LEFT JOIN percentiles AS p USING (key)
+    -- A label whose rows sum to nothing (its conversations unlabeled or erased) is not listed.
+    WHERE f.conversations_created <> 0 OR f.first_response_count <> 0 OR f.resolution_count <> 0
+       OR c.csat_ratings <> 0
+) AS rows"""
+LABEL_ORDERING = TEAM_ORDERING
+
+
+def label_rows(*, workspace, window: Window, ordering: str) -> SqlRows:
+    """One row per label with a figure in the window (ordered by `ordering`, checked against
+    LABEL_ORDERING): conversations created, first response and resolution of the conversations
+    that have the label now, their CSAT. Labels are not kept per channel or agent: the caller
+    refuses those filters."""
+    return group_rows(LABEL_FIGURES, workspace=workspace, window=window, ordering=ordering)
 
 
 def hourly_rows(table: str, window: Window) -> str:

@@ -168,6 +168,19 @@ class TeamSummarySerializer(serializers.Serializer):
     csat = CsatSerializer(help_text="Rated conversations by the score of their latest rating, in its hour.")
 
 
+class LabelSummarySerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="The label (properties.label of conversation.labeled).")
+    conversations_created = serializers.IntegerField(
+        help_text="Conversations that have the label now, in the hour created."
+    )
+    first_response = DurationSerializer(help_text="first_response_at - created_at, in the hour of the first reply.")
+    resolution = DurationSerializer(
+        help_text="last_resolved_at - created_at of resolved conversations, in the hour of the last resolution; "
+        "count is the conversations resolved."
+    )
+    csat = CsatSerializer(help_text="Rated conversations by the score of their latest rating, in its hour.")
+
+
 class InteractionsDataSerializer(serializers.Serializer):
     customer_id = serializers.CharField()
     interactions = serializers.DictField(

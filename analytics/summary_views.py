@@ -21,6 +21,7 @@ from analytics.summary_serializers import (
     CustomerInteractionsSerializer,
     DetailErrorSerializer,
     EventFrequencySerializer,
+    LabelSummarySerializer,
     NumberField,
     OverviewSerializer,
     TeamSummarySerializer,
@@ -278,17 +279,36 @@ class ChannelsSummaryView(DimensionSummaryView):
 class TeamsSummaryView(DimensionSummaryView):
     serializer_class = TeamSummarySerializer
     orderings = summaries.TEAM_ORDERING
+    group = "Team"
+    group_rows = staticmethod(summaries.team_rows)
 
     def summarize(self):
         query = self.request.query_params
         for name in ("channel", "agent"):
             if name in query:
-                raise params.invalid(name, "Team figures are not kept per channel or agent; leave it out.")
+                raise params.invalid(name, f"{self.group} figures are not kept per channel or agent; leave it out.")
         window = params.parse_window(query, workspace=self.workspace)
         self.tz = window.tz
         choices = (*self.orderings, *(f"-{name}" for name in self.orderings))
         ordering = params.parse_choice(query, "ordering", choices, default="id")
-        return summaries.team_rows(workspace=self.workspace, window=window, ordering=ordering)
+        return self.group_rows(workspace=self.workspace, window=window, ordering=ordering)
+
+
+@extend_schema(
+    summary="Support figures per label",
+    description="Every label with a figure in the range: the conversations that have the label now (the latest "
+    "`conversation.labeled` / `conversation.unlabeled` of each label decides, by `occurred_at`, then id), "
+    "created, first response and resolution in the hours they fall in, and their CSAT. A conversation counts "
+    "under each of its labels, and under none when it has none. Labeling or unlabeling moves the conversation's "
+    "figures with it. Labels are not kept per channel or agent: `channel` and `agent` are refused.",
+    parameters=[*RANGE_PARAMETERS[:3], ordering_parameter(summaries.LABEL_ORDERING)],
+    responses={200: LabelSummarySerializer(many=True), **BAD_PARAMETER, **PAST_THE_LAST_PAGE},
+)
+class LabelsSummaryView(TeamsSummaryView):
+    serializer_class = LabelSummarySerializer
+    orderings = summaries.LABEL_ORDERING
+    group = "Label"
+    group_rows = staticmethod(summaries.label_rows)
 
 
 @extend_schema(

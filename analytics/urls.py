@@ -24,6 +24,7 @@ urlpatterns = [
     path("summaries/agents", summary_views.AgentsSummaryView.as_view(), name="summaries-agents"),
     path("summaries/channels", summary_views.ChannelsSummaryView.as_view(), name="summaries-channels"),
     path("summaries/teams", summary_views.TeamsSummaryView.as_view(), name="summaries-teams"),
+    path("summaries/labels", summary_views.LabelsSummaryView.as_view(), name="summaries-labels"),
     path("summaries/heatmap", heatmap_views.HeatmapView.as_view(), name="summaries-heatmap"),
     path("interactions/by-type", interaction_views.InteractionsByTypeView.as_view(), name="interactions-by-type"),
     path("interactions/by-topic", interaction_views.InteractionsByTopicView.as_view(), name="interactions-by-topic"),

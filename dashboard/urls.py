@@ -15,6 +15,7 @@ urlpatterns = [
     path("w/<slug:slug>/agents", views.AgentsPage.as_view(), name="agents"),
     path("w/<slug:slug>/channels", views.ChannelsPage.as_view(), name="channels"),
     path("w/<slug:slug>/teams", views.TeamsPage.as_view(), name="teams"),
+    path("w/<slug:slug>/labels", views.LabelsPage.as_view(), name="labels"),
     path("w/<slug:slug>/customers", views.CustomersPage.as_view(), name="customers"),
     path("w/<slug:slug>/events", views.EventsPage.as_view(), name="events"),
 ]

@@ -27,7 +27,12 @@ from rest_framework.exceptions import ValidationError
 from analytics import heatmap, params, summaries
 from analytics.catalogue.selectors import catalogue_entries
 from analytics.figures_csv import rows_csv
-from analytics.summary_serializers import AgentSummarySerializer, ChannelSummarySerializer, TeamSummarySerializer
+from analytics.summary_serializers import (
+    AgentSummarySerializer,
+    ChannelSummarySerializer,
+    LabelSummarySerializer,
+    TeamSummarySerializer,
+)
 from core.auth import token_create
 from core.exceptions import flatten_errors
 from core.pagination import positive_int
@@ -486,6 +491,21 @@ class TeamsPage(DimensionPage):
 
     def names(self) -> tuple[str, ...]:
         return summaries.TEAM_ORDERING
+
+
+class LabelsPage(TeamsPage):
+    """Every label with a figure in the range (GET /api/v1/summaries/labels), a conversation under
+    each label it has now; like teams, without channel or agent."""
+
+    page = "labels"
+    serializer_class = LabelSummarySerializer
+    orderings = summaries.LABEL_ORDERING
+
+    def rows(self, window, ordering: str) -> summaries.SqlRows:
+        return summaries.label_rows(workspace=self.workspace, window=window, ordering=ordering)
+
+    def names(self) -> tuple[str, ...]:
+        return summaries.LABEL_ORDERING
 
 
 def paging(query: list[tuple[str, str]], *, page: int, pages: int, rows: int) -> dict | None:

@@ -47,6 +47,7 @@ TESTS = [
     "tests/analytics/test_properties.py",
     "tests/analytics/test_csat_and_reply_times.py",
     "tests/analytics/test_team_figures.py",
+    "tests/analytics/test_label_figures.py",
     "tests/analytics/test_retention.py::test_a_session_across_the_horizon_keeps_its_first_event_and_count",
 ]
 
@@ -531,6 +532,92 @@ MUTANTS = [
         "a reopened conversation keeps its resolution in its team's figures",
     ),
     Mutant(
+        "LB1",
+        "sql/triggers/event__merge_conversations.sql",
+        "    decided_event_id = EXCLUDED.decided_event_id\n"
+        "WHERE (EXCLUDED.decided_at, EXCLUDED.decided_event_id) > (l.decided_at, l.decided_event_id);",
+        "    decided_event_id = EXCLUDED.decided_event_id;",
+        "a label's state taken from the statement that arrives last instead of its latest event",
+    ),
+    Mutant(
+        "LB2",
+        "sql/triggers/event__merge_conversations.sql",
+        "ORDER BY workspace_id, conversation_id, properties ->> 'label', occurred_at DESC, event_id DESC",
+        "ORDER BY workspace_id, conversation_id, properties ->> 'label', occurred_at DESC, event_id",
+        "two labeled/unlabeled events of one statement at the same moment: the smaller event id decides",
+    ),
+    Mutant(
+        "LB3",
+        "sql/triggers/event__merge_conversations.sql",
+        "WHERE cl.workspace_id = c.workspace_id AND cl.conversation_id = c.conversation_id AND cl.labeled",
+        "WHERE cl.workspace_id = c.workspace_id AND cl.conversation_id = c.conversation_id",
+        "conversation.labels lists the labels taken off too",
+    ),
+    Mutant(
+        "LB4",
+        "sql/triggers/event__merge_conversations.sql",
+        "l.label, v.sign, 'created'",
+        "l.label, 1, 'created'",
+        "a label's created conversations count the row as it was too, instead of taking it back",
+    ),
+    Mutant(
+        "LB5",
+        "sql/triggers/event__merge_conversations.sql",
+        "score_5 = lb.score_5 + EXCLUDED.score_5",
+        "score_5 = EXCLUDED.score_5",
+        "support_label_hourly score_5 overwritten instead of added",
+    ),
+    Mutant(
+        "LB6",
+        "sql/triggers/event__merge_conversations.sql",
+        "    WHERE v.created_at IS NOT NULL AND v.status = 'resolved'",
+        "    WHERE v.created_at IS NOT NULL AND v.last_resolved_at IS NOT NULL",
+        "a reopened conversation keeps its resolution in its labels' figures",
+    ),
+    Mutant(
+        "LB7",
+        "sql/triggers/event__erase.sql",
+        "      ON s.workspace_id = t.workspace_id AND s.conversation_id = t.conversation_id AND s.label = t.label\n",
+        "      ON s.workspace_id = t.workspace_id AND s.conversation_id = t.conversation_id AND s.label = t.label\n"
+        "    WHERE false\n",
+        "erasure recomputes a label from the remaining events without its sealed state",
+    ),
+    Mutant(
+        "LB8",
+        "sql/triggers/event__erase.sql",
+        "      AND NOT EXISTS (\n          SELECT 1 FROM label_latest AS k",
+        "      AND false AND NOT EXISTS (\n          SELECT 1 FROM label_latest AS k",
+        "erasing every labeled/unlabeled event of a label leaves its row (and the label) behind",
+    ),
+    Mutant(
+        "LB9",
+        "sql/triggers/event__erase.sql",
+        "AND cl.labeled\n        ), '{}')\n    FROM before AS b",
+        "\n        ), '{}')\n    FROM before AS b",
+        "after an erasure conversation.labels lists the labels taken off too",
+    ),
+    Mutant(
+        "LB10",
+        "sql/recompute/conversation_label.sql",
+        "    FROM conversation_label_sealed\n)",
+        "    FROM conversation_label_sealed\n    WHERE false\n)",
+        "recompute_conversation_label without the sealed state: labels decided before the horizon are lost",
+    ),
+    Mutant(
+        "LB11",
+        "analytics/retention.py",
+        "\"name IN ('conversation.labeled', 'conversation.unlabeled')\",",
+        '"false",',
+        "retention drops labeled/unlabeled events without sealing the label state they decide",
+    ),
+    Mutant(
+        "LB12",
+        "analytics/rollups.py",
+        'summary.table in ("conversation", "conversation_label")',
+        'summary.table == "conversation"',
+        "a ranged verify or rebuild leaves the label state of the conversations in range out",
+    ),
+    Mutant(
         "SE1",
         "sql/triggers/event__merge_sessions.sql",
         "first_event_at = LEAST(s.first_event_at, EXCLUDED.first_event_at)",
@@ -568,8 +655,8 @@ MUTANTS = [
     Mutant(
         "SE6",
         "sql/triggers/event__merge_sessions.sql",
-        "    user_id = CASE WHEN s.user_at IS NULL OR (EXCLUDED.user_at, EXCLUDED.user_event_id) < (s.user_at, s.user_event_id)",
-        "    user_id = CASE WHEN s.user_at IS NULL OR (EXCLUDED.user_at, EXCLUDED.user_event_id) > (s.user_at, s.user_event_id)",
+        "    user_id = CASE WHEN s.user_at IS NULL OR (EXCLUDED.user_at, EXCLUDED.user_event_id) <",
+        "    user_id = CASE WHEN s.user_at IS NULL OR (EXCLUDED.user_at, EXCLUDED.user_event_id) >",
         "a session's user taken from the latest statement's user instead of its first event's",
     ),
     Mutant(

@@ -12,6 +12,8 @@
 -- times the sealed state also needs the customer messages still waiting for an agent reply
 -- (last_agent_reply_at, waiting_customer_at: columns of conversation_sealed only); the team is
 -- that of the latest assignment, the rating the score of the latest conversation.rated.
+-- labels: the conversation's labels that are on in recompute_conversation_label (which merges the
+-- sealed label state itself), sorted by byte order; '{}' for none.
 WITH conversation_events AS (
     SELECT e.*, (e.name <> 'conversation.created')::int AS source_rank
     FROM event AS e
@@ -123,6 +125,13 @@ waiting AS (
 SELECT merged.*,
        CASE WHEN last_resolved_at > COALESCE(last_reopened_at, '-infinity') THEN 'resolved' ELSE 'open' END
            ::varchar(8) AS status,
-       COALESCE(waiting.waiting_customer_at, '{}') AS waiting_customer_at
+       COALESCE(waiting.waiting_customer_at, '{}') AS waiting_customer_at,
+       COALESCE(labels.labels, '{}') AS labels
 FROM merged
-LEFT JOIN waiting USING (workspace_id, conversation_id);
+LEFT JOIN waiting USING (workspace_id, conversation_id)
+LEFT JOIN (
+    SELECT workspace_id, conversation_id, array_agg(label::text ORDER BY label COLLATE "C") AS labels
+    FROM recompute_conversation_label
+    WHERE labeled
+    GROUP BY 1, 2
+) AS labels USING (workspace_id, conversation_id);

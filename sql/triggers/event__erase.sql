@@ -29,9 +29,14 @@
 --            - conversation: each touched conversation is set to its recomputation
 --              (sql/recompute/conversation.sql restricted to it: sealed state merged with its
 --              remaining events); one left without events is deleted.
+--            - conversation_label: each (conversation, label) a deleted labeled/unlabeled event
+--              named is set to the latest of its remaining events and its sealed row
+--              (sql/recompute/conversation_label.sql restricted to it), deleted when neither
+--              is left; the conversation's labels are then read from it.
 --            - support_hourly, support_duration_hourly, support_total_hourly,
 --              support_channel_hourly, support_csat_hourly, support_team_hourly,
---              support_agent_hourly, support_live, support_reply_hourly: the same deltas as
+--              support_label_hourly, support_agent_hourly, support_live, support_reply_hourly:
+--              the same deltas as
 --              ingestion, from the same SQL (the "support summaries" part of
 --              event__merge_conversations.sql, included below): -1 for each deleted event, -1
 --              for each conversation as it was, +1 for it as it is now, into this connection's
@@ -515,6 +520,50 @@ WHERE (c.workspace_id, c.conversation_id) IN (
 ORDER BY c.workspace_id, c.conversation_id
 FOR UPDATE;
 
+-- Labels, with the conversation rows held: each (conversation, label) that a deleted event named
+-- becomes the latest of its remaining events and its sealed row, or disappears with neither.
+WITH label_touched AS (
+    SELECT DISTINCT workspace_id, conversation_id, properties ->> 'label' AS label
+    FROM old_events
+    WHERE name IN ('conversation.labeled', 'conversation.unlabeled') AND properties ->> 'label' IS NOT NULL
+      AND workspace_id <> ALL (tally_deleted_workspaces())
+),
+label_candidates AS (
+    SELECT t.workspace_id, t.conversation_id, t.label, e.name = 'conversation.labeled' AS labeled,
+           e.occurred_at AS decided_at, e.event_id AS decided_event_id
+    FROM label_touched AS t
+    JOIN event AS e
+      ON e.workspace_id = t.workspace_id AND e.conversation_id = t.conversation_id
+     AND e.name IN ('conversation.labeled', 'conversation.unlabeled') AND e.properties ->> 'label' = t.label
+    UNION ALL
+    SELECT s.workspace_id, s.conversation_id, s.label, s.labeled, s.decided_at, s.decided_event_id
+    FROM label_touched AS t
+    JOIN conversation_label_sealed AS s
+      ON s.workspace_id = t.workspace_id AND s.conversation_id = t.conversation_id AND s.label = t.label
+),
+label_latest AS (
+    SELECT DISTINCT ON (workspace_id, conversation_id, label) *
+    FROM label_candidates
+    ORDER BY workspace_id, conversation_id, label, decided_at DESC, decided_event_id DESC
+),
+label_gone AS (
+    DELETE FROM conversation_label AS l
+    USING label_touched AS t
+    WHERE l.workspace_id = t.workspace_id AND l.conversation_id = t.conversation_id AND l.label = t.label
+      AND NOT EXISTS (
+          SELECT 1 FROM label_latest AS k
+          WHERE k.workspace_id = t.workspace_id AND k.conversation_id = t.conversation_id AND k.label = t.label
+      )
+)
+INSERT INTO conversation_label AS l (workspace_id, conversation_id, label, labeled, decided_at, decided_event_id)
+SELECT workspace_id, conversation_id, label, labeled, decided_at, decided_event_id
+FROM label_latest
+ORDER BY 1, 2, 3
+ON CONFLICT (workspace_id, conversation_id, label) DO UPDATE SET
+    labeled = EXCLUDED.labeled,
+    decided_at = EXCLUDED.decided_at,
+    decided_event_id = EXCLUDED.decided_event_id;
+
 WITH conversation_events AS (
     -- The deleted events, counted -1 in the support summaries.
     SELECT *, -1 AS weight
@@ -653,7 +702,12 @@ changed AS (
         rated_event_id = r.rated_event_id,
         agent_replies = COALESCE(r.agent_replies, 0),
         customer_replies = COALESCE(r.customer_replies, 0),
-        last_event_at = r.last_event_at
+        last_event_at = r.last_event_at,
+        labels = COALESCE((
+            SELECT array_agg(cl.label::text ORDER BY cl.label COLLATE "C")
+            FROM conversation_label AS cl
+            WHERE cl.workspace_id = c.workspace_id AND cl.conversation_id = c.conversation_id AND cl.labeled
+        ), '{}')
     FROM before AS b
     LEFT JOIN recomputed AS r USING (workspace_id, conversation_id)
     WHERE c.workspace_id = b.workspace_id AND c.conversation_id = b.conversation_id

@@ -10,6 +10,8 @@
 --            support_csat_hourly     = sql/recompute/support_csat_hourly.sql
 --            support_reply_hourly    = sql/recompute/support_reply_hourly.sql
 --            support_team_hourly     = sql/recompute/support_team_hourly.sql
+--            conversation_label      = sql/recompute/conversation_label.sql
+--            support_label_hourly    = sql/recompute/support_label_hourly.sql
 --
 -- How: each conversation row is a merge of its events in which every column is a min, a max,
 -- or the value of the least/greatest event by (occurred_at, event_id), so merging the batch
@@ -24,10 +26,13 @@
 -- against another transaction doing the same.
 --
 -- Locking: (1) new conversations are inserted empty in key order (an empty row contributes
--- nothing); (2) all touched rows are locked in key order; (3) with the rows held, one
+-- nothing); (2) all touched rows are locked in key order; (2b) with the rows held, the labels
+-- of the statement's labeled/unlabeled events are merged into conversation_label (only writers
+-- of the conversation write its rows, and they hold its row lock); (3) with the rows held, one
 -- statement merges them and upserts each summary once, keys sorted, tables always in the same
 -- order (support_hourly, support_duration_hourly, support_total_hourly, support_channel_hourly,
--- support_csat_hourly, support_team_hourly, support_agent_hourly, support_live); (4) a last
+-- support_csat_hourly, support_team_hourly, support_label_hourly, support_agent_hourly,
+-- support_live); (4) a last
 -- statement, with the rows still held, pairs the touched conversations' messages into
 -- support_reply_hourly. The
 -- summaries are written in this connection's write slot (sql/functions/tally_write_slot.sql):
@@ -49,6 +54,27 @@ WHERE (c.workspace_id, c.conversation_id) IN (
 )
 ORDER BY c.workspace_id, c.conversation_id
 FOR UPDATE;
+
+-- Labels: per conversation and label, the latest of the statement's labeled/unlabeled events by
+-- (occurred_at, event_id) replaces the row when it is later than the event that decided it.
+-- Rows that are off stay, so an older event arriving later loses against them. The next
+-- statement reads the rows that are on into conversation.labels.
+INSERT INTO conversation_label AS l (workspace_id, conversation_id, label, labeled, decided_at, decided_event_id)
+SELECT workspace_id, conversation_id, label, labeled, decided_at, decided_event_id
+FROM (
+    SELECT DISTINCT ON (workspace_id, conversation_id, properties ->> 'label')
+           workspace_id, conversation_id, properties ->> 'label' AS label, name = 'conversation.labeled' AS labeled,
+           occurred_at AS decided_at, event_id AS decided_event_id
+    FROM new_events
+    WHERE name IN ('conversation.labeled', 'conversation.unlabeled') AND properties ->> 'label' IS NOT NULL
+    ORDER BY workspace_id, conversation_id, properties ->> 'label', occurred_at DESC, event_id DESC
+) AS latest
+ORDER BY 1, 2, 3
+ON CONFLICT (workspace_id, conversation_id, label) DO UPDATE SET
+    labeled = EXCLUDED.labeled,
+    decided_at = EXCLUDED.decided_at,
+    decided_event_id = EXCLUDED.decided_event_id
+WHERE (EXCLUDED.decided_at, EXCLUDED.decided_event_id) > (l.decided_at, l.decided_event_id);
 
 WITH conversation_events AS (
     -- weight: what each event counts for in the support summaries (the erase trigger,
@@ -104,6 +130,7 @@ batch AS (
                 FILTER (WHERE name = 'conversation.rated'))[1] AS rated_event_id,
            count(*) FILTER (WHERE name = 'conversation.agent_replied') AS agent_replies,
            count(*) FILTER (WHERE name = 'conversation.customer_replied') AS customer_replies,
+           count(*) FILTER (WHERE name IN ('conversation.labeled', 'conversation.unlabeled')) AS label_events,
            max(occurred_at) AS last_event_at
     FROM conversation_events
     GROUP BY workspace_id, conversation_id
@@ -163,7 +190,13 @@ changed AS (
         rated_event_id = CASE WHEN m.takes_rating THEN m.rated_event_id ELSE c.rated_event_id END,
         agent_replies = c.agent_replies + m.agent_replies,
         customer_replies = c.customer_replies + m.customer_replies,
-        last_event_at = GREATEST(c.last_event_at, m.last_event_at)
+        last_event_at = GREATEST(c.last_event_at, m.last_event_at),
+        -- The labels that are on, as the statement before left conversation_label.
+        labels = CASE WHEN m.label_events = 0 THEN c.labels ELSE COALESCE((
+            SELECT array_agg(cl.label::text ORDER BY cl.label COLLATE "C")
+            FROM conversation_label AS cl
+            WHERE cl.workspace_id = c.workspace_id AND cl.conversation_id = c.conversation_id AND cl.labeled
+        ), '{}') END
     FROM merged AS m
     WHERE c.workspace_id = m.workspace_id AND c.conversation_id = m.conversation_id
     RETURNING m.before_row, c AS after_row
@@ -606,6 +639,128 @@ team_upsert AS (
             tm.resolution_bins[9] + EXCLUDED.resolution_bins[9],
             tm.resolution_bins[10] + EXCLUDED.resolution_bins[10],
             tm.resolution_bins[11] + EXCLUDED.resolution_bins[11]]
+),
+-- Per label: each changed conversation as it was (-1) and as it is (+1), under every label it
+-- has in that version (labels; none when it has none), created in its created hour, first
+-- response and resolution (while resolved) in theirs, its latest rating's score in the rating's
+-- hour; so labeling or unlabeling moves the whole conversation, past hours included.
+label_deltas (workspace_id, bucket, label, sign, metric, seconds, rating) AS (
+    SELECT v.workspace_id, date_trunc('hour', v.created_at, 'UTC'), l.label, v.sign, 'created', NULL::numeric,
+           NULL::smallint
+    FROM versions AS v
+    CROSS JOIN unnest(v.labels) AS l (label)
+    WHERE v.created_at IS NOT NULL
+    UNION ALL
+    SELECT v.workspace_id, date_trunc('hour', v.first_response_at, 'UTC'), l.label, v.sign, 'first_response',
+           GREATEST(0, EXTRACT(EPOCH FROM v.first_response_at - v.created_at)), NULL
+    FROM versions AS v
+    CROSS JOIN unnest(v.labels) AS l (label)
+    WHERE v.created_at IS NOT NULL AND v.first_response_at IS NOT NULL
+    UNION ALL
+    SELECT v.workspace_id, date_trunc('hour', v.last_resolved_at, 'UTC'), l.label, v.sign, 'resolution',
+           GREATEST(0, EXTRACT(EPOCH FROM v.last_resolved_at - v.created_at)), NULL
+    FROM versions AS v
+    CROSS JOIN unnest(v.labels) AS l (label)
+    WHERE v.created_at IS NOT NULL AND v.status = 'resolved'
+    UNION ALL
+    SELECT v.workspace_id, date_trunc('hour', v.rated_at, 'UTC'), l.label, v.sign, 'rating', NULL, v.rating
+    FROM versions AS v
+    CROSS JOIN unnest(v.labels) AS l (label)
+    WHERE v.rated_at IS NOT NULL
+),
+label_sums AS (
+    SELECT workspace_id, bucket, label,
+           COALESCE(sum(sign) FILTER (WHERE metric = 'created'), 0) AS conversations_created,
+           COALESCE(sum(sign) FILTER (WHERE metric = 'first_response'), 0) AS first_response_count,
+           COALESCE(sum(sign * seconds) FILTER (WHERE metric = 'first_response'), 0) AS first_response_seconds,
+           COALESCE(sum(sign) FILTER (WHERE metric = 'resolution'), 0) AS resolution_count,
+           COALESCE(sum(sign * seconds) FILTER (WHERE metric = 'resolution'), 0) AS resolution_seconds,
+           ARRAY[
+               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 1), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 2), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 3), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 4), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 5), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 6), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 7), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 8), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 9), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 10), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 11), 0)
+           ] AS first_response_bins,
+           ARRAY[
+               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 1), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 2), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 3), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 4), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 5), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 6), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 7), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 8), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 9), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 10), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 11), 0)
+           ] AS resolution_bins,
+           COALESCE(sum(sign) FILTER (WHERE metric = 'rating' AND rating = 1), 0) AS score_1,
+           COALESCE(sum(sign) FILTER (WHERE metric = 'rating' AND rating = 2), 0) AS score_2,
+           COALESCE(sum(sign) FILTER (WHERE metric = 'rating' AND rating = 3), 0) AS score_3,
+           COALESCE(sum(sign) FILTER (WHERE metric = 'rating' AND rating = 4), 0) AS score_4,
+           COALESCE(sum(sign) FILTER (WHERE metric = 'rating' AND rating = 5), 0) AS score_5
+    FROM (
+        SELECT d.*, width_bucket(d.seconds, '{0,60,300,900,1800,3600,7200,14400,28800,86400,259200}'::int[]) AS position
+        FROM label_deltas AS d
+    ) AS binned
+    GROUP BY 1, 2, 3
+),
+label_upsert AS (
+    INSERT INTO support_label_hourly AS lb
+        (workspace_id, bucket, label, slot, conversations_created, first_response_count, first_response_seconds,
+         resolution_count, resolution_seconds, first_response_bins, resolution_bins,
+         score_1, score_2, score_3, score_4, score_5)
+    SELECT workspace_id, bucket, label, tally_write_slot(), conversations_created, first_response_count,
+           first_response_seconds, resolution_count, resolution_seconds, first_response_bins, resolution_bins,
+           score_1, score_2, score_3, score_4, score_5
+    FROM label_sums
+    WHERE conversations_created <> 0 OR first_response_count <> 0 OR first_response_seconds <> 0
+       OR resolution_count <> 0 OR resolution_seconds <> 0
+       OR 0 <> ANY (first_response_bins) OR 0 <> ANY (resolution_bins)
+       OR score_1 <> 0 OR score_2 <> 0 OR score_3 <> 0 OR score_4 <> 0 OR score_5 <> 0
+    ORDER BY 1, 2, 3
+    ON CONFLICT (workspace_id, bucket, label, slot) DO UPDATE SET
+        conversations_created = lb.conversations_created + EXCLUDED.conversations_created,
+        first_response_count = lb.first_response_count + EXCLUDED.first_response_count,
+        first_response_seconds = lb.first_response_seconds + EXCLUDED.first_response_seconds,
+        resolution_count = lb.resolution_count + EXCLUDED.resolution_count,
+        resolution_seconds = lb.resolution_seconds + EXCLUDED.resolution_seconds,
+        first_response_bins = ARRAY[
+            lb.first_response_bins[1] + EXCLUDED.first_response_bins[1],
+            lb.first_response_bins[2] + EXCLUDED.first_response_bins[2],
+            lb.first_response_bins[3] + EXCLUDED.first_response_bins[3],
+            lb.first_response_bins[4] + EXCLUDED.first_response_bins[4],
+            lb.first_response_bins[5] + EXCLUDED.first_response_bins[5],
+            lb.first_response_bins[6] + EXCLUDED.first_response_bins[6],
+            lb.first_response_bins[7] + EXCLUDED.first_response_bins[7],
+            lb.first_response_bins[8] + EXCLUDED.first_response_bins[8],
+            lb.first_response_bins[9] + EXCLUDED.first_response_bins[9],
+            lb.first_response_bins[10] + EXCLUDED.first_response_bins[10],
+            lb.first_response_bins[11] + EXCLUDED.first_response_bins[11]],
+        resolution_bins = ARRAY[
+            lb.resolution_bins[1] + EXCLUDED.resolution_bins[1],
+            lb.resolution_bins[2] + EXCLUDED.resolution_bins[2],
+            lb.resolution_bins[3] + EXCLUDED.resolution_bins[3],
+            lb.resolution_bins[4] + EXCLUDED.resolution_bins[4],
+            lb.resolution_bins[5] + EXCLUDED.resolution_bins[5],
+            lb.resolution_bins[6] + EXCLUDED.resolution_bins[6],
+            lb.resolution_bins[7] + EXCLUDED.resolution_bins[7],
+            lb.resolution_bins[8] + EXCLUDED.resolution_bins[8],
+            lb.resolution_bins[9] + EXCLUDED.resolution_bins[9],
+            lb.resolution_bins[10] + EXCLUDED.resolution_bins[10],
+            lb.resolution_bins[11] + EXCLUDED.resolution_bins[11]],
+        score_1 = lb.score_1 + EXCLUDED.score_1,
+        score_2 = lb.score_2 + EXCLUDED.score_2,
+        score_3 = lb.score_3 + EXCLUDED.score_3,
+        score_4 = lb.score_4 + EXCLUDED.score_4,
+        score_5 = lb.score_5 + EXCLUDED.score_5
 ),
 agent_upsert AS (
     INSERT INTO support_agent_hourly AS ag

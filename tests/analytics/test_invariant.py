@@ -151,9 +151,32 @@ RATING_TIE = [
 ]
 
 
+def toggle(kind: str, event_id: str, minutes: int, label: str) -> dict:
+    """A conversation.labeled / .unlabeled event of conversation g."""
+    return support_event(
+        kind, event_id=event_id, conversation="g", minutes=minutes, channel="chat", properties={"label": label}
+    )
+
+
+# One label toggled several times, three events at the same moment (the greatest event id decides),
+# on a conversation that is created, answered, resolved and rated: labeling moves all of it.
+LABEL_TOGGLES = [
+    support_event("created", event_id="g1", conversation="g", minutes=0, channel="chat"),
+    support_event("agent_replied", event_id="g2", conversation="g", minutes=3, channel="chat", agent="a1"),
+    toggle("labeled", "g3", 10, "bug"),
+    toggle("unlabeled", "g5", 10, "bug"),
+    toggle("labeled", "g4", 10, "bug"),
+    toggle("labeled", "g6", 5, "vip"),
+    support_event("resolved", event_id="g7", conversation="g", minutes=70, channel="chat", agent="a1"),
+    support_event("rated", event_id="g8", conversation="g", minutes=75, channel="chat", value=4),
+    toggle("unlabeled", "g9", 2, "vip"),
+    toggle("labeled", "g0", 20, "bug"),
+]
+
+
 def test_the_invariant_covers_the_per_channel_agent_and_name_summaries():
     """Verifies the invariant compares the per-channel, per-agent and per-name tables too, CSAT,
-    reply times and the per-team figures."""
+    reply times, the per-team and per-label figures and the conversations' label state."""
     assert {
         "support_channel_hourly",
         "support_agent_hourly",
@@ -162,6 +185,8 @@ def test_the_invariant_covers_the_per_channel_agent_and_name_summaries():
         "support_csat_hourly",
         "support_reply_hourly",
         "support_team_hourly",
+        "support_label_hourly",
+        "conversation_label",
     } <= set(SUMMARY_TABLES)
 
 
@@ -191,6 +216,9 @@ def test_the_invariant_covers_the_per_channel_agent_and_name_summaries():
 @example(streams=[REPLY_SPLIT[::-1]], sizes=[1, 1, 1, 1, 1, 1], paths=["orm"])
 @example(streams=[RATING_TIE], sizes=[1, 1, 1, 1], paths=["service"])
 @example(streams=[RATING_TIE[::-1]], sizes=[1, 1, 1, 1], paths=["http"])
+@example(streams=[LABEL_TOGGLES], sizes=[1] * 10, paths=["service"])
+@example(streams=[LABEL_TOGGLES[::-1]], sizes=[1] * 10, paths=["orm"])
+@example(streams=[LABEL_TOGGLES], sizes=[3, 2, 5], paths=["http", "service"])
 def test_summaries_equal_recomputation_for_any_order_duplication_batching_and_path(workspaces, streams, sizes, paths):
     """Verifies rollups find 0 differences after random events arrive shuffled, repeated and batched."""
     reset_tables()

@@ -23,7 +23,7 @@ from tests.analytics.test_write_slots import run_writers
 from tests.factories import BASE, at, event_streams, examples, support_event, validated
 
 DAY = BASE.replace(hour=0, minute=0)
-SEALED_TABLES = ("conversation_sealed", "agent_sealed", "channel_sealed", "customer_sealed", "session_sealed")
+SEALED_TABLES = tuple(retention.SEALED_KEYS)
 HOURLY = [summary for summary in rollups.SUMMARIES if summary.hourly]
 
 

@@ -21,6 +21,7 @@ SUMMARY_READS = [
     ("/api/v1/summaries/agents", {**WEEK, "ordering": "-resolution_p90_seconds"}),
     ("/api/v1/summaries/channels", {**WEEK, "ordering": "-open_now", "page_size": 1}),
     ("/api/v1/summaries/teams", {**WEEK, "ordering": "-csat_ratings", "page_size": 1}),
+    ("/api/v1/summaries/labels", {**WEEK, "ordering": "-csat_ratings", "page_size": 1}),
     ("/api/v1/customers/u1/interactions", DAYS),
     ("/api/v1/interactions/by-type", DAYS),
     ("/api/v1/interactions/by-occupation", DAYS),

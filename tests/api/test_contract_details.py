@@ -53,7 +53,10 @@ def test_a_body_that_is_not_json_is_a_400_with_the_errors_list(writer, body):
     assert not Event.objects.exists()
 
 
-@pytest.mark.parametrize("path", ["/api/v1/summaries/agents", "/api/v1/summaries/channels", "/api/v1/summaries/teams"])
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/summaries/agents", "/api/v1/summaries/channels", "/api/v1/summaries/teams", "/api/v1/summaries/labels"],
+)
 @pytest.mark.parametrize(
     ("query", "field"),
     [

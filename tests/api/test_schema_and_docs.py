@@ -25,6 +25,7 @@ PATHS = {
     "/api/v1/summaries/agents": {"get"},
     "/api/v1/summaries/channels": {"get"},
     "/api/v1/summaries/teams": {"get"},
+    "/api/v1/summaries/labels": {"get"},
     "/api/v1/summaries/heatmap": {"get"},
     "/api/v1/customers/{customer_id}/interactions": {"get"},
     "/api/v1/events/{event_id}": {"get", "delete"},

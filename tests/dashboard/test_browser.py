@@ -200,6 +200,19 @@ def test_a_support_lead_reads_filters_watches_live_tiles_and_downloads_what_the_
     browser.get(f"{base}/w/acme/agents?ordering=-agent_replies")
     browser.save_screenshot(str(screenshot_dir / "agents.png"))
 
+    # The new conversation labeled billing and vip: the Labels page, reached from the navigation,
+    # lists what the API lists for its query.
+    for number, label in enumerate(("vip", "billing")):
+        labeled = {**event, "id": f"dashboard-label-{number}", "name": "conversation.labeled"}
+        sent = reader.post("/api/v1/events/", {**labeled, "properties": {"label": label}}, format="json")
+        assert sent.status_code == 201
+    browser.find_element(By.LINK_TEXT, "Labels").click()
+    wait_for_page(browser, lambda url: "/labels" in url)
+    cells = browser.find_elements(By.CSS_SELECTOR, "#labels-table tbody td:first-child")
+    api = reader.get("/api/v1/summaries/labels", page_query(browser)).json()["results"]
+    assert [cell.get_attribute("data-value") for cell in cells] == [row["id"] for row in api] == ["billing", "vip"]
+    assert [row["conversations_created"] for row in api] == [1, 1]
+
     # The heatmap of the default week equals the API's.
     browser.get(f"{base}/w/acme/heatmap")
     cells = {

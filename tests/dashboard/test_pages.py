@@ -12,13 +12,14 @@ from django.test import Client
 
 from dashboard import display, services
 from dashboard import views as dashboard_views
+from tests.analytics.test_label_figures import EVENTS as LABEL_EVENTS
 from tests.analytics.test_team_figures import EVENTS as TEAM_EVENTS
 from tests.api.conftest import SUPPORT_WEEK, ingest
 from tests.api.test_csat_and_reply_time_reads import QUALITY_EVENTS
 
 PASSWORD = "correct horse battery"
 WEEK = {"from": "2026-03-02", "to": "2026-03-09"}
-PAGES = ("", "heatmap", "agents", "channels", "teams", "customers", "events", "live")
+PAGES = ("", "heatmap", "agents", "channels", "teams", "labels", "customers", "events", "live")
 
 
 @pytest.fixture
@@ -142,6 +143,27 @@ def test_teams_page_is_the_apis_teams_list_without_channel_or_agent(lead, worksp
     )
     response = lead.get("/w/acme/teams", {**query, "channel": "chat", "agent": "a1"})
     assert response.status_code == 302 and response["Location"] == "/w/acme/teams?from=2026-03-10&to=2026-03-11"
+
+
+def test_labels_page_is_the_apis_labels_list_without_channel_or_agent(lead, workspace, make_client):
+    """Verifies the Labels page: the CSV's columns, a row per label (none for conversations without
+    one), the download equal to the API's CSV, no channel or agent filter in its form, a link that
+    carries a channel landing on the page without it, and the navigation marking it current."""
+    client = make_client(workspace, scopes=("ingest", "read"))
+    ingest(client, LABEL_EVENTS)
+    query = {"from": "2026-03-10", "to": "2026-03-11"}
+    page = lead.get("/w/acme/labels", query).content.decode()
+    header = lead.get("/w/acme/labels", {**query, "format": "csv"}).content.decode().splitlines()[0]
+    assert table_columns(page) == header.split(",")
+    assert table_rows(page) == ["billing", "bug", "vip"]
+    assert 'name="channel"' not in page and 'name="agent"' not in page
+    assert 'aria-current="page">Labels</a>' in page
+    csv_bytes = lead.get("/w/acme/labels", {**query, "ordering": "-csat_ratings", "format": "csv"}).content
+    api = client.get("/api/v1/summaries/labels", {**query, "ordering": "-csat_ratings", "format": "csv"})
+    assert csv_bytes == api.content
+    assert [line.split(",")[0] for line in csv_bytes.decode().splitlines()[1:]] == ["billing", "vip", "bug"]
+    response = lead.get("/w/acme/labels", {**query, "channel": "chat"})
+    assert response.status_code == 302 and response["Location"] == "/w/acme/labels?from=2026-03-10&to=2026-03-11"
 
 
 def test_overview_shows_reply_time_and_csat_against_the_previous_period(lead, week, make_client):
