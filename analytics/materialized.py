@@ -253,6 +253,8 @@ READABLE = (
     "support_csat_hourly",
     "support_reply_hourly",
     "support_team_hourly",
+    "support_business_hourly",
+    "business_schedule",
     "session",
     "event_unique_hourly",
     "support_daily",

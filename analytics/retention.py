@@ -307,6 +307,7 @@ RECOMPUTE_ORDER = (
     "support_csat_hourly",
     "support_reply_hourly",
     "support_team_hourly",
+    "support_business_hourly",
     "session",
     "event_unique_hourly",
 )

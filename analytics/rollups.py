@@ -186,6 +186,7 @@ SUMMARIES = (
     Summary(tables.SupportCsatHourly, ("workspace_id", "bucket", "channel_id", "agent_id", "team_id"), additive=True),
     Summary(tables.SupportReplyHourly, ("workspace_id", "bucket", "channel_id", "agent_id"), additive=True),
     Summary(tables.SupportTeamHourly, ("workspace_id", "bucket", "team_id"), additive=True),
+    Summary(tables.SupportBusinessHourly, ("workspace_id", "bucket", "channel_id", "agent_id"), additive=True),
     Summary(tables.Session, ("workspace_id", "session_id"), additive=False),
     # A set: its rows are keys only, compared by presence (PRESENT).
     Summary(tables.EventUniqueHourly, ("workspace_id", "kind", "name", "bucket", "member"), additive=False),

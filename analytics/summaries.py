@@ -228,7 +228,7 @@ WITH periods (key, lo, hi) AS (
     VALUES ('current', %(start)s::timestamptz, %(end)s::timestamptz),
            ('previous', %(previous_start)s::timestamptz, %(start)s::timestamptz)
 ),
-figures AS (
+{figures} AS (
     SELECT p.key,{figure_sums}{bin_sums}
     FROM periods AS p
     LEFT JOIN {support_table} AS h
@@ -237,7 +237,7 @@ figures AS (
           -- it guesses about the join (without them it chose a scan of the whole table).
           AND h.bucket >= %(previous_start)s AND h.bucket < %(end)s
     GROUP BY p.key
-),
+),{business}
 replies AS (
     SELECT p.key,{reply_sums}
     FROM periods AS p
@@ -325,16 +325,57 @@ def event_table(window: Window) -> str:
     return "event_name_hourly" if unfiltered(window) else "event_hourly"
 
 
+# Business hours (business_hours=true): first response and resolution from support_business_hourly
+# (h), per key, replace those of the calendar figures (the CTE calendar_figures, whose counts
+# stay); both tables count the same conversations in the same hours, channels and agents, only
+# the seconds differ. The histogram is then always the one of the arrays (PERIOD_TOTAL_HISTOGRAM).
+BUSINESS_FIGURES = """
+business AS (
+    SELECT {key} AS key,{duration_sums}{bin_sums}
+    FROM {source}
+    GROUP BY 1
+),
+figures AS (
+    SELECT c.key, c.conversations_created, c.conversations_assigned, c.agent_replies, c.customer_replies,
+           c.resolutions, c.reopens,
+           COALESCE(b.first_response_count, 0) AS first_response_count, b.first_response_avg_seconds,
+           COALESCE(b.resolution_count, 0) AS resolution_count, b.resolution_avg_seconds,
+           b.first_response_bins, b.resolution_bins
+    FROM calendar_figures AS c
+    LEFT JOIN business AS b ON b.key = c.key
+),"""
+BUSINESS_PERIOD_ROWS = """periods AS p
+    LEFT JOIN support_business_hourly AS h
+           ON h.workspace_id = %(workspace)s AND h.bucket >= p.lo AND h.bucket < p.hi {business_filter}
+          AND h.bucket >= %(previous_start)s AND h.bucket < %(end)s"""
+BUSINESS_WINDOW_ROWS = """support_business_hourly AS h
+    WHERE h.workspace_id = %(workspace)s AND h.bucket >= %(start)s AND h.bucket < %(end)s {business_filter}"""
+BUSINESS_METRICS = ("avg_first_response_seconds", "avg_resolution_seconds")
+"""The series that business_hours=true measures in business time."""
+
+
 def overview(*, workspace, window: Window) -> dict:
     """Support figures of the window and of the previous period of equal length, and the live
-    counters (by channel when filtered; live counters have no agent)."""
+    counters (by channel when filtered; live counters have no agent). With window.business_hours,
+    first response and resolution in business time (support_business_hourly)."""
     table = support_table(window)
     if table is not None:
         bin_sums, histogram = BIN_SUMS, PERIOD_TOTAL_HISTOGRAM
     else:
         table, bin_sums = "support_hourly", ""
         histogram = PERIOD_HISTOGRAM.format(duration_filter=dimension_filter(window, "d"))
+    figures, business = "figures", ""
+    if window.business_hours:
+        figures, histogram = "calendar_figures", PERIOD_TOTAL_HISTOGRAM
+        business = BUSINESS_FIGURES.format(
+            key="p.key",
+            source=BUSINESS_PERIOD_ROWS.format(business_filter=dimension_filter(window, "h")),
+            duration_sums=duration_sums(),
+            bin_sums=BIN_SUMS,
+        )
     sql = OVERVIEW.format(
+        figures=figures,
+        business=business,
         figure_sums=FIGURE_SUMS,
         bin_sums=bin_sums,
         figure_columns=FIGURE_COLUMNS,
@@ -360,6 +401,7 @@ def overview(*, workspace, window: Window) -> dict:
         "from": window.start,
         "to": window.end,
         "tz": window.tz.key,
+        "business_hours": window.business_hours,
         **nest_figures(current),
         **live,
         "previous": {"from": previous_start, "to": previous_end, **nest_figures(previous)},
@@ -414,6 +456,8 @@ def timeseries(*, workspace, window: Window, metric: str, name: str | None = Non
             params["name"] = name
     else:
         table = METRIC_TABLES.get(metric) or support_table(window) or "support_hourly"
+        if window.business_hours and metric in BUSINESS_METRICS:
+            table = "support_business_hourly"
     sql = series_sql(
         window, table=table, value=TIMESERIES_METRICS[metric], conditions=conditions, zero=metric in COUNTED
     )
@@ -476,11 +520,11 @@ class SqlRows:
 
 
 DIMENSION_FIGURES = """
-WITH figures AS (
+WITH {figures} AS (
     SELECT h.{key} AS key,{figure_sums}{bin_sums}
     FROM {support_rows} AS h
     GROUP BY 1
-),
+),{business}
 replies AS (
     SELECT r.{key} AS key,{reply_sums}
     FROM support_reply_hourly AS r
@@ -641,8 +685,19 @@ def dimension_rows(*, workspace, window: Window, dimension: str, ordering: str) 
     else:
         rows, bins = hourly_rows("support_hourly", window), ""
         histogram = DIMENSION_HISTOGRAM.format(key=key, duration_filter=dimension_filter(window, "d"))
+    figures, business = "figures", ""
+    if window.business_hours:
+        figures, histogram = "calendar_figures", PERIOD_TOTAL_HISTOGRAM
+        business = BUSINESS_FIGURES.format(
+            key=f"h.{key}",
+            source=BUSINESS_WINDOW_ROWS.format(business_filter=dimension_filter(window, "h")),
+            duration_sums=duration_sums(),
+            bin_sums=BIN_SUMS,
+        )
     sql = DIMENSION_FIGURES.format(
         **values,
+        figures=figures,
+        business=business,
         figure_sums=sums,
         bin_sums=bins,
         support_rows=rows,

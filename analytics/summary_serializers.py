@@ -129,7 +129,16 @@ class OverviewSerializer(RangeFieldsMixin, FiguresSerializer):
     def get_fields(self):
         fields = super().get_fields()
         tz = serializers.CharField(help_text="The zone of the range and of the offsets in this response.")
-        return {"from": fields.pop("from"), "to": fields.pop("to"), "tz": tz, **fields}
+        business_hours = serializers.BooleanField(
+            help_text="Whether first_response and resolution are in business time (the business_hours parameter)."
+        )
+        return {
+            "from": fields.pop("from"),
+            "to": fields.pop("to"),
+            "tz": tz,
+            "business_hours": business_hours,
+            **fields,
+        }
 
 
 class TimeseriesPointSerializer(serializers.Serializer):

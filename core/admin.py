@@ -9,6 +9,11 @@ class WorkspaceAdmin(admin.ModelAdmin):
     list_display = ["slug", "name", "timezone", "created_at"]
     search_fields = ["slug", "name"]
 
+    def get_inlines(self, request, obj):
+        from analytics.business.admin import BusinessScheduleInline
+
+        return [BusinessScheduleInline]
+
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):

@@ -167,3 +167,39 @@ def event_streams(draw, max_conversations: int = 5, max_products: int = 6) -> li
         repeats = draw(st.lists(st.sampled_from(events), max_size=4))
         events.extend(repeats)
     return draw(st.permutations(events))
+
+
+# Business schedules for the streams above (08:00-13:00 UTC on Monday 2026-03-02), whose open
+# intervals cut through that range, so business time differs from calendar time: w1 one version
+# in UTC; w2 three versions in Berlin time (UTC+1 then), the second in effect from 09:30 UTC and
+# the third, with the day a holiday, from 11:20 UTC, so which version a conversation is measured
+# with depends on its created_at. Created before any event (a version is never dated before an
+# event that exists: analytics/business/services.py).
+BUSINESS_SCHEDULES = {
+    "w1": [("2000-01-01T00:00:00Z", "UTC", [(1, "08:30", "09:10"), (1, "09:40", "10:00"), (1, "11:00", "12:00")], [])],
+    "w2": [
+        ("2000-01-01T00:00:00Z", "Europe/Berlin", [(1, "09:30", "11:00"), (2, "09:00", "17:00")], []),
+        ("2026-03-02T09:30:00Z", "Europe/Berlin", [(1, "12:00", "13:30"), (1, "13:45", "24:00")], []),
+        ("2026-03-02T11:20:00Z", "Europe/Berlin", [(1, "09:00", "17:00")], ["2026-03-02"]),
+    ],
+}
+
+
+def add_business_schedules(workspace, versions) -> None:
+    """Stores `versions` [(effective_from, zone, [(weekday, "HH:MM", "HH:MM")], [holiday])] as they are."""
+    from analytics.models import BusinessSchedule
+
+    def minute(text: str) -> int:
+        hours, minutes = text.split(":")
+        return int(hours) * 60 + int(minutes)
+
+    for effective_from, zone, intervals, holidays in versions:
+        BusinessSchedule.objects.create(
+            workspace=workspace,
+            effective_from=datetime.fromisoformat(effective_from),
+            time_zone=zone,
+            weekdays=[weekday for weekday, _, _ in intervals],
+            start_minutes=[minute(start) for _, start, _ in intervals],
+            end_minutes=[minute(end) for _, _, end in intervals],
+            holidays=[datetime.fromisoformat(day).date() for day in holidays],
+        )

@@ -13,7 +13,16 @@ from analytics import rollups, services
 from analytics.models import Event, EventKey
 from core.auth import token_create
 from core.models import Workspace
-from tests.factories import at, event_streams, examples, orm_events, support_event, validated
+from tests.factories import (
+    BUSINESS_SCHEDULES,
+    add_business_schedules,
+    at,
+    event_streams,
+    examples,
+    orm_events,
+    support_event,
+    validated,
+)
 
 SUMMARY_TABLES = [summary.table for summary in rollups.SUMMARIES]
 
@@ -88,6 +97,7 @@ def workspaces(db, make_client):
     result = []
     for slug in ("w1", "w2"):
         workspace = Workspace.objects.create(slug=slug, name=slug)
+        add_business_schedules(workspace, BUSINESS_SCHEDULES[slug])
         result.append((workspace, make_client(workspace, scopes=["ingest"])))
     return result
 
@@ -162,6 +172,7 @@ def test_the_invariant_covers_the_per_channel_agent_and_name_summaries():
         "support_csat_hourly",
         "support_reply_hourly",
         "support_team_hourly",
+        "support_business_hourly",
     } <= set(SUMMARY_TABLES)
 
 
@@ -256,6 +267,7 @@ def concurrent_pool() -> list[dict]:
 def test_eight_concurrent_writers_on_the_same_rows_stay_exact_without_deadlocks():
     """Verifies 8 connections inserting overlapping batches into the same hours and conversations keep exact totals."""
     workspace = Workspace.objects.create(slug="busy", name="Busy")
+    add_business_schedules(workspace, BUSINESS_SCHEDULES["w2"])
     pool = concurrent_pool()
     validated_pool = {event["id"]: event for event in validated(pool)}
     errors: list[BaseException] = []

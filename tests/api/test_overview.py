@@ -40,6 +40,7 @@ def test_overview_figures_match_the_hand_computed_week(support_week, reader):
         "from": "2026-03-02T00:00:00+00:00",
         "to": "2026-03-09T00:00:00+00:00",
         "tz": "UTC",
+        "business_hours": False,
         "conversations_created": 4,
         "conversations_assigned": 2,
         "agent_replies": 2,
