@@ -21,6 +21,7 @@ urlpatterns = [
     path("catalogue/events/<str:name>", catalogue_views.CatalogueEventView.as_view(), name="catalogue-event"),
     path("catalogue/settings", catalogue_views.CatalogueSettingsView.as_view(), name="catalogue-settings"),
     path("settings/business-hours", business_views.BusinessHoursView.as_view(), name="business-hours"),
+    path("settings/sla", business_views.SlaView.as_view(), name="sla"),
     path("summaries/overview", summary_views.OverviewView.as_view(), name="summaries-overview"),
     path("summaries/timeseries", summary_views.TimeseriesView.as_view(), name="summaries-timeseries"),
     path("summaries/agents", summary_views.AgentsSummaryView.as_view(), name="summaries-agents"),

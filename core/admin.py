@@ -10,9 +10,9 @@ class WorkspaceAdmin(admin.ModelAdmin):
     search_fields = ["slug", "name"]
 
     def get_inlines(self, request, obj):
-        from analytics.business.admin import BusinessScheduleInline
+        from analytics.business.admin import BusinessScheduleInline, SlaPolicyInline
 
-        return [BusinessScheduleInline]
+        return [BusinessScheduleInline, SlaPolicyInline]
 
 
 @admin.register(ApiToken)

@@ -203,3 +203,31 @@ def add_business_schedules(workspace, versions) -> None:
             end_minutes=[minute(end) for _, _, end in intervals],
             holidays=[datetime.fromisoformat(day).date() for day in holidays],
         )
+
+
+# SLA policies for the streams: targets short enough that some responses and resolutions breach
+# and some do not, in calendar and business time; w2 has a second version from 10:00 UTC, so the
+# targets a conversation is held to depend on its created_at. Tuples: effective_from, first
+# response (seconds, business), resolution (seconds, business); None: no target.
+SLA_POLICIES = {
+    "w1": [("2000-01-01T00:00:00Z", (600, False), (3600, True))],
+    "w2": [
+        ("2000-01-01T00:00:00Z", (1200, True), None),
+        ("2026-03-02T10:00:00Z", (300, False), (7200, False)),
+    ],
+}
+
+
+def add_sla_policies(workspace, versions) -> None:
+    """Stores `versions` [(effective_from, (seconds, business) or None, (seconds, business) or None)]."""
+    from analytics.models import SlaPolicy
+
+    for effective_from, first_response, resolution in versions:
+        SlaPolicy.objects.create(
+            workspace=workspace,
+            effective_from=datetime.fromisoformat(effective_from),
+            first_response_seconds=first_response and first_response[0],
+            first_response_business=bool(first_response and first_response[1]),
+            resolution_seconds=resolution and resolution[0],
+            resolution_business=bool(resolution and resolution[1]),
+        )

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.contrib.postgres.forms import SimpleArrayField
 
 from analytics.business import services
-from analytics.business.models import BusinessSchedule
+from analytics.business.models import BusinessSchedule, SlaPolicy
 from core.models import validate_timezone
 
 
@@ -96,3 +96,45 @@ class BusinessScheduleInline(admin.TabularInline):
             f"{weekday} {services.clock(start)}-{services.clock(end)}"
             for weekday, start, end in zip(schedule.weekdays, schedule.start_minutes, schedule.end_minutes, strict=True)
         )
+
+
+class SlaPolicyForm(forms.ModelForm):
+    class Meta:
+        model = SlaPolicy
+        fields = [
+            "effective_from",
+            "first_response_seconds",
+            "first_response_business",
+            "resolution_seconds",
+            "resolution_business",
+        ]
+
+    def clean_effective_from(self):
+        effective_from = self.cleaned_data["effective_from"]
+        earliest = services.earliest_effective_from()
+        if effective_from < earliest:
+            raise forms.ValidationError(
+                f"Must not be before {earliest.isoformat()}: conversations already measured keep their targets."
+            )
+        return effective_from
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in ("first_response_seconds", "resolution_seconds"):
+            value = cleaned.get(name)
+            if value is not None and not 1 <= value <= services.MAX_TARGET_SECONDS:
+                self.add_error(name, f"Between 1 and {services.MAX_TARGET_SECONDS} seconds, or empty for none.")
+        return cleaned
+
+
+class SlaPolicyInline(admin.TabularInline):
+    """A workspace's SLA policy versions on its admin page, like BusinessScheduleInline."""
+
+    model = SlaPolicy
+    form = SlaPolicyForm
+    extra = 0
+    can_delete = False
+    ordering = ["-effective_from"]
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -107,3 +107,59 @@ class BusinessScheduleSerializer(serializers.Serializer):
 class BusinessHoursSerializer(serializers.Serializer):
     current = BusinessScheduleSerializer(allow_null=True, help_text="The version in effect now; null: none.")
     versions = BusinessScheduleSerializer(many=True, help_text="Every version, oldest first.")
+
+
+class TargetSerializer(StrictFieldsSerializer):
+    seconds = serializers.IntegerField(
+        min_value=1, max_value=services.MAX_TARGET_SECONDS, help_text="The target, in seconds (at most 365 days)."
+    )
+    business_hours = serializers.BooleanField(
+        default=False, help_text="Measured in business time (the business hours in effect at creation)."
+    )
+
+
+class SlaPolicyInputSerializer(StrictFieldsSerializer):
+    """A new version of the workspace's SLA targets."""
+
+    first_response = TargetSerializer(
+        required=False, allow_null=True, help_text="From created_at to the first agent reply. Absent or null: none."
+    )
+    resolution = TargetSerializer(
+        required=False, allow_null=True, help_text="From created_at to the last resolution. Absent or null: none."
+    )
+    effective_from = serializers.DateTimeField(
+        required=False,
+        help_text="When the version starts to apply (to conversations created from then on). Default and "
+        "earliest: now + TALLY_MAX_FUTURE_SECONDS (300 s).",
+    )
+
+
+class TargetOutputSerializer(serializers.Serializer):
+    seconds = serializers.IntegerField()
+    business_hours = serializers.BooleanField()
+
+
+class SlaPolicySerializer(serializers.Serializer):
+    """A version as stored."""
+
+    effective_from = serializers.DateTimeField()
+    first_response = serializers.SerializerMethodField()
+    resolution = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+
+    @extend_schema_field(TargetOutputSerializer(allow_null=True))
+    def get_first_response(self, policy) -> dict | None:
+        if policy.first_response_seconds is None:
+            return None
+        return {"seconds": policy.first_response_seconds, "business_hours": policy.first_response_business}
+
+    @extend_schema_field(TargetOutputSerializer(allow_null=True))
+    def get_resolution(self, policy) -> dict | None:
+        if policy.resolution_seconds is None:
+            return None
+        return {"seconds": policy.resolution_seconds, "business_hours": policy.resolution_business}
+
+
+class SlaSerializer(serializers.Serializer):
+    current = SlaPolicySerializer(allow_null=True, help_text="The version in effect now; null: none.")
+    versions = SlaPolicySerializer(many=True, help_text="Every version, oldest first.")

@@ -113,3 +113,56 @@ def schedule_in_effect(workspace, moment: datetime | None = None) -> BusinessSch
         .order_by("-effective_from")
         .first()
     )
+
+
+MAX_TARGET_SECONDS = 365 * 86400
+
+
+def policy_add(
+    *,
+    workspace,
+    first_response: tuple[int, bool] | None,
+    resolution: tuple[int, bool] | None,
+    effective_from: datetime | None = None,
+):
+    """Adds an SLA policy version, by the rules of schedule_add(); ScheduleError names what is wrong."""
+    from analytics.business.models import SlaPolicy
+
+    earliest = earliest_effective_from()
+    if effective_from is None:
+        effective_from = earliest
+    elif effective_from < earliest:
+        raise ScheduleError(
+            "effective_from",
+            f"Must not be before {earliest.isoformat()} (now + {settings.TALLY_MAX_FUTURE_SECONDS} s, the furthest "
+            "ahead an event may be dated): conversations already measured keep the targets they were held to. "
+            "For history, see docs/operations.md (rebuild).",
+        )
+    try:
+        with transaction.atomic():
+            return SlaPolicy.objects.create(
+                workspace=workspace,
+                effective_from=effective_from,
+                first_response_seconds=first_response[0] if first_response else None,
+                first_response_business=bool(first_response and first_response[1]),
+                resolution_seconds=resolution[0] if resolution else None,
+                resolution_business=bool(resolution and resolution[1]),
+            )
+    except IntegrityError:
+        raise ScheduleError("effective_from", "The workspace has a version from this instant already.") from None
+
+
+def policy_versions(workspace) -> list:
+    from analytics.business.models import SlaPolicy
+
+    return list(SlaPolicy.objects.filter(workspace=workspace).order_by("effective_from"))
+
+
+def policy_in_effect(workspace, moment: datetime | None = None):
+    from analytics.business.models import SlaPolicy
+
+    return (
+        SlaPolicy.objects.filter(workspace=workspace, effective_from__lte=moment or timezone.now())
+        .order_by("-effective_from")
+        .first()
+    )

@@ -174,4 +174,5 @@ def test_readable_lists_every_summary_and_every_view_but_the_recomputations():
         "event_definition",
         "event_property",
         "business_schedule",
+        "sla_policy",
     }

@@ -26,6 +26,8 @@ SUMMARY_READS = [
     ("/api/v1/summaries/timeseries", {**WEEK, "metric": "avg_first_response_seconds", "business_hours": "true"}),
     ("/api/v1/summaries/agents", {**WEEK, "business_hours": "true", "ordering": "-first_response_avg_seconds"}),
     ("/api/v1/summaries/channels", {**WEEK, "business_hours": "true", "channel": "email"}),
+    ("/api/v1/summaries/timeseries", {**WEEK, "metric": "sla_resolution_breaches", "agent": "a1"}),
+    ("/api/v1/summaries/channels", {**WEEK, "ordering": "-overdue_now"}),
     ("/api/v1/customers/u1/interactions", DAYS),
     ("/api/v1/interactions/by-type", DAYS),
     ("/api/v1/interactions/by-occupation", DAYS),
