@@ -15,6 +15,8 @@ Targets: first response 900 s in business time, resolution 4 h (14,400 s) in cal
     c4 chat   created Fri 03-06 18:00 (19:00 local, closing time), never answered: first response
               due when 900 business s have passed, Monday 09:15 local = 03-09 08:15; resolution due
               03-06 22:00
+    c5 chat   created Mon 03-09 10:00, first reply 10:15 by a1: exactly 900 business s, the target:
+              met; open: its resolution is pending, due 14:00
 """
 
 from datetime import UTC, datetime, timedelta
@@ -29,11 +31,17 @@ from tests.analytics.test_metric_definitions import POSTING, post_as, verify
 from tests.factories import add_business_schedules, add_sla_policies
 
 POLICY = [("2000-01-01T00:00:00Z", (900, True), (14400, False))]
-EVENTS = [*DESK, event("sla-c4-created", "created", "06T18:00", conversation="c4")]
+EVENTS = [
+    *DESK,
+    event("sla-c4-created", "created", "06T18:00", conversation="c4"),
+    event("sla-c5-created", "created", "09T10:00", conversation="c5"),
+    event("sla-c5-reply", "agent_replied", "09T10:15", conversation="c5", agent="a1"),
+]
 
 OUTCOMES = {
     (hour(9, 8), "chat", "a1"): (1, 0, 0, 0),
     (hour(9, 9), "chat", "a1"): (0, 0, 1, 1),
+    (hour(9, 10), "chat", "a1"): (1, 0, 0, 0),
     (hour(9, 8), "email", "a2"): (1, 1, 0, 0),
     (hour(11, 8), "chat", "a1"): (1, 1, 0, 0),
     (hour(11, 9), "chat", "a2"): (0, 0, 1, 1),
@@ -42,6 +50,7 @@ DUE = {
     ("c2", "resolution"): ("email", datetime(2026, 3, 7, 14, tzinfo=UTC)),
     ("c4", "first_response"): ("chat", datetime(2026, 3, 9, 8, 15, tzinfo=UTC)),
     ("c4", "resolution"): ("chat", datetime(2026, 3, 6, 22, tzinfo=UTC)),
+    ("c5", "resolution"): ("chat", datetime(2026, 3, 9, 14, tzinfo=UTC)),
 }
 
 
@@ -97,19 +106,20 @@ def test_breaches_and_due_times_whatever_the_arrival_order(client_for, held, mod
 
 @pytest.mark.django_db
 def test_reads_carry_the_sla_outcomes(client_for, held):
-    """Verifies `sla` on the overview (3 first responses held to the target, 2 breaches; 2
-    resolutions, 2 breaches; nothing the period before), per agent and channel, the breach series,
-    and the live counters: c2 and c4 are overdue, none due within the hour."""
+    """Verifies `sla` on the overview (4 first responses held to the target, 2 breaches, c5's exactly
+    on the target being met; 2 resolutions, 2 breaches; nothing the period before), per agent and
+    channel, the breach series, and the live counters: c2, c4 and c5 are overdue, none due within
+    the hour."""
     post_as(client_for, EVENTS, "batch")
     overview = client_for.get("/api/v1/summaries/overview", RANGE).json()
     assert overview["sla"] == {
-        "first_response_targeted": 3,
+        "first_response_targeted": 4,
         "first_response_breaches": 2,
         "resolution_targeted": 2,
         "resolution_breaches": 2,
     }
     assert overview["previous"]["sla"]["first_response_targeted"] == 0
-    assert (overview["breaching_within_hour_now"], overview["overdue_now"]) == (0, 2)
+    assert (overview["breaching_within_hour_now"], overview["overdue_now"]) == (0, 3)
     agents = client_for.get("/api/v1/summaries/agents", {**RANGE, "ordering": "-sla_first_response_breaches"})
     assert [(row["id"], row["sla"]["first_response_breaches"]) for row in agents.json()["results"]] == [
         ("a1", 1),
@@ -117,7 +127,7 @@ def test_reads_carry_the_sla_outcomes(client_for, held):
     ]
     channels = client_for.get("/api/v1/summaries/channels", RANGE).json()["results"]
     assert [(row["id"], row["sla"]["resolution_breaches"], row["overdue_now"]) for row in channels] == [
-        ("chat", 2, 1),
+        ("chat", 2, 2),
         ("email", 0, 1),
     ]
     series = client_for.get(
@@ -146,7 +156,8 @@ def test_erasing_a_reply_makes_the_first_response_pending_again(make_client, hel
 @pytest.mark.django_db
 def test_live_counters_count_pending_targets_due_within_the_hour_and_overdue(client_for, workspace):
     """Verifies, with a first-response target of 1 h in calendar time and conversations of the last
-    hours: l1 (created 30 min ago, unanswered) falls due within the hour, l2 (2 h ago) is overdue,
+    hours: l1 (created 30 min ago, unanswered) falls due within the hour, l2 (90 min ago) is
+    overdue (by 30 min: not "within the next hour"),
     l3 (answered) and l4 (resolved) count nothing; per channel and with the channel filter."""
     add_sla_policies(workspace, [("2000-01-01T00:00:00Z", (3600, False), None)])
     now = timezone.now().replace(microsecond=0)
@@ -168,7 +179,7 @@ def test_live_counters_count_pending_targets_due_within_the_hour_and_overdue(cli
         client_for,
         [
             live("l1-created", "created", 30, "l1"),
-            live("l2-created", "created", 120, "l2", channel="email"),
+            live("l2-created", "created", 90, "l2", channel="email"),
             live("l3-created", "created", 30, "l3"),
             live("l3-reply", "agent_replied", 20, "l3", agent="a1"),
             live("l4-created", "created", 150, "l4"),
