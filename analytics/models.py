@@ -1058,5 +1058,6 @@ class RecomputeSession(pg.ReadOnlyView):
         db_table = "recompute_session"
 
 
+from analytics.business.models import *  # noqa: E402,F401,F403
 from analytics.catalogue.models import *  # noqa: E402,F401,F403
 from analytics.materialized import *  # noqa: E402,F401,F403

@@ -150,6 +150,7 @@ class Window:
     granularity: str | None
     channel: str | None
     agent: str | None
+    business_hours: bool = False
 
     @property
     def previous(self) -> tuple[datetime, datetime]:
@@ -201,6 +202,11 @@ def parse_window(
         channel=parse_text(params, "channel", max_length=64),
         agent=parse_text(params, "agent", max_length=64),
     )
+
+
+def parse_business_hours(params) -> bool:
+    """business_hours=true|false (default false): durations in business time."""
+    return parse_choice(params, "business_hours", ("true", "false"), default="false") == "true"
 
 
 def parse_granularity(params) -> str:

@@ -316,6 +316,9 @@ RECOMPUTE_ORDER = (
     "support_reply_hourly",
     "support_team_hourly",
     "support_label_hourly",
+    "support_business_hourly",
+    "support_sla_hourly",
+    "conversation_due",
     "session",
     "event_unique_hourly",
 )

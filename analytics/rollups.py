@@ -189,6 +189,9 @@ SUMMARIES = (
     Summary(tables.SupportReplyHourly, ("workspace_id", "bucket", "channel_id", "agent_id"), additive=True),
     Summary(tables.SupportTeamHourly, ("workspace_id", "bucket", "team_id"), additive=True),
     Summary(tables.SupportLabelHourly, ("workspace_id", "bucket", "label"), additive=True),
+    Summary(tables.SupportBusinessHourly, ("workspace_id", "bucket", "channel_id", "agent_id"), additive=True),
+    Summary(tables.SupportSlaHourly, ("workspace_id", "bucket", "channel_id", "agent_id"), additive=True),
+    Summary(tables.ConversationDue, ("workspace_id", "conversation_id", "kind"), additive=False),
     Summary(tables.Session, ("workspace_id", "session_id"), additive=False),
     # A set: its rows are keys only, compared by presence (PRESENT).
     Summary(tables.EventUniqueHourly, ("workspace_id", "kind", "name", "bucket", "member"), additive=False),
@@ -222,7 +225,11 @@ class Scope:
         return self.since is not None or self.until is not None
 
     def covers(self, summary: "Summary") -> bool:
-        return not self.bounded or summary.hourly or summary.table in ("conversation", "conversation_label")
+        return (
+            not self.bounded
+            or summary.hourly
+            or summary.table in ("conversation", "conversation_label", "conversation_due")
+        )
 
     def where(self, summary: "Summary", horizon: datetime | None) -> str:
         conditions = []

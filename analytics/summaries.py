@@ -65,8 +65,17 @@ TIMESERIES_METRICS = {
     "csat_satisfied_share": "sum(h.score_4 + h.score_5)::numeric"
     " / NULLIF(sum(h.score_1 + h.score_2 + h.score_3 + h.score_4 + h.score_5), 0)",
 }
-COUNTED = (*COUNTS, "events", "reply_count", "csat_ratings")
+SLA_FIGURES = ("first_response_targeted", "first_response_breaches", "resolution_targeted", "resolution_breaches")
+"""The SLA outcomes of a figures row (support_sla_hourly), as `sla.<figure>`; ordered by as sla_<figure>."""
+SLA_LIVE = ("breaching_within_hour_now", "overdue_now")
+"""Live: conversations with an SLA target still pending, due within the next hour / already due."""
+TIMESERIES_METRICS.update(
+    {f"sla_{figure}": f"sum(h.{figure})::bigint" for figure in ("first_response_breaches", "resolution_breaches")}
+)
+COUNTED = (*COUNTS, "events", "reply_count", "csat_ratings", "sla_first_response_breaches", "sla_resolution_breaches")
 METRIC_TABLES = {
+    "sla_first_response_breaches": "support_sla_hourly",
+    "sla_resolution_breaches": "support_sla_hourly",
     "reply_count": "support_reply_hourly",
     "avg_reply_seconds": "support_reply_hourly",
     "csat_ratings": "support_csat_hourly",
@@ -185,10 +194,13 @@ FIGURE_COLUMNS = """
 def nest_figures(row: dict, durations: tuple[str, ...] = (*DURATIONS, REPLY_TIME)) -> dict:
     """{first_response_count: ..} -> {first_response: {count: ..}}, {csat_ratings: ..} -> {csat:
     {ratings: ..}}, for each of `durations`; other columns stay as they are."""
-    nested = {key: value for key, value in row.items() if key not in DURATION_COLUMNS | CSAT_COLUMNS}
+    sla = {f"sla_{figure}" for figure in SLA_FIGURES}
+    nested = {key: value for key, value in row.items() if key not in DURATION_COLUMNS | CSAT_COLUMNS | sla}
     for metric in durations:
         nested[metric] = {figure: row[f"{metric}_{figure}"] for figure in DURATION_FIGURES}
     nested["csat"] = {figure: row[f"csat_{figure}"] for figure in CSAT_FIGURES}
+    if sla <= set(row):
+        nested["sla"] = {figure: row[f"sla_{figure}"] for figure in SLA_FIGURES}
     return nested
 
 
@@ -205,6 +217,14 @@ CSAT_SUMS = (
     + ",\n           COALESCE(sum(c.score_1 + c.score_2 + c.score_3 + c.score_4 + c.score_5), 0)::bigint"
     " AS csat_ratings"
 )
+# SLA outcomes of each key from support_sla_hourly (sl).
+SLA_SUMS = "".join(f",\n           COALESCE(sum(sl.{figure}), 0)::bigint AS sla_{figure}" for figure in SLA_FIGURES)
+SLA_COLUMNS = "".join(f", COALESCE(sl.sla_{figure}, 0) AS sla_{figure}" for figure in SLA_FIGURES)
+# Live SLA counters from conversation_due (d): the pending targets due before now + 1 hour, one
+# index range (workspace_id, due_at); a conversation counts once whichever of its targets is due.
+SLA_LIVE_SUMS = """
+           count(DISTINCT d.conversation_id) FILTER (WHERE d.due_at >= now()) AS breaching_within_hour_now,
+           count(DISTINCT d.conversation_id) FILTER (WHERE d.due_at < now()) AS overdue_now"""
 REPLY_HISTOGRAM = """
     UNION ALL
     SELECT q.key, 'reply_time', u.bin_start_seconds, u.n
@@ -228,7 +248,7 @@ WITH periods (key, lo, hi) AS (
     VALUES ('current', %(start)s::timestamptz, %(end)s::timestamptz),
            ('previous', %(previous_start)s::timestamptz, %(start)s::timestamptz)
 ),
-figures AS (
+{figures} AS (
     SELECT p.key,{figure_sums}{bin_sums}
     FROM periods AS p
     LEFT JOIN {support_table} AS h
@@ -237,7 +257,7 @@ figures AS (
           -- it guesses about the join (without them it chose a scan of the whole table).
           AND h.bucket >= %(previous_start)s AND h.bucket < %(end)s
     GROUP BY p.key
-),
+),{business}
 replies AS (
     SELECT p.key,{reply_sums}
     FROM periods AS p
@@ -254,6 +274,19 @@ ratings AS (
           AND c.bucket >= %(previous_start)s AND c.bucket < %(end)s
     GROUP BY p.key
 ),
+slas AS (
+    SELECT p.key{sla_sums}
+    FROM periods AS p
+    LEFT JOIN support_sla_hourly AS sl
+           ON sl.workspace_id = %(workspace)s AND sl.bucket >= p.lo AND sl.bucket < p.hi {sla_filter}
+          AND sl.bucket >= %(previous_start)s AND sl.bucket < %(end)s
+    GROUP BY p.key
+),
+sla_live AS (
+    SELECT{sla_live_sums}
+    FROM conversation_due AS d
+    WHERE d.workspace_id = %(workspace)s AND d.due_at < now() + interval '1 hour' {sla_live_filter}
+),
 histogram AS ({histogram}{reply_histogram}
 ),
 {percentiles},
@@ -264,13 +297,16 @@ live AS (
     FROM support_live AS l
     WHERE l.workspace_id = %(workspace)s {live_filter}
 )
-SELECT f.key AS period,{figure_columns}{quality_columns},
-       live.open_now, live.unassigned_now, live.unanswered_now
+SELECT f.key AS period,{figure_columns}{quality_columns}{sla_columns},
+       live.open_now, live.unassigned_now, live.unanswered_now,
+       sla_live.breaching_within_hour_now, sla_live.overdue_now
 FROM figures AS f
 LEFT JOIN percentiles AS p USING (key)
 LEFT JOIN replies AS q USING (key)
 LEFT JOIN ratings AS c USING (key)
+LEFT JOIN slas AS sl USING (key)
 CROSS JOIN live
+CROSS JOIN sla_live
 """
 
 
@@ -325,16 +361,57 @@ def event_table(window: Window) -> str:
     return "event_name_hourly" if unfiltered(window) else "event_hourly"
 
 
+# Business hours (business_hours=true): first response and resolution from support_business_hourly
+# (h), per key, replace those of the calendar figures (the CTE calendar_figures, whose counts
+# stay); both tables count the same conversations in the same hours, channels and agents, only
+# the seconds differ. The histogram is then always the one of the arrays (PERIOD_TOTAL_HISTOGRAM).
+BUSINESS_FIGURES = """
+business AS (
+    SELECT {key} AS key,{duration_sums}{bin_sums}
+    FROM {source}
+    GROUP BY 1
+),
+figures AS (
+    SELECT c.key, c.conversations_created, c.conversations_assigned, c.agent_replies, c.customer_replies,
+           c.resolutions, c.reopens,
+           COALESCE(b.first_response_count, 0) AS first_response_count, b.first_response_avg_seconds,
+           COALESCE(b.resolution_count, 0) AS resolution_count, b.resolution_avg_seconds,
+           b.first_response_bins, b.resolution_bins
+    FROM calendar_figures AS c
+    LEFT JOIN business AS b ON b.key = c.key
+),"""
+BUSINESS_PERIOD_ROWS = """periods AS p
+    LEFT JOIN support_business_hourly AS h
+           ON h.workspace_id = %(workspace)s AND h.bucket >= p.lo AND h.bucket < p.hi {business_filter}
+          AND h.bucket >= %(previous_start)s AND h.bucket < %(end)s"""
+BUSINESS_WINDOW_ROWS = """support_business_hourly AS h
+    WHERE h.workspace_id = %(workspace)s AND h.bucket >= %(start)s AND h.bucket < %(end)s {business_filter}"""
+BUSINESS_METRICS = ("avg_first_response_seconds", "avg_resolution_seconds")
+"""The series that business_hours=true measures in business time."""
+
+
 def overview(*, workspace, window: Window) -> dict:
     """Support figures of the window and of the previous period of equal length, and the live
-    counters (by channel when filtered; live counters have no agent)."""
+    counters (by channel when filtered; live counters have no agent). With window.business_hours,
+    first response and resolution in business time (support_business_hourly)."""
     table = support_table(window)
     if table is not None:
         bin_sums, histogram = BIN_SUMS, PERIOD_TOTAL_HISTOGRAM
     else:
         table, bin_sums = "support_hourly", ""
         histogram = PERIOD_HISTOGRAM.format(duration_filter=dimension_filter(window, "d"))
+    figures, business = "figures", ""
+    if window.business_hours:
+        figures, histogram = "calendar_figures", PERIOD_TOTAL_HISTOGRAM
+        business = BUSINESS_FIGURES.format(
+            key="p.key",
+            source=BUSINESS_PERIOD_ROWS.format(business_filter=dimension_filter(window, "h")),
+            duration_sums=duration_sums(),
+            bin_sums=BIN_SUMS,
+        )
     sql = OVERVIEW.format(
+        figures=figures,
+        business=business,
         figure_sums=FIGURE_SUMS,
         bin_sums=bin_sums,
         figure_columns=FIGURE_COLUMNS,
@@ -349,17 +426,23 @@ def overview(*, workspace, window: Window) -> dict:
         csat_filter=dimension_filter(window, "c"),
         reply_histogram=REPLY_HISTOGRAM,
         quality_columns=QUALITY_COLUMNS.format(resolution_count="f.resolution_count"),
+        sla_sums=SLA_SUMS,
+        sla_filter=dimension_filter(window, "sl"),
+        sla_live_sums=SLA_LIVE_SUMS,
+        sla_live_filter="AND d.channel_id = %(channel)s" if window.channel is not None else "",
+        sla_columns=SLA_COLUMNS,
     )
     rows = {row.pop("period"): row for row in fetch(sql, window_params(workspace, window))}
     current, previous = rows["current"], rows["previous"]
-    live = {name: current.pop(name) for name in LIVE}
-    for name in LIVE:
+    live = {name: current.pop(name) for name in (*LIVE, *SLA_LIVE)}
+    for name in (*LIVE, *SLA_LIVE):
         previous.pop(name)
     previous_start, previous_end = window.previous
     return {
         "from": window.start,
         "to": window.end,
         "tz": window.tz.key,
+        "business_hours": window.business_hours,
         **nest_figures(current),
         **live,
         "previous": {"from": previous_start, "to": previous_end, **nest_figures(previous)},
@@ -414,6 +497,8 @@ def timeseries(*, workspace, window: Window, metric: str, name: str | None = Non
             params["name"] = name
     else:
         table = METRIC_TABLES.get(metric) or support_table(window) or "support_hourly"
+        if window.business_hours and metric in BUSINESS_METRICS:
+            table = "support_business_hourly"
     sql = series_sql(
         window, table=table, value=TIMESERIES_METRICS[metric], conditions=conditions, zero=metric in COUNTED
     )
@@ -476,11 +561,11 @@ class SqlRows:
 
 
 DIMENSION_FIGURES = """
-WITH figures AS (
+WITH {figures} AS (
     SELECT h.{key} AS key,{figure_sums}{bin_sums}
     FROM {support_rows} AS h
     GROUP BY 1
-),
+),{business}
 replies AS (
     SELECT r.{key} AS key,{reply_sums}
     FROM support_reply_hourly AS r
@@ -491,6 +576,12 @@ ratings AS (
     SELECT c.{key} AS key{csat_sums}
     FROM support_csat_hourly AS c
     WHERE c.workspace_id = %(workspace)s AND c.bucket >= %(start)s AND c.bucket < %(end)s {csat_filter}
+    GROUP BY 1
+),
+slas AS (
+    SELECT sl.{key} AS key{sla_sums}
+    FROM support_sla_hourly AS sl
+    WHERE sl.workspace_id = %(workspace)s AND sl.bucket >= %(start)s AND sl.bucket < %(end)s {sla_filter}
     GROUP BY 1
 ),
 histogram AS ({histogram}{reply_histogram}
@@ -507,12 +598,14 @@ SELECT * FROM (
            COALESCE(f.first_response_count, 0) AS first_response_count,
            f.first_response_avg_seconds, p.first_response_p50_seconds, p.first_response_p90_seconds,
            COALESCE(f.resolution_count, 0) AS resolution_count,
-           f.resolution_avg_seconds, p.resolution_p50_seconds, p.resolution_p90_seconds{quality_columns}{extra_columns}
+           f.resolution_avg_seconds, p.resolution_p50_seconds, p.resolution_p90_seconds{quality_columns}
+           {sla_columns}{extra_columns}
     FROM {table} AS dim
     LEFT JOIN figures AS f ON f.key = dim.{key}
     LEFT JOIN percentiles AS p ON p.key = dim.{key}
     LEFT JOIN replies AS q ON q.key = dim.{key}
-    LEFT JOIN ratings AS c ON c.key = dim.{key}{extra_joins}
+    LEFT JOIN ratings AS c ON c.key = dim.{key}
+    LEFT JOIN slas AS sl ON sl.key = dim.{key}{extra_joins}
     WHERE dim.workspace_id = %(workspace)s {dimension_filter}
 ) AS rows
 ORDER BY {ordering}"""
@@ -589,14 +682,22 @@ DIMENSION_COUNT = (
 LIVE_COLUMNS = """,
            COALESCE(l.open, 0) AS open_now,
            COALESCE(l.unassigned, 0) AS unassigned_now,
-           COALESCE(l.unanswered, 0) AS unanswered_now"""
+           COALESCE(l.unanswered, 0) AS unanswered_now,
+           COALESCE(due.breaching_within_hour_now, 0) AS breaching_within_hour_now,
+           COALESCE(due.overdue_now, 0) AS overdue_now"""
 LIVE_JOIN = """
     LEFT JOIN (
         SELECT channel_id, sum(open) AS open, sum(unassigned) AS unassigned, sum(unanswered) AS unanswered
         FROM support_live
         WHERE workspace_id = %(workspace)s
         GROUP BY channel_id
-    ) AS l ON l.channel_id = dim.channel_id"""
+    ) AS l ON l.channel_id = dim.channel_id
+    LEFT JOIN (
+        SELECT d.channel_id,{sla_live_sums}
+        FROM conversation_due AS d
+        WHERE d.workspace_id = %(workspace)s AND d.due_at < now() + interval '1 hour'
+        GROUP BY d.channel_id
+    ) AS due ON due.channel_id = dim.channel_id""".replace("{sla_live_sums}", SLA_LIVE_SUMS)
 
 QUALITY_FIGURES = (
     *(f"{REPLY_TIME}_{figure}" for figure in DURATION_FIGURES),
@@ -604,8 +705,8 @@ QUALITY_FIGURES = (
 )
 """The reply-time and CSAT columns of an agent or channel row (QUALITY_COLUMNS), as they are
 ordered by and as the CSV names them."""
-AGENT_ORDERING = ("id", "name", *FIGURES, *QUALITY_FIGURES)
-CHANNEL_ORDERING = (*AGENT_ORDERING, *LIVE)
+AGENT_ORDERING = ("id", "name", *FIGURES, *QUALITY_FIGURES, *(f"sla_{figure}" for figure in SLA_FIGURES))
+CHANNEL_ORDERING = (*AGENT_ORDERING, *LIVE, *SLA_LIVE)
 
 
 def ordering_sql(ordering: str) -> str:
@@ -641,8 +742,19 @@ def dimension_rows(*, workspace, window: Window, dimension: str, ordering: str) 
     else:
         rows, bins = hourly_rows("support_hourly", window), ""
         histogram = DIMENSION_HISTOGRAM.format(key=key, duration_filter=dimension_filter(window, "d"))
+    figures, business = "figures", ""
+    if window.business_hours:
+        figures, histogram = "calendar_figures", PERIOD_TOTAL_HISTOGRAM
+        business = BUSINESS_FIGURES.format(
+            key=f"h.{key}",
+            source=BUSINESS_WINDOW_ROWS.format(business_filter=dimension_filter(window, "h")),
+            duration_sums=duration_sums(),
+            bin_sums=BIN_SUMS,
+        )
     sql = DIMENSION_FIGURES.format(
         **values,
+        figures=figures,
+        business=business,
         figure_sums=sums,
         bin_sums=bins,
         support_rows=rows,
@@ -650,6 +762,9 @@ def dimension_rows(*, workspace, window: Window, dimension: str, ordering: str) 
         percentiles=PERCENTILES,
         extra_columns=LIVE_COLUMNS if dimension == "channel" else "",
         extra_joins=LIVE_JOIN if dimension == "channel" else "",
+        sla_sums=SLA_SUMS,
+        sla_filter=dimension_filter(window, "sl"),
+        sla_columns=SLA_COLUMNS,
         ordering=ordering_sql(ordering),
         reply_sums=REPLY_SUMS,
         reply_filter=dimension_filter(window, "r"),

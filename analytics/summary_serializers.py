@@ -98,6 +98,17 @@ class CsatSerializer(serializers.Serializer):
     )
 
 
+class SlaFiguresSerializer(serializers.Serializer):
+    first_response_targeted = serializers.IntegerField(
+        help_text="First responses (in their hour) of conversations held to a first-response target."
+    )
+    first_response_breaches = serializers.IntegerField(help_text="Those whose time exceeded the target.")
+    resolution_targeted = serializers.IntegerField(
+        help_text="Resolutions (while resolved, in the hour of the last) of conversations held to a resolution target."
+    )
+    resolution_breaches = serializers.IntegerField(help_text="Those whose time exceeded the target.")
+
+
 class FiguresSerializer(serializers.Serializer):
     conversations_created = serializers.IntegerField()
     conversations_assigned = serializers.IntegerField()
@@ -114,6 +125,10 @@ class FiguresSerializer(serializers.Serializer):
         help_text="Rated conversations by the score (1-5) of their latest rating, in its hour, for the "
         "conversation's assignee."
     )
+    sla = SlaFiguresSerializer(
+        help_text="SLA outcomes: the targets of the policy in effect at each conversation's creation, in calendar or "
+        "business time as the target says (GET /api/v1/settings/sla)."
+    )
 
 
 class PreviousFiguresSerializer(RangeFieldsMixin, FiguresSerializer):
@@ -124,12 +139,28 @@ class OverviewSerializer(RangeFieldsMixin, FiguresSerializer):
     open_now = serializers.IntegerField(help_text="Live: created, not resolved since the last reopen.")
     unassigned_now = serializers.IntegerField(help_text="Live: open and never assigned.")
     unanswered_now = serializers.IntegerField(help_text="Live: open and no agent reply yet.")
+    breaching_within_hour_now = serializers.IntegerField(
+        help_text="Live: open conversations with an SLA target still pending (no reply yet; not resolved) that falls "
+        "due within the next hour."
+    )
+    overdue_now = serializers.IntegerField(
+        help_text="Live: open conversations with an SLA target still pending that is already due (breached)."
+    )
     previous = PreviousFiguresSerializer(help_text="The same figures for the period of equal length before `from`.")
 
     def get_fields(self):
         fields = super().get_fields()
         tz = serializers.CharField(help_text="The zone of the range and of the offsets in this response.")
-        return {"from": fields.pop("from"), "to": fields.pop("to"), "tz": tz, **fields}
+        business_hours = serializers.BooleanField(
+            help_text="Whether first_response and resolution are in business time (the business_hours parameter)."
+        )
+        return {
+            "from": fields.pop("from"),
+            "to": fields.pop("to"),
+            "tz": tz,
+            "business_hours": business_hours,
+            **fields,
+        }
 
 
 class TimeseriesPointSerializer(serializers.Serializer):
@@ -155,6 +186,8 @@ class ChannelSummarySerializer(AgentSummarySerializer):
     open_now = serializers.IntegerField()
     unassigned_now = serializers.IntegerField()
     unanswered_now = serializers.IntegerField()
+    breaching_within_hour_now = serializers.IntegerField()
+    overdue_now = serializers.IntegerField()
 
 
 class TeamSummarySerializer(serializers.Serializer):

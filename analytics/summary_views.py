@@ -1,6 +1,8 @@
 """The dashboard's read endpoints. Each is a generic view whose hooks parse the query (analytics.params)
 and call a selector of analytics.summaries, which reads summary tables only."""
 
+from dataclasses import replace
+
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -73,6 +75,13 @@ RANGE_PARAMETERS = [
         "agent", params.text_schema(64), description="Only this agent (its external id). Live counters ignore it."
     ),
 ]
+BUSINESS_HOURS = OpenApiParameter(
+    "business_hours",
+    {"type": "string", "enum": ["true", "false"]},
+    description="true: first response and resolution in business time, the seconds inside the workspace's "
+    "business hours (GET /api/v1/settings/business-hours) in effect at each conversation's creation. Default: "
+    "false (calendar time).",
+)
 GRANULARITY = OpenApiParameter(
     "granularity",
     {"type": "string", "enum": list(TIME_GROUPS)},
@@ -133,7 +142,7 @@ class SummaryView(generics.GenericAPIView):
     "response and resolution time (count, average, p50, p90 from the duration histogram) for the range, the same "
     "for the previous period of equal length, and the live counters (by channel when `channel` is given; the "
     "`agent` filter does not apply to them). conversations_created has no agent: with `agent` it is 0.",
-    parameters=RANGE_PARAMETERS,
+    parameters=[*RANGE_PARAMETERS, BUSINESS_HOURS],
     responses={200: OverviewSerializer, **BAD_PARAMETER},
 )
 class OverviewView(SummaryView, generics.RetrieveAPIView):
@@ -141,6 +150,7 @@ class OverviewView(SummaryView, generics.RetrieveAPIView):
 
     def summarize(self):
         window = params.parse_window(self.request.query_params, workspace=self.workspace)
+        window = replace(window, business_hours=params.parse_business_hours(self.request.query_params))
         self.tz = window.tz
         return summaries.overview(workspace=self.workspace, window=window)
 
@@ -154,6 +164,7 @@ class OverviewView(SummaryView, generics.RetrieveAPIView):
         OpenApiParameter("name", params.text_schema(100), description="With metric=events: only this event name."),
         GRANULARITY,
         *RANGE_PARAMETERS,
+        BUSINESS_HOURS,
     ],
     responses={200: TimeseriesPointSerializer(many=True), **BAD_PARAMETER},
 )
@@ -167,6 +178,7 @@ class TimeseriesView(SummaryView, generics.ListAPIView):
         if metric is None:
             raise params.invalid("metric", f"Is required: one of {', '.join(summaries.TIMESERIES_METRICS)}.")
         window = params.parse_window(query, workspace=self.workspace, granularity=params.parse_granularity(query))
+        window = replace(window, business_hours=params.parse_business_hours(query))
         self.tz = window.tz
         name = params.parse_text(query, "name", max_length=100)
         return summaries.timeseries(workspace=self.workspace, window=window, metric=metric, name=name)
@@ -231,6 +243,7 @@ class DimensionSummaryView(SummaryView, generics.ListAPIView):
     def summarize(self):
         query = self.request.query_params
         window = params.parse_window(query, workspace=self.workspace)
+        window = replace(window, business_hours=params.parse_business_hours(query))
         self.tz = window.tz
         choices = (*self.orderings, *(f"-{name}" for name in self.orderings))
         ordering = params.parse_choice(query, "ordering", choices, default="id")
@@ -244,7 +257,7 @@ class DimensionSummaryView(SummaryView, generics.ListAPIView):
     description="Every agent of the workspace (zeros where idle) with the overview's figures for the range. "
     "Counting figures count events by their agent; first response and resolution go to the first responder and "
     "the resolver. Conversations are created without an agent, so conversations_created is 0 here.",
-    parameters=[*RANGE_PARAMETERS, ordering_parameter(summaries.AGENT_ORDERING)],
+    parameters=[*RANGE_PARAMETERS, BUSINESS_HOURS, ordering_parameter(summaries.AGENT_ORDERING)],
     responses={200: AgentSummarySerializer(many=True), **BAD_PARAMETER, **PAST_THE_LAST_PAGE},
 )
 class AgentsSummaryView(DimensionSummaryView):
@@ -257,7 +270,7 @@ class AgentsSummaryView(DimensionSummaryView):
     summary="Support figures per channel",
     description="Every channel of the workspace (zeros where idle) with the overview's figures for the range "
     "and its live counters.",
-    parameters=[*RANGE_PARAMETERS, ordering_parameter(summaries.CHANNEL_ORDERING)],
+    parameters=[*RANGE_PARAMETERS, BUSINESS_HOURS, ordering_parameter(summaries.CHANNEL_ORDERING)],
     responses={200: ChannelSummarySerializer(many=True), **BAD_PARAMETER, **PAST_THE_LAST_PAGE},
 )
 class ChannelsSummaryView(DimensionSummaryView):

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from analytics import heatmap_views, import_views, interaction_views, session_views, summary_views, views
+from analytics.business import views as business_views
 from analytics.catalogue import views as catalogue_views
 
 urlpatterns = [
@@ -19,6 +20,8 @@ urlpatterns = [
     path("catalogue/events/", catalogue_views.CatalogueEventsView.as_view(), name="catalogue-events"),
     path("catalogue/events/<str:name>", catalogue_views.CatalogueEventView.as_view(), name="catalogue-event"),
     path("catalogue/settings", catalogue_views.CatalogueSettingsView.as_view(), name="catalogue-settings"),
+    path("settings/business-hours", business_views.BusinessHoursView.as_view(), name="business-hours"),
+    path("settings/sla", business_views.SlaView.as_view(), name="sla"),
     path("summaries/overview", summary_views.OverviewView.as_view(), name="summaries-overview"),
     path("summaries/timeseries", summary_views.TimeseriesView.as_view(), name="summaries-timeseries"),
     path("summaries/agents", summary_views.AgentsSummaryView.as_view(), name="summaries-agents"),

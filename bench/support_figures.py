@@ -1,7 +1,12 @@
-"""What CSAT, the per-team figures and reply times cost on ingest: the same simulated events (with
-ratings and teams) ingested with the conversation trigger as installed, and with the same trigger
-without those figures (the support_csat_hourly and support_team_hourly upserts and the reply-time
-statement cut out of sql/triggers/event__merge_conversations.sql; everything else identical). Batches of 1000 on one
+"""What CSAT, the per-team figures, reply times, business hours and SLAs cost on ingest: the same
+simulated events (with ratings and teams) ingested with the conversation trigger as installed, and
+with the same trigger without those figures (the support_csat_hourly and support_team_hourly
+upserts, the business-hours and SLA CTEs and the reply-time statement cut out of
+sql/triggers/event__merge_conversations.sql; everything else identical). With `--cut
+business-sla` only the business-hours and SLA CTEs are cut: what those cost alone. The workspace
+has a business schedule (Monday to Friday 09:00-18:00, a holiday) and SLA targets (first response
+1 h in business time, resolution 1 day in calendar time) in effect for the whole simulated week,
+so every conversation is measured and held to them. Batches of 1000 on one
 connection and single-event transactions on 1 and 8 connections; rounds alternate A/B, B/A, ...
 so drift of the machine falls on both, and the medians are compared. Every run with the new
 figures is checked with `rollups verify`.
@@ -46,19 +51,36 @@ CSAT_START = "-- CSAT: each rated conversation"
 CSAT_END = "agent_upsert AS ("
 REPLY_START = "\n-- Reply times."
 REPLY_END = "RETURN NULL;"
+# The business-hours and SLA CTEs, a block of their own inside the CSAT-to-agent-upsert span.
+BUSINESS_SLA_START = "-- Business hours (support_business_hourly)"
+BUSINESS_SLA_END = "-- End of SLAs.\n"
+CUTS = {
+    "all": ((CSAT_START, CSAT_END), (REPLY_START, REPLY_END)),
+    "business-sla": ((BUSINESS_SLA_START, BUSINESS_SLA_END),),
+}
+SCHEDULE_AND_TARGETS = """
+INSERT INTO business_schedule (workspace_id, effective_from, time_zone, weekdays, start_minutes, end_minutes,
+                               holidays, created_at)
+VALUES (%(workspace)s, '2000-01-01T00:00Z', 'Europe/Berlin', '{1,2,3,4,5}', '{540,540,540,540,540}',
+        '{1080,1080,1080,1080,1080}', ARRAY[(now() - interval '3 days')::date], now());
+INSERT INTO sla_policy (workspace_id, effective_from, first_response_seconds, first_response_business,
+                        resolution_seconds, resolution_business, created_at)
+VALUES (%(workspace)s, '2000-01-01T00:00Z', 3600, true, 86400, false, now());
+"""
 
 
-def without_new_figures(sql: str) -> str:
+def without_new_figures(sql: str, cut: str = "all") -> str:
     """The installed statements of event__merge_conversations.sql without the CSAT and team upserts
-    (from the CSAT comment to the agent upsert) and the reply-time statement (the last one before
-    RETURN NULL)."""
-    for start, end in ((CSAT_START, CSAT_END), (REPLY_START, REPLY_END)):
+    (from the CSAT comment to the agent upsert, the business-hours and SLA CTEs with them) and the
+    reply-time statement (the last one before RETURN NULL); with cut="business-sla", without the
+    business-hours and SLA CTEs only."""
+    for start, end in CUTS[cut]:
         begin = sql.index(start)
-        sql = sql[:begin] + sql[sql.index(end, begin) :]
+        sql = sql[:begin] + sql[sql.index(end, begin) + (len(end) if end == BUSINESS_SLA_END else 0) :]
     return sql
 
 
-def install(url: str, *, form: str) -> None:
+def install(url: str, *, form: str, cut: str = "all") -> None:
     """Installs the summary trigger of event with or without the new figures (pgtrigger's install
     SQL); "with" is exactly the trigger migrations install."""
     import pgtrigger
@@ -71,7 +93,7 @@ def install(url: str, *, form: str) -> None:
     if form == "without":
         bodies = {f"event__{name}.sql": trigger_sql(f"event__{name}.sql") for name in SUMMARY_TRIGGER_NAMES}
         conversations = "event__merge_conversations.sql"
-        bodies[conversations] = without_new_figures(bodies[conversations])
+        bodies[conversations] = without_new_figures(bodies[conversations], cut)
         trigger = pgtrigger.Trigger(
             name=trigger.name,
             level=pgtrigger.Statement,
@@ -91,12 +113,18 @@ def main() -> None:
     parser.add_argument("--single-events", type=int, default=2_000, help="single-event transactions per run")
     parser.add_argument("--events", type=int, default=20_000, help="events of the batched runs (1000 a statement)")
     parser.add_argument("--history", type=int, default=20_000, help="events ingested before each timed run")
-    parser.add_argument("--output", default=str(ROOT / "bench" / "results" / "support-figures.json"))
+    parser.add_argument("--cut", choices=tuple(CUTS), default="all", help="what the 'without' form leaves out")
+    parser.add_argument("--output", default=None, help="default: bench/results/support-figures[-business-sla].json")
     args = parser.parse_args()
+    if args.output is None:
+        suffix = "" if args.cut == "all" else f"-{args.cut}"
+        args.output = str(ROOT / "bench" / "results" / f"support-figures{suffix}.json")
     url = with_database(base_url(), "support_bench_figures")
     setup_django(url)  # before anything imports core.settings with another DATABASE_URL
     print(f"preparing {url.rsplit('/', 1)[-1].split('?')[0]} ...", flush=True)
     workspace_id, _ = prepare_database(url)
+    with connect(url) as connection, connection.cursor() as cursor:
+        cursor.execute(SCHEDULE_AND_TARGETS, {"workspace": workspace_id})
     wanted = args.history + args.events
     pool = list(history(end=datetime.now(UTC), days=7, conversations=wanted // 9 + 1, seed=5))
     from analytics import partitions
@@ -124,7 +152,7 @@ def main() -> None:
         for size, clients in cases:
             for form in order:
                 start_from_history()
-                install(url, form=form)
+                install(url, form=form, cut=args.cut)
                 result = run_statements(url=url, statements=statements[size], clients=clients)
                 result.update(
                     round=round_number,
@@ -166,6 +194,7 @@ def main() -> None:
     report = {
         "timestamp": datetime.now(UTC).isoformat(),
         "command": " ".join(["bench/support_figures.py", *sys.argv[1:]]),
+        "cut": args.cut,
         "server_version": server_version,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
         "rounds": args.rounds,

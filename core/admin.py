@@ -9,6 +9,11 @@ class WorkspaceAdmin(admin.ModelAdmin):
     list_display = ["slug", "name", "timezone", "created_at"]
     search_fields = ["slug", "name"]
 
+    def get_inlines(self, request, obj):
+        from analytics.business.admin import BusinessScheduleInline, SlaPolicyInline
+
+        return [BusinessScheduleInline, SlaPolicyInline]
+
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):

@@ -35,6 +35,7 @@ class Scope(models.TextChoices):
     READ = "read", "Read summaries and events"
     ERASE = "erase", "Erase events (DELETE /api/v1/events/{id})"
     CATALOGUE = "catalogue", "Define events and change catalogue settings"
+    SETTINGS = "settings", "Change business hours and SLA targets"
 
 
 class ApiToken(models.Model):

@@ -72,7 +72,7 @@ TABLE_ROWS = 100
 """Rows of an agents or channels table per page: 100 rows of every figure stay far under the
 page weight limit (300 KB) whatever the size of the desk; the CSV has every row."""
 CATALOGUE_ROWS = 100
-NESTED_GROUPS = (*summaries.DURATIONS, summaries.REPLY_TIME, "csat")
+NESTED_GROUPS = (*summaries.DURATIONS, summaries.REPLY_TIME, "csat", "sla")
 """The figures an agent or channel row nests ({"first_response": {"avg_seconds": ..}})."""
 
 
@@ -417,7 +417,8 @@ class DimensionPage(WorkspacePage):
 
     def names(self) -> tuple[str, ...]:
         """The table's columns: the CSV's, in its order (a nested figure flattened to <group>_<figure>)."""
-        return ("id", "name", *summaries.FIGURES, *summaries.QUALITY_FIGURES, *self.live_columns())
+        sla = (f"sla_{figure}" for figure in summaries.SLA_FIGURES)
+        return ("id", "name", *summaries.FIGURES, *summaries.QUALITY_FIGURES, *sla, *self.live_columns())
 
     def columns(self, ordering: str) -> list[dict]:
         query = [
@@ -443,7 +444,7 @@ class DimensionPage(WorkspacePage):
         return columns
 
     def live_columns(self) -> tuple[str, ...]:
-        return summaries.LIVE if self.dimension == "channel" else ()
+        return (*summaries.LIVE, *summaries.SLA_LIVE) if self.dimension == "channel" else ()
 
     def cell_columns(self) -> list[tuple[str, str | None, str, object]]:
         """(column, its group or None, the key within it, how it is shown) of each cell of a row."""

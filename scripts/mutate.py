@@ -48,6 +48,8 @@ TESTS = [
     "tests/analytics/test_csat_and_reply_times.py",
     "tests/analytics/test_team_figures.py",
     "tests/analytics/test_label_figures.py",
+    "tests/analytics/test_business_hours.py",
+    "tests/analytics/test_sla.py",
     "tests/analytics/test_retention.py::test_a_session_across_the_horizon_keeps_its_first_event_and_count",
 ]
 
@@ -757,6 +759,91 @@ MUTANTS = [
         "(array_agg(occupation ORDER BY occupation_at DESC NULLS LAST",
         "(array_agg(occupation ORDER BY occupation_at ASC NULLS LAST",
         "customer view takes the occupation of the slot with the earliest event",
+    ),
+    Mutant(
+        "BH1",
+        "sql/triggers/event__merge_conversations.sql",
+        "(after_row).status, (after_row).last_resolved_at",
+        "(before_row).status, (after_row).last_resolved_at",
+        "a row whose only change is its status (a reopen) is skipped by the business-hours part",
+    ),
+    Mutant(
+        "BH2",
+        "sql/triggers/event__merge_conversations.sql",
+        "        WHERE s.workspace_id = v.workspace_id AND s.effective_from <= v.created_at\n"
+        "        ORDER BY s.effective_from DESC\n        LIMIT 1\n    ) AS s ON true\n"
+        "    WHERE v.created_at IS NOT NULL AND (v.first_response_at",
+        "        WHERE s.workspace_id = v.workspace_id AND s.effective_from <= now()\n"
+        "        ORDER BY s.effective_from DESC\n        LIMIT 1\n    ) AS s ON true\n"
+        "    WHERE v.created_at IS NOT NULL AND (v.first_response_at",
+        "business time measured with the schedule version in effect now, not at created_at",
+    ),
+    Mutant(
+        "BH3",
+        "sql/triggers/event__merge_conversations.sql",
+        "first_response_seconds = bh.first_response_seconds + EXCLUDED.first_response_seconds",
+        "first_response_seconds = EXCLUDED.first_response_seconds",
+        "support_business_hourly first_response_seconds overwritten instead of added",
+    ),
+    Mutant(
+        "BH4",
+        "sql/triggers/event__merge_conversations.sql",
+        "           CASE WHEN v.status = 'resolved' THEN v.last_resolved_at END AS resolved_at,\n"
+        "           COALESCE(v.resolver_id, '') AS resolver_id,\n           tally_business_seconds",
+        "           v.last_resolved_at AS resolved_at,\n"
+        "           COALESCE(v.resolver_id, '') AS resolver_id,\n           tally_business_seconds",
+        "a reopened conversation keeps its business-time resolution",
+    ),
+    Mutant(
+        "BH5",
+        "analytics/summaries.py",
+        'table = "support_business_hourly"',
+        'table = table if metric else "support_business_hourly"',
+        "business_hours=true ignored by the time series",
+    ),
+    Mutant(
+        "SL1",
+        "sql/triggers/event__merge_conversations.sql",
+        "sign * (first_response_seconds > first_response_target)::int",
+        "sign * (first_response_seconds >= first_response_target)::int",
+        "a first response exactly on its target counted as a breach",
+    ),
+    Mutant(
+        "SL2",
+        "sql/triggers/event__merge_conversations.sql",
+        "        WHERE sign = -1 AND first_response_pending\n",
+        "        WHERE sign = -1 AND first_response_pending AND false\n",
+        "a first-response target stays pending after the reply",
+    ),
+    Mutant(
+        "SL3",
+        "sql/triggers/event__merge_conversations.sql",
+        "        due_at = EXCLUDED.due_at\n",
+        "        due_at = cd.due_at\n",
+        "a pending target keeps its first due time when created_at moves earlier",
+    ),
+    Mutant(
+        "SL4",
+        "sql/triggers/event__merge_conversations.sql",
+        "        WHERE p.workspace_id = v.workspace_id AND p.effective_from <= v.created_at\n"
+        "        ORDER BY p.effective_from DESC\n",
+        "        WHERE p.workspace_id = v.workspace_id AND p.effective_from <= v.created_at\n"
+        "        ORDER BY p.effective_from ASC\n",
+        "a conversation held to the oldest SLA version instead of the one in effect at created_at",
+    ),
+    Mutant(
+        "SL5",
+        "sql/triggers/event__merge_conversations.sql",
+        "first_response_breaches = sl.first_response_breaches + EXCLUDED.first_response_breaches",
+        "first_response_breaches = EXCLUDED.first_response_breaches",
+        "support_sla_hourly first_response_breaches overwritten instead of added",
+    ),
+    Mutant(
+        "SL6",
+        "analytics/summaries.py",
+        "FILTER (WHERE d.due_at >= now()) AS breaching_within_hour_now",
+        "FILTER (WHERE d.due_at >= now() - interval '1 hour') AS breaching_within_hour_now",
+        "targets overdue by less than an hour counted as breaching within the next hour",
     ),
 ]
 

@@ -167,3 +167,67 @@ def event_streams(draw, max_conversations: int = 5, max_products: int = 6) -> li
         repeats = draw(st.lists(st.sampled_from(events), max_size=4))
         events.extend(repeats)
     return draw(st.permutations(events))
+
+
+# Business schedules for the streams above (08:00-13:00 UTC on Monday 2026-03-02), whose open
+# intervals cut through that range, so business time differs from calendar time: w1 one version
+# in UTC; w2 three versions in Berlin time (UTC+1 then), the second in effect from 09:30 UTC and
+# the third, with the day a holiday, from 11:20 UTC, so which version a conversation is measured
+# with depends on its created_at. Created before any event (a version is never dated before an
+# event that exists: analytics/business/services.py).
+BUSINESS_SCHEDULES = {
+    "w1": [("2000-01-01T00:00:00Z", "UTC", [(1, "08:30", "09:10"), (1, "09:40", "10:00"), (1, "11:00", "12:00")], [])],
+    "w2": [
+        ("2000-01-01T00:00:00Z", "Europe/Berlin", [(1, "09:30", "11:00"), (2, "09:00", "17:00")], []),
+        ("2026-03-02T09:30:00Z", "Europe/Berlin", [(1, "12:00", "13:30"), (1, "13:45", "24:00")], []),
+        ("2026-03-02T11:20:00Z", "Europe/Berlin", [(1, "09:00", "17:00")], ["2026-03-02"]),
+    ],
+}
+
+
+def add_business_schedules(workspace, versions) -> None:
+    """Stores `versions` [(effective_from, zone, [(weekday, "HH:MM", "HH:MM")], [holiday])] as they are."""
+    from analytics.models import BusinessSchedule
+
+    def minute(text: str) -> int:
+        hours, minutes = text.split(":")
+        return int(hours) * 60 + int(minutes)
+
+    for effective_from, zone, intervals, holidays in versions:
+        BusinessSchedule.objects.create(
+            workspace=workspace,
+            effective_from=datetime.fromisoformat(effective_from),
+            time_zone=zone,
+            weekdays=[weekday for weekday, _, _ in intervals],
+            start_minutes=[minute(start) for _, start, _ in intervals],
+            end_minutes=[minute(end) for _, _, end in intervals],
+            holidays=[datetime.fromisoformat(day).date() for day in holidays],
+        )
+
+
+# SLA policies for the streams: targets short enough that some responses and resolutions breach
+# and some do not, in calendar and business time; w2 has a second version from 10:00 UTC, so the
+# targets a conversation is held to depend on its created_at. Tuples: effective_from, first
+# response (seconds, business), resolution (seconds, business); None: no target.
+SLA_POLICIES = {
+    "w1": [("2000-01-01T00:00:00Z", (600, False), (3600, True))],
+    "w2": [
+        ("2000-01-01T00:00:00Z", (1200, True), None),
+        ("2026-03-02T10:00:00Z", (300, False), (7200, False)),
+    ],
+}
+
+
+def add_sla_policies(workspace, versions) -> None:
+    """Stores `versions` [(effective_from, (seconds, business) or None, (seconds, business) or None)]."""
+    from analytics.models import SlaPolicy
+
+    for effective_from, first_response, resolution in versions:
+        SlaPolicy.objects.create(
+            workspace=workspace,
+            effective_from=datetime.fromisoformat(effective_from),
+            first_response_seconds=first_response and first_response[0],
+            first_response_business=bool(first_response and first_response[1]),
+            resolution_seconds=resolution and resolution[0],
+            resolution_business=bool(resolution and resolution[1]),
+        )

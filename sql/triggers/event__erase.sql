@@ -35,7 +35,8 @@
 --              is left; the conversation's labels are then read from it.
 --            - support_hourly, support_duration_hourly, support_total_hourly,
 --              support_channel_hourly, support_csat_hourly, support_team_hourly,
---              support_label_hourly, support_agent_hourly, support_live, support_reply_hourly:
+--              support_label_hourly, support_business_hourly, support_sla_hourly,
+--              conversation_due, support_agent_hourly, support_live, support_reply_hourly:
 --              the same deltas as
 --              ingestion, from the same SQL (the "support summaries" part of
 --              event__merge_conversations.sql, included below): -1 for each deleted event, -1

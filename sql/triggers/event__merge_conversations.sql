@@ -1,5 +1,7 @@
 -- Trigger:   AFTER INSERT ON event, FOR EACH STATEMENT, new rows as new_events.
--- Reads:     new_events named conversation.*, and the conversation rows they touch.
+-- Reads:     new_events named conversation.*, the conversation rows they touch, and
+--            business_schedule and sla_policy (the versions in effect at each changed row's
+--            created_at).
 -- Keeps:     conversation            = sql/recompute/conversation.sql
 --            support_hourly          = sql/recompute/support_hourly.sql
 --            support_duration_hourly = sql/recompute/support_duration_hourly.sql
@@ -12,6 +14,9 @@
 --            support_team_hourly     = sql/recompute/support_team_hourly.sql
 --            conversation_label      = sql/recompute/conversation_label.sql
 --            support_label_hourly    = sql/recompute/support_label_hourly.sql
+--            support_business_hourly = sql/recompute/support_business_hourly.sql
+--            support_sla_hourly      = sql/recompute/support_sla_hourly.sql
+--            conversation_due        = sql/recompute/conversation_due.sql
 --
 -- How: each conversation row is a merge of its events in which every column is a min, a max,
 -- or the value of the least/greatest event by (occurred_at, event_id), so merging the batch
@@ -31,8 +36,8 @@
 -- of the conversation write its rows, and they hold its row lock); (3) with the rows held, one
 -- statement merges them and upserts each summary once, keys sorted, tables always in the same
 -- order (support_hourly, support_duration_hourly, support_total_hourly, support_channel_hourly,
--- support_csat_hourly, support_team_hourly, support_label_hourly, support_agent_hourly,
--- support_live); (4) a last
+-- support_csat_hourly, support_team_hourly, support_label_hourly, support_business_hourly,
+-- support_sla_hourly, conversation_due, support_agent_hourly, support_live); (4) a last
 -- statement, with the rows still held, pairs the touched conversations' messages into
 -- support_reply_hourly. The
 -- summaries are written in this connection's write slot (sql/functions/tally_write_slot.sql):
@@ -762,6 +767,249 @@ label_upsert AS (
         score_4 = lb.score_4 + EXCLUDED.score_4,
         score_5 = lb.score_5 + EXCLUDED.score_5
 ),
+-- Business hours (support_business_hourly): the first response and resolution of each changed
+-- row measured in the open hours of the schedule version in effect at its created_at
+-- (sql/functions/tally_business_seconds.sql; calendar time without a version), -1 as the row
+-- was and +1 as it is, in the same hours, channels and agents as support_hourly's durations.
+-- The versions are append-only and never dated before an event that may exist, so the version
+-- a row was measured with is still the one found for it here. A row whose created_at, channel,
+-- first response, resolution and their agents are unchanged would add what it takes back: it is
+-- skipped before the measuring.
+business_changed AS (
+    SELECT before_row, after_row
+    FROM changed
+    WHERE ROW((before_row).created_at, (before_row).channel_id, (before_row).first_response_at, (before_row).first_responder_id, (before_row).status, (before_row).last_resolved_at, (before_row).resolver_id)
+          IS DISTINCT FROM
+          ROW((after_row).created_at, (after_row).channel_id, (after_row).first_response_at, (after_row).first_responder_id, (after_row).status, (after_row).last_resolved_at, (after_row).resolver_id)
+),
+business_versions AS (
+    SELECT -1 AS sign, (before_row).* FROM business_changed
+    UNION ALL
+    SELECT 1 AS sign, (after_row).* FROM business_changed
+),
+business_timed AS (
+    SELECT v.sign, v.workspace_id, COALESCE(v.channel_id, '') AS channel_id,
+           v.first_response_at, COALESCE(v.first_responder_id, '') AS first_responder_id,
+           CASE WHEN v.status = 'resolved' THEN v.last_resolved_at END AS resolved_at,
+           COALESCE(v.resolver_id, '') AS resolver_id,
+           tally_business_seconds(v.created_at, v.first_response_at, s.time_zone, s.weekdays, s.start_minutes, s.end_minutes, s.holidays) AS first_response_seconds,
+           CASE WHEN v.status = 'resolved'
+                THEN tally_business_seconds(v.created_at, v.last_resolved_at, s.time_zone, s.weekdays, s.start_minutes, s.end_minutes, s.holidays) END AS resolution_seconds
+    FROM business_versions AS v
+    LEFT JOIN LATERAL (
+        SELECT s.time_zone, s.weekdays, s.start_minutes, s.end_minutes, s.holidays
+        FROM business_schedule AS s
+        WHERE s.workspace_id = v.workspace_id AND s.effective_from <= v.created_at
+        ORDER BY s.effective_from DESC
+        LIMIT 1
+    ) AS s ON true
+    WHERE v.created_at IS NOT NULL AND (v.first_response_at IS NOT NULL OR v.status = 'resolved')
+),
+business_deltas (workspace_id, bucket, channel_id, agent_id, metric, seconds, sign) AS (
+    SELECT workspace_id, date_trunc('hour', first_response_at, 'UTC'), channel_id, first_responder_id,
+           'first_response', first_response_seconds, sign
+    FROM business_timed
+    WHERE first_response_at IS NOT NULL
+    UNION ALL
+    SELECT workspace_id, date_trunc('hour', resolved_at, 'UTC'), channel_id, resolver_id,
+           'resolution', resolution_seconds, sign
+    FROM business_timed
+    WHERE resolved_at IS NOT NULL
+),
+business_sums AS (
+    SELECT workspace_id, bucket, channel_id, agent_id,
+           COALESCE(sum(sign) FILTER (WHERE metric = 'first_response'), 0) AS first_response_count,
+           COALESCE(sum(sign * seconds) FILTER (WHERE metric = 'first_response'), 0) AS first_response_seconds,
+           COALESCE(sum(sign) FILTER (WHERE metric = 'resolution'), 0) AS resolution_count,
+           COALESCE(sum(sign * seconds) FILTER (WHERE metric = 'resolution'), 0) AS resolution_seconds,
+           ARRAY[
+               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 1), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 2), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 3), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 4), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 5), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 6), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 7), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 8), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 9), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 10), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 11), 0)
+           ] AS first_response_bins,
+           ARRAY[
+               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 1), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 2), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 3), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 4), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 5), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 6), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 7), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 8), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 9), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 10), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 11), 0)
+           ] AS resolution_bins
+    FROM (
+        SELECT d.*, width_bucket(d.seconds, '{0,60,300,900,1800,3600,7200,14400,28800,86400,259200}'::int[]) AS position
+        FROM business_deltas AS d
+    ) AS binned
+    GROUP BY 1, 2, 3, 4
+),
+business_upsert AS (
+    INSERT INTO support_business_hourly AS bh
+        (workspace_id, bucket, channel_id, agent_id, slot, first_response_count, first_response_seconds,
+         resolution_count, resolution_seconds, first_response_bins, resolution_bins)
+    SELECT workspace_id, bucket, channel_id, agent_id, tally_write_slot(), first_response_count, first_response_seconds,
+           resolution_count, resolution_seconds, first_response_bins, resolution_bins
+    FROM business_sums
+    WHERE first_response_count <> 0 OR first_response_seconds <> 0 OR resolution_count <> 0 OR resolution_seconds <> 0
+       OR 0 <> ANY (first_response_bins) OR 0 <> ANY (resolution_bins)
+    ORDER BY 1, 2, 3, 4
+    ON CONFLICT (workspace_id, bucket, channel_id, agent_id, slot) DO UPDATE SET
+        first_response_count = bh.first_response_count + EXCLUDED.first_response_count,
+        first_response_seconds = bh.first_response_seconds + EXCLUDED.first_response_seconds,
+        resolution_count = bh.resolution_count + EXCLUDED.resolution_count,
+        resolution_seconds = bh.resolution_seconds + EXCLUDED.resolution_seconds,
+        first_response_bins = ARRAY[
+            bh.first_response_bins[1] + EXCLUDED.first_response_bins[1],
+            bh.first_response_bins[2] + EXCLUDED.first_response_bins[2],
+            bh.first_response_bins[3] + EXCLUDED.first_response_bins[3],
+            bh.first_response_bins[4] + EXCLUDED.first_response_bins[4],
+            bh.first_response_bins[5] + EXCLUDED.first_response_bins[5],
+            bh.first_response_bins[6] + EXCLUDED.first_response_bins[6],
+            bh.first_response_bins[7] + EXCLUDED.first_response_bins[7],
+            bh.first_response_bins[8] + EXCLUDED.first_response_bins[8],
+            bh.first_response_bins[9] + EXCLUDED.first_response_bins[9],
+            bh.first_response_bins[10] + EXCLUDED.first_response_bins[10],
+            bh.first_response_bins[11] + EXCLUDED.first_response_bins[11]],
+        resolution_bins = ARRAY[
+            bh.resolution_bins[1] + EXCLUDED.resolution_bins[1],
+            bh.resolution_bins[2] + EXCLUDED.resolution_bins[2],
+            bh.resolution_bins[3] + EXCLUDED.resolution_bins[3],
+            bh.resolution_bins[4] + EXCLUDED.resolution_bins[4],
+            bh.resolution_bins[5] + EXCLUDED.resolution_bins[5],
+            bh.resolution_bins[6] + EXCLUDED.resolution_bins[6],
+            bh.resolution_bins[7] + EXCLUDED.resolution_bins[7],
+            bh.resolution_bins[8] + EXCLUDED.resolution_bins[8],
+            bh.resolution_bins[9] + EXCLUDED.resolution_bins[9],
+            bh.resolution_bins[10] + EXCLUDED.resolution_bins[10],
+            bh.resolution_bins[11] + EXCLUDED.resolution_bins[11]]
+),
+-- End of business hours.
+-- SLAs (support_sla_hourly, conversation_due): the same changed rows (business_versions),
+-- held to the SLA policy version in effect at created_at, each target measured in calendar or
+-- business time (the business schedule version in effect at created_at) as the policy says. A
+-- first response (a resolution, while resolved) with a target counts as targeted in its hour,
+-- channel and agent, and as a breach when its time exceeds the target; -1 as the row was, +1 as
+-- it is. conversation_due holds the targets still pending (no agent reply yet; open) with the
+-- instant the time reaches the target: the row as it is replaces the row as it was.
+sla_timed AS (
+    SELECT v.sign, v.workspace_id, v.conversation_id, COALESCE(v.channel_id, '') AS channel_id,
+           v.first_response_at, COALESCE(v.first_responder_id, '') AS first_responder_id,
+           CASE WHEN v.status = 'resolved' THEN v.last_resolved_at END AS resolved_at,
+           COALESCE(v.resolver_id, '') AS resolver_id,
+           v.status = 'open' AND v.first_response_at IS NULL AND p.first_response_seconds IS NOT NULL
+               AS first_response_pending,
+           v.status = 'open' AND p.resolution_seconds IS NOT NULL AS resolution_pending,
+           p.first_response_seconds AS first_response_target,
+           p.resolution_seconds AS resolution_target,
+           CASE WHEN v.first_response_at IS NULL OR p.first_response_seconds IS NULL THEN NULL
+                WHEN p.first_response_business
+                THEN tally_business_seconds(v.created_at, v.first_response_at, s.time_zone, s.weekdays, s.start_minutes, s.end_minutes, s.holidays)
+                ELSE GREATEST(0, EXTRACT(EPOCH FROM v.first_response_at - v.created_at)) END AS first_response_seconds,
+           CASE WHEN v.status <> 'resolved' OR p.resolution_seconds IS NULL THEN NULL
+                WHEN p.resolution_business
+                THEN tally_business_seconds(v.created_at, v.last_resolved_at, s.time_zone, s.weekdays, s.start_minutes, s.end_minutes, s.holidays)
+                ELSE GREATEST(0, EXTRACT(EPOCH FROM v.last_resolved_at - v.created_at)) END AS resolution_seconds,
+           CASE WHEN v.sign = 1 AND v.status = 'open' AND v.first_response_at IS NULL
+                     AND p.first_response_seconds IS NOT NULL
+                THEN CASE WHEN p.first_response_business
+                          THEN tally_business_due(v.created_at, p.first_response_seconds, s.time_zone, s.weekdays, s.start_minutes, s.end_minutes, s.holidays)
+                          ELSE v.created_at + make_interval(secs => p.first_response_seconds) END
+           END AS first_response_due_at,
+           CASE WHEN v.sign = 1 AND v.status = 'open' AND p.resolution_seconds IS NOT NULL
+                THEN CASE WHEN p.resolution_business
+                          THEN tally_business_due(v.created_at, p.resolution_seconds, s.time_zone, s.weekdays, s.start_minutes, s.end_minutes, s.holidays)
+                          ELSE v.created_at + make_interval(secs => p.resolution_seconds) END
+           END AS resolution_due_at
+    FROM business_versions AS v
+    LEFT JOIN LATERAL (
+        SELECT p.first_response_seconds, p.first_response_business, p.resolution_seconds, p.resolution_business
+        FROM sla_policy AS p
+        WHERE p.workspace_id = v.workspace_id AND p.effective_from <= v.created_at
+        ORDER BY p.effective_from DESC
+        LIMIT 1
+    ) AS p ON true
+    LEFT JOIN LATERAL (
+        SELECT s.time_zone, s.weekdays, s.start_minutes, s.end_minutes, s.holidays
+        FROM business_schedule AS s
+        WHERE s.workspace_id = v.workspace_id AND s.effective_from <= v.created_at
+        ORDER BY s.effective_from DESC
+        LIMIT 1
+    ) AS s ON true
+    WHERE v.created_at IS NOT NULL
+),
+sla_deltas (workspace_id, bucket, channel_id, agent_id, first_response_targeted, first_response_breaches,
+            resolution_targeted, resolution_breaches) AS (
+    SELECT workspace_id, date_trunc('hour', first_response_at, 'UTC'), channel_id, first_responder_id,
+           sign, sign * (first_response_seconds > first_response_target)::int, 0, 0
+    FROM sla_timed
+    WHERE first_response_seconds IS NOT NULL
+    UNION ALL
+    SELECT workspace_id, date_trunc('hour', resolved_at, 'UTC'), channel_id, resolver_id,
+           0, 0, sign, sign * (resolution_seconds > resolution_target)::int
+    FROM sla_timed
+    WHERE resolution_seconds IS NOT NULL
+),
+sla_upsert AS (
+    INSERT INTO support_sla_hourly AS sl
+        (workspace_id, bucket, channel_id, agent_id, slot, first_response_targeted, first_response_breaches,
+         resolution_targeted, resolution_breaches)
+    SELECT workspace_id, bucket, channel_id, agent_id, tally_write_slot(), sum(first_response_targeted),
+           sum(first_response_breaches), sum(resolution_targeted), sum(resolution_breaches)
+    FROM sla_deltas
+    GROUP BY 1, 2, 3, 4
+    HAVING sum(first_response_targeted) <> 0 OR sum(first_response_breaches) <> 0
+        OR sum(resolution_targeted) <> 0 OR sum(resolution_breaches) <> 0
+    ORDER BY 1, 2, 3, 4
+    ON CONFLICT (workspace_id, bucket, channel_id, agent_id, slot) DO UPDATE SET
+        first_response_targeted = sl.first_response_targeted + EXCLUDED.first_response_targeted,
+        first_response_breaches = sl.first_response_breaches + EXCLUDED.first_response_breaches,
+        resolution_targeted = sl.resolution_targeted + EXCLUDED.resolution_targeted,
+        resolution_breaches = sl.resolution_breaches + EXCLUDED.resolution_breaches
+),
+sla_pending (workspace_id, conversation_id, kind, channel_id, due_at) AS (
+    SELECT workspace_id, conversation_id, 'first_response', channel_id, first_response_due_at
+    FROM sla_timed
+    WHERE sign = 1 AND first_response_due_at IS NOT NULL
+    UNION ALL
+    SELECT workspace_id, conversation_id, 'resolution', channel_id, resolution_due_at
+    FROM sla_timed
+    WHERE sign = 1 AND resolution_due_at IS NOT NULL
+),
+-- Targets pending as the row was and no longer as it is (a reply, a resolution, a later created
+-- event moving it under a policy without the target): their rows go. Pending ones are upserted.
+sla_gone AS (
+    DELETE FROM conversation_due AS d
+    WHERE (d.workspace_id, d.conversation_id, d.kind) IN (
+        SELECT workspace_id, conversation_id, 'first_response' FROM sla_timed
+        WHERE sign = -1 AND first_response_pending
+        UNION ALL
+        SELECT workspace_id, conversation_id, 'resolution' FROM sla_timed
+        WHERE sign = -1 AND resolution_pending
+        EXCEPT
+        SELECT workspace_id, conversation_id, kind FROM sla_pending
+    )
+),
+sla_due_upsert AS (
+    INSERT INTO conversation_due AS cd (workspace_id, conversation_id, kind, channel_id, due_at)
+    SELECT workspace_id, conversation_id, kind, channel_id, due_at
+    FROM sla_pending
+    ORDER BY 1, 2, 3
+    ON CONFLICT (workspace_id, conversation_id, kind) DO UPDATE SET
+        channel_id = EXCLUDED.channel_id,
+        due_at = EXCLUDED.due_at
+),
+-- End of SLAs.
 agent_upsert AS (
     INSERT INTO support_agent_hourly AS ag
         (workspace_id, bucket, agent_id, slot, conversations_created, conversations_assigned, agent_replies,

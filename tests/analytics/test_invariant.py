@@ -13,7 +13,18 @@ from analytics import rollups, services
 from analytics.models import Event, EventKey
 from core.auth import token_create
 from core.models import Workspace
-from tests.factories import at, event_streams, examples, orm_events, support_event, validated
+from tests.factories import (
+    BUSINESS_SCHEDULES,
+    SLA_POLICIES,
+    add_business_schedules,
+    add_sla_policies,
+    at,
+    event_streams,
+    examples,
+    orm_events,
+    support_event,
+    validated,
+)
 
 SUMMARY_TABLES = [summary.table for summary in rollups.SUMMARIES]
 
@@ -88,6 +99,8 @@ def workspaces(db, make_client):
     result = []
     for slug in ("w1", "w2"):
         workspace = Workspace.objects.create(slug=slug, name=slug)
+        add_business_schedules(workspace, BUSINESS_SCHEDULES[slug])
+        add_sla_policies(workspace, SLA_POLICIES[slug])
         result.append((workspace, make_client(workspace, scopes=["ingest"])))
     return result
 
@@ -187,6 +200,9 @@ def test_the_invariant_covers_the_per_channel_agent_and_name_summaries():
         "support_team_hourly",
         "support_label_hourly",
         "conversation_label",
+        "support_business_hourly",
+        "support_sla_hourly",
+        "conversation_due",
     } <= set(SUMMARY_TABLES)
 
 
@@ -284,6 +300,8 @@ def concurrent_pool() -> list[dict]:
 def test_eight_concurrent_writers_on_the_same_rows_stay_exact_without_deadlocks():
     """Verifies 8 connections inserting overlapping batches into the same hours and conversations keep exact totals."""
     workspace = Workspace.objects.create(slug="busy", name="Busy")
+    add_business_schedules(workspace, BUSINESS_SCHEDULES["w2"])
+    add_sla_policies(workspace, SLA_POLICIES["w2"])
     pool = concurrent_pool()
     validated_pool = {event["id"]: event for event in validated(pool)}
     errors: list[BaseException] = []

@@ -173,4 +173,6 @@ def test_readable_lists_every_summary_and_every_view_but_the_recomputations():
         "raw_retention",
         "event_definition",
         "event_property",
+        "business_schedule",
+        "sla_policy",
     }

@@ -23,6 +23,14 @@ def no_csat(resolved: int) -> dict:
     }
 
 
+# The week's workspace has no SLA targets: nothing is held to one, nothing pending.
+NO_SLA = {
+    "first_response_targeted": 0,
+    "first_response_breaches": 0,
+    "resolution_targeted": 0,
+    "resolution_breaches": 0,
+}
+
 ANN = {
     "id": "a1",
     "name": "Ann",
@@ -36,6 +44,7 @@ ANN = {
     "resolution": duration(1, 3600.0, 5400.0, 6840.0),
     "reply_time": NO_REPLY_TIME,
     "csat": no_csat(1),
+    "sla": NO_SLA,
 }
 BOB = {
     "id": "a2",
@@ -50,6 +59,7 @@ BOB = {
     "resolution": duration(1, 7200.0, 10800.0, 13680.0),
     "reply_time": NO_REPLY_TIME,
     "csat": no_csat(1),
+    "sla": NO_SLA,
 }
 CHAT = {
     "id": "chat",
@@ -64,9 +74,12 @@ CHAT = {
     "resolution": duration(1, 7200.0, 10800.0, 13680.0),
     "reply_time": NO_REPLY_TIME,
     "csat": no_csat(1),
+    "sla": NO_SLA,
     "open_now": 1,
     "unassigned_now": 0,
     "unanswered_now": 1,
+    "breaching_within_hour_now": 0,
+    "overdue_now": 0,
 }
 EMAIL = {
     "id": "email",
@@ -81,9 +94,12 @@ EMAIL = {
     "resolution": duration(1, 3600.0, 5400.0, 6840.0),
     "reply_time": NO_REPLY_TIME,
     "csat": no_csat(1),
+    "sla": NO_SLA,
     "open_now": 1,
     "unassigned_now": 1,
     "unanswered_now": 1,
+    "breaching_within_hour_now": 0,
+    "overdue_now": 0,
 }
 
 

@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from tests.api.conftest import conversation, ingest
+from tests.api.test_dimensions import NO_SLA
 
 URL = "/api/v1/summaries/overview"
 WEEK = {"from": "2026-03-02", "to": "2026-03-09"}
@@ -40,6 +41,7 @@ def test_overview_figures_match_the_hand_computed_week(support_week, reader):
         "from": "2026-03-02T00:00:00+00:00",
         "to": "2026-03-09T00:00:00+00:00",
         "tz": "UTC",
+        "business_hours": False,
         "conversations_created": 4,
         "conversations_assigned": 2,
         "agent_replies": 2,
@@ -52,9 +54,12 @@ def test_overview_figures_match_the_hand_computed_week(support_week, reader):
         "resolution": duration(2, 5400.0, 7200.0, 12960.0),
         "reply_time": NO_REPLY_TIME,
         "csat": no_csat(2),
+        "sla": NO_SLA,
         "open_now": 2,
         "unassigned_now": 1,
         "unanswered_now": 2,
+        "breaching_within_hour_now": 0,
+        "overdue_now": 0,
         "previous": {
             "from": "2026-02-23T00:00:00+00:00",
             "to": "2026-03-02T00:00:00+00:00",
@@ -68,6 +73,7 @@ def test_overview_figures_match_the_hand_computed_week(support_week, reader):
             "resolution": duration(1, 3600.0, 5400.0, 6840.0),
             "reply_time": NO_REPLY_TIME,
             "csat": no_csat(1),
+            "sla": NO_SLA,
         },
     }
 

@@ -32,6 +32,8 @@ PATHS = {
     "/api/v1/catalogue/events/": {"get", "post"},
     "/api/v1/catalogue/events/{name}": {"get", "put", "patch", "delete"},
     "/api/v1/catalogue/settings": {"get", "patch"},
+    "/api/v1/settings/business-hours": {"get", "post"},
+    "/api/v1/settings/sla": {"get", "post"},
 }
 
 

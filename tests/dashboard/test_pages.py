@@ -217,7 +217,7 @@ def test_channels_csv_has_live_counters_and_errors_stay_json(week, make_client):
     reader = make_client(week, scopes=("read",))
     response = reader.get("/api/v1/summaries/channels", {**WEEK, "format": "csv"})
     header, *lines = response.content.decode().splitlines()
-    assert header.endswith(",open_now,unassigned_now,unanswered_now")
+    assert header.endswith(",open_now,unassigned_now,unanswered_now,breaching_within_hour_now,overdue_now")
     assert [line.split(",")[0] for line in lines] == ["chat", "email"]
     bad = reader.get("/api/v1/summaries/channels", {"from": "x", "format": "csv"})
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "from"
