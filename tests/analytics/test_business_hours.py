@@ -20,11 +20,13 @@ from datetime import UTC, datetime
 
 import pytest
 from django.db import connection
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analytics.models import SupportBusinessHourly
 from tests.analytics.test_metric_definitions import POSTING, post_as, verify
 from tests.api.test_csat_and_reply_time_reads import duration
-from tests.factories import add_business_schedules
+from tests.factories import add_business_schedules, examples
 
 WEEKDAYS_9_TO_19 = [(weekday, "09:00", "19:00") for weekday in range(1, 6)]
 SCHEDULE = [("2000-01-01T00:00:00Z", "Europe/Berlin", WEEKDAYS_9_TO_19, ["2026-03-10"])]
@@ -192,3 +194,76 @@ def test_business_seconds_follow_the_zone_across_a_dst_change():
             ["2026-03-06T17:55Z", "2026-03-09T08:05Z"],
         )
         assert cursor.fetchone()[0] == 223800
+
+
+def python_business_seconds(start: datetime, end: datetime, zone: str, intervals, holidays) -> float:
+    """The oracle: every local date from start's to end's, each open interval built in the zone."""
+    from datetime import time, timedelta
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(zone)
+    total, day = 0.0, start.astimezone(tz).date()
+    while day <= end.astimezone(tz).date():
+        if day not in holidays:
+            for weekday, open_minute, close_minute in intervals:
+                if weekday == day.isoweekday():
+                    midnight = datetime.combine(day, time(0))
+                    opens = (midnight + timedelta(minutes=open_minute)).replace(tzinfo=tz)
+                    closes = (midnight + timedelta(minutes=close_minute)).replace(tzinfo=tz)
+                    total += max(0.0, (min(end, closes) - max(start, opens)).total_seconds())
+        day += timedelta(days=1)
+    return total
+
+
+@pytest.mark.django_db
+@settings(max_examples=examples(60), deadline=None)
+@given(
+    start_minutes=st.integers(0, 60 * 24 * 40),
+    length_minutes=st.integers(0, 60 * 24 * 20),
+    zone=st.sampled_from(["UTC", "Europe/Berlin", "America/New_York"]),
+    intervals=st.lists(
+        st.tuples(st.integers(1, 7), st.integers(0, 23), st.integers(1, 24)).map(
+            lambda t: (t[0], t[1] * 60, max(t[1] + 1, t[2]) * 60)
+        ),
+        max_size=4,
+        unique_by=lambda t: t[0],
+    ),
+    holiday_offsets=st.lists(st.integers(0, 60), max_size=3),
+    target=st.integers(1, 3 * 86400),
+)
+def test_business_seconds_and_due_times_agree_with_an_oracle(
+    start_minutes, length_minutes, zone, intervals, holiday_offsets, target
+):
+    """Verifies tally_business_seconds() against a Python oracle (local days, zone conversion, DST
+    changes in March and in the autumn, holidays), and tally_business_due() by its definition: the
+    open seconds up to the due time are the target, and a second earlier they are less."""
+    from datetime import timedelta
+
+    base = datetime(2026, 3, 1, tzinfo=UTC)
+    start = base + timedelta(minutes=start_minutes)
+    end = start + timedelta(minutes=length_minutes)
+    holidays = sorted({(base + timedelta(days=offset)).date() for offset in holiday_offsets})
+    schedule = [
+        zone,
+        [weekday for weekday, _, _ in intervals],
+        [opens for _, opens, _ in intervals],
+        [closes for _, _, closes in intervals],
+        holidays,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tally_business_seconds(%s, %s, %s, %s::smallint[], %s::int[], %s::int[], %s::date[])",
+            [start, end, *schedule],
+        )
+        assert float(cursor.fetchone()[0]) == python_business_seconds(start, end, zone, intervals, set(holidays))
+        cursor.execute(
+            "SELECT tally_business_due(%s, %s, %s, %s::smallint[], %s::int[], %s::int[], %s::date[])",
+            [start, target, *schedule],
+        )
+        due = cursor.fetchone()[0]
+    if not intervals:
+        assert due is None
+        return
+    assert python_business_seconds(start, due, zone, intervals, set(holidays)) == target
+    earlier = due - timedelta(seconds=1)
+    assert python_business_seconds(start, earlier, zone, intervals, set(holidays)) < target
