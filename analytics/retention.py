@@ -373,6 +373,8 @@ class scoped_recompute:
 
     def __enter__(self):
         self.cursor.execute(f"CREATE TEMP TABLE event AS {self.events_sql}", self.params)
+        # A temporary table has no statistics until analyzed: the planner would guess its size.
+        self.cursor.execute("ANALYZE pg_temp.event")
         if self.sealed_of is not None:
             # Only the sealed state of the keys these events carry: a recomputation of those keys
             # reads nothing else of it, and the sealed tables grow with all retired history.
