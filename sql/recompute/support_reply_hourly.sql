@@ -24,7 +24,10 @@ ordered AS (
            ) AS replies_up_to
     FROM messages
 ),
-waits AS (
+-- MATERIALIZED: a bounded verify filters this view by hour; pushed down into the scan of
+-- `ordered`, the filter made the planner expect one reply and pair them by nested loop (a day of
+-- a 10M-event desk ran over 10 minutes; computed whole and then filtered, 0.3 s).
+waits AS MATERIALIZED (
     SELECT m.workspace_id, date_trunc('hour', a.occurred_at, 'UTC') AS bucket,
            COALESCE(a.channel_id, '') AS channel_id, COALESCE(a.agent_id, '') AS agent_id,
            EXTRACT(EPOCH FROM a.occurred_at - m.occurred_at) AS seconds
