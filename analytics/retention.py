@@ -340,15 +340,16 @@ views), recompute_support_hourly and recompute_support_duration_hourly (by the p
 and agent ones)."""
 
 
-def shadow_recomputes(cursor, *, where: str = "") -> None:
+def shadow_recomputes(cursor, *, workspace_id: int | None = None) -> None:
     """Shadows every recompute_<summary> view within the transaction (PostgreSQL looks up pg_temp
-    first): those that other views read become temporary tables computed once, with `where` (a
-    condition on workspace_id) applied, the others temporary views over them. Without the tables,
+    first): those that other views read become temporary tables computed once (for `workspace_id`
+    only, when given), the others temporary views over them. Without the tables,
     each support_* view recomputes every conversation from the raw events again, and the
     per-total, channel and agent views support_hourly as well. The same SQL files either way."""
+    # No parameters: the bodies hold `%` (LIKE 'conversation.%'); the id is an int.
+    where = f"WHERE workspace_id = {int(workspace_id)}" if workspace_id is not None else ""
     for name in RECOMPUTE_ORDER:
         if name in READ_BY_OTHERS:
-            # No parameters: the bodies hold `%` (LIKE 'conversation.%').
             cursor.execute(f"CREATE TEMP TABLE recompute_{name} AS SELECT * FROM ({recompute_sql(name)}) AS v {where}")
             cursor.execute(f"ANALYZE pg_temp.recompute_{name}")
         else:

@@ -314,7 +314,7 @@ def computed_once(cursor, scope: Scope):
     """Within the transaction, the recompute views read by others are computed once, for the
     scope's workspace (retention.shadow_recomputes): a full rebuild at 10M events otherwise
     recomputes every conversation once per support_* summary. Dropped again on exit."""
-    shadow_recomputes(cursor, where=f"WHERE workspace_id = {int(scope.workspace_id)}" if scope.workspace_id else "")
+    shadow_recomputes(cursor, workspace_id=scope.workspace_id)
     yield
     unshadow_recomputes(cursor)
 
