@@ -595,7 +595,28 @@ def histogram_field() -> ArrayField:
     )
 
 
-class SupportTotalHourly(SupportFigures):
+class QualityFigures(models.Model):
+    """Reply times and CSAT of a per-grain support row (total, channel, agent): the same figures as
+    support_reply_hourly and support_csat_hourly summed over the grain's other keys, kept by the
+    same trigger statement, so the dashboard's overview and lists read one row per hour and key
+    for them too instead of every channel x agent (x team) row."""
+
+    reply_count = models.BigIntegerField(default=0, help_text="Customer messages answered (support_reply_hourly).")
+    reply_seconds = models.DecimalField(
+        max_digits=30, decimal_places=6, default=0, help_text="Their waits until the next agent reply, summed."
+    )
+    reply_bins = histogram_field()
+    score_1 = models.BigIntegerField(default=0, help_text="Latest ratings of 1 in the hour (support_csat_hourly).")
+    score_2 = models.BigIntegerField(default=0)
+    score_3 = models.BigIntegerField(default=0)
+    score_4 = models.BigIntegerField(default=0)
+    score_5 = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class SupportTotalHourly(SupportFigures, QualityFigures):
     """support_hourly and support_duration_hourly summed over channels and agents: one row per
     workspace and hour, with both histograms as arrays aligned with DURATION_BINS.
 
@@ -614,7 +635,7 @@ class SupportTotalHourly(SupportFigures):
         db_table = "support_total_hourly"
 
 
-class SupportChannelHourly(SupportFigures):
+class SupportChannelHourly(SupportFigures, QualityFigures):
     """support_hourly and support_duration_hourly summed over agents: one row per workspace, hour
     and channel, with both histograms as arrays aligned with DURATION_BINS.
 
@@ -637,7 +658,7 @@ class SupportChannelHourly(SupportFigures):
         indexes = [models.Index(fields=["workspace", "channel_id", "bucket"], name="support_channel_hourly_chn_idx")]
 
 
-class SupportAgentHourly(SupportFigures):
+class SupportAgentHourly(SupportFigures, QualityFigures):
     """support_hourly and support_duration_hourly summed over channels: one row per workspace, hour
     and agent, with both histograms as arrays aligned with DURATION_BINS.
 
@@ -658,7 +679,7 @@ class SupportAgentHourly(SupportFigures):
         indexes = [models.Index(fields=["workspace", "agent_id", "bucket"], name="support_agent_hourly_agent_idx")]
 
 
-class SupportAgentDaily(SupportFigures):
+class SupportAgentDaily(SupportFigures, QualityFigures):
     """The folded part of support_agent_hourly by UTC day: per workspace, day and agent, the sum of
     the day's slot 0 rows (the hours `rollups compact` folded, or rebuild wrote), histograms as
     arrays. Written only by compaction (in the statement that folds the slots) and rebuild, never
@@ -949,7 +970,12 @@ class RecomputeSupportDurationHourly(pg.ReadOnlyView):
 
 class RecomputeSupportTotalHourly(pg.ReadOnlyView):
     sql = recompute_sql("support_total_hourly")
-    dependencies = ["analytics.RecomputeSupportHourly", "analytics.RecomputeSupportDurationHourly"]
+    dependencies = [
+        "analytics.RecomputeSupportHourly",
+        "analytics.RecomputeSupportDurationHourly",
+        "analytics.RecomputeSupportReplyHourly",
+        "analytics.RecomputeSupportCsatHourly",
+    ]
 
     class Meta:
         managed = False
@@ -958,7 +984,12 @@ class RecomputeSupportTotalHourly(pg.ReadOnlyView):
 
 class RecomputeSupportChannelHourly(pg.ReadOnlyView):
     sql = recompute_sql("support_channel_hourly")
-    dependencies = ["analytics.RecomputeSupportHourly", "analytics.RecomputeSupportDurationHourly"]
+    dependencies = [
+        "analytics.RecomputeSupportHourly",
+        "analytics.RecomputeSupportDurationHourly",
+        "analytics.RecomputeSupportReplyHourly",
+        "analytics.RecomputeSupportCsatHourly",
+    ]
 
     class Meta:
         managed = False
@@ -967,7 +998,12 @@ class RecomputeSupportChannelHourly(pg.ReadOnlyView):
 
 class RecomputeSupportAgentHourly(pg.ReadOnlyView):
     sql = recompute_sql("support_agent_hourly")
-    dependencies = ["analytics.RecomputeSupportHourly", "analytics.RecomputeSupportDurationHourly"]
+    dependencies = [
+        "analytics.RecomputeSupportHourly",
+        "analytics.RecomputeSupportDurationHourly",
+        "analytics.RecomputeSupportReplyHourly",
+        "analytics.RecomputeSupportCsatHourly",
+    ]
 
     class Meta:
         managed = False

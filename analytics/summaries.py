@@ -76,12 +76,16 @@ COUNTED = (*COUNTS, "events", "reply_count", "csat_ratings", "sla_first_response
 METRIC_TABLES = {
     "sla_first_response_breaches": "support_sla_hourly",
     "sla_resolution_breaches": "support_sla_hourly",
+}
+"""The series read from a table of their own (with a channel and an agent column)."""
+QUALITY_METRIC_TABLES = {
     "reply_count": "support_reply_hourly",
     "avg_reply_seconds": "support_reply_hourly",
     "csat_ratings": "support_csat_hourly",
     "csat_satisfied_share": "support_csat_hourly",
 }
-"""The series read from the reply-time and CSAT tables (each has a channel and an agent column)."""
+"""The reply-time and CSAT series: from the per-grain table of the window like the other support
+figures, and from these (every channel x agent) when both a channel and an agent narrow it."""
 STAT_AGGREGATES = {
     "events": "sum(h.events)::bigint",
     "count": "sum(h.value_count)::bigint",
@@ -204,19 +208,37 @@ def nest_figures(row: dict, durations: tuple[str, ...] = (*DURATIONS, REPLY_TIME
     return nested
 
 
-# Reply times and CSAT of each key (period, agent or channel) from support_reply_hourly (r) and
-# support_csat_hourly (c): count, average and the bins of the waits, and the ratings per score.
-REPLY_SUMS = """
-           COALESCE(sum(r.reply_count), 0)::bigint AS reply_time_count,
-           sum(r.reply_seconds) / NULLIF(sum(r.reply_count), 0) AS reply_time_avg_seconds,
-           ARRAY[{bins}]::bigint[] AS reply_bins""".format(
-    bins=", ".join(f"COALESCE(sum(r.reply_bins[{i}]), 0)" for i in range(1, len(DURATION_BINS) + 1))
-)
-CSAT_SUMS = (
-    "".join(f",\n           COALESCE(sum(c.score_{score}), 0)::bigint AS csat_score_{score}" for score in range(1, 6))
-    + ",\n           COALESCE(sum(c.score_1 + c.score_2 + c.score_3 + c.score_4 + c.score_5), 0)::bigint"
-    " AS csat_ratings"
-)
+def reply_sums(alias: str = "r", weight: str = "") -> str:
+    """Reply times of rows aliased `alias` (each row's times `weight`): count, average and the
+    element-wise sum of the bins of the waits."""
+    bins = ", ".join(f"COALESCE(sum({weight}{alias}.reply_bins[{i}]), 0)" for i in range(1, len(DURATION_BINS) + 1))
+    return f"""
+           COALESCE(sum({weight}{alias}.reply_count), 0)::bigint AS reply_time_count,
+           sum({weight}{alias}.reply_seconds) / NULLIF(sum({weight}{alias}.reply_count), 0) AS reply_time_avg_seconds,
+           ARRAY[{bins}]::bigint[] AS reply_bins"""
+
+
+def csat_sums(alias: str = "c", weight: str = "") -> str:
+    """The ratings per score of rows aliased `alias` (each row's times `weight`), and their total."""
+    scores = " + ".join(f"{alias}.score_{score}" for score in range(1, 6))
+    return (
+        "".join(
+            f",\n           COALESCE(sum({weight}{alias}.score_{score}), 0)::bigint AS csat_score_{score}"
+            for score in range(1, 6)
+        )
+        + f",\n           COALESCE(sum({weight}({scores})), 0)::bigint AS csat_ratings"
+    )
+
+
+# Reply times and CSAT of each key (period, agent or channel): from the per-grain rows the figures
+# CTE reads (support_total_hourly, support_channel_hourly, support_agent_hourly and
+# support_agent_daily carry them), else, for a window filtered by both a channel and an agent,
+# from support_reply_hourly (r) and support_csat_hourly (c), which hold every channel x agent.
+REPLY_SUMS = reply_sums()
+CSAT_SUMS = csat_sums()
+GRAIN_QUALITY_SUMS = "," + reply_sums("h") + csat_sums("h")
+REPLY_COLUMNS = "reply_time_count, reply_time_avg_seconds, reply_bins"
+CSAT_COLUMNS_SQL = ", ".join([*(f"csat_score_{score}" for score in range(1, 6)), "csat_ratings"])
 # SLA outcomes of each key from support_sla_hourly (sl).
 SLA_SUMS = "".join(f",\n           COALESCE(sum(sl.{figure}), 0)::bigint AS sla_{figure}" for figure in SLA_FIGURES)
 SLA_COLUMNS = "".join(f", COALESCE(sl.sla_{figure}, 0) AS sla_{figure}" for figure in SLA_FIGURES)
@@ -249,7 +271,7 @@ WITH periods (key, lo, hi) AS (
            ('previous', %(previous_start)s::timestamptz, %(start)s::timestamptz)
 ),
 {figures} AS (
-    SELECT p.key,{figure_sums}{bin_sums}
+    SELECT p.key,{figure_sums}{bin_sums}{quality_sums}
     FROM periods AS p
     LEFT JOIN {support_table} AS h
            ON h.workspace_id = %(workspace)s AND h.bucket >= p.lo AND h.bucket < p.hi {support_filter}
@@ -258,21 +280,9 @@ WITH periods (key, lo, hi) AS (
           AND h.bucket >= %(previous_start)s AND h.bucket < %(end)s
     GROUP BY p.key
 ),{business}
-replies AS (
-    SELECT p.key,{reply_sums}
-    FROM periods AS p
-    LEFT JOIN support_reply_hourly AS r
-           ON r.workspace_id = %(workspace)s AND r.bucket >= p.lo AND r.bucket < p.hi {reply_filter}
-          AND r.bucket >= %(previous_start)s AND r.bucket < %(end)s
-    GROUP BY p.key
+replies AS ({replies}
 ),
-ratings AS (
-    SELECT p.key{csat_sums}
-    FROM periods AS p
-    LEFT JOIN support_csat_hourly AS c
-           ON c.workspace_id = %(workspace)s AND c.bucket >= p.lo AND c.bucket < p.hi {csat_filter}
-          AND c.bucket >= %(previous_start)s AND c.bucket < %(end)s
-    GROUP BY p.key
+ratings AS ({ratings}
 ),
 slas AS (
     SELECT p.key{sla_sums}
@@ -308,6 +318,39 @@ LEFT JOIN slas AS sl USING (key)
 CROSS JOIN live
 CROSS JOIN sla_live
 """
+
+
+PERIOD_REPLIES = """
+    SELECT p.key,{reply_sums}
+    FROM periods AS p
+    LEFT JOIN support_reply_hourly AS r
+           ON r.workspace_id = %(workspace)s AND r.bucket >= p.lo AND r.bucket < p.hi {reply_filter}
+          AND r.bucket >= %(previous_start)s AND r.bucket < %(end)s
+    GROUP BY p.key"""
+PERIOD_RATINGS = """
+    SELECT p.key{csat_sums}
+    FROM periods AS p
+    LEFT JOIN support_csat_hourly AS c
+           ON c.workspace_id = %(workspace)s AND c.bucket >= p.lo AND c.bucket < p.hi {csat_filter}
+          AND c.bucket >= %(previous_start)s AND c.bucket < %(end)s
+    GROUP BY p.key"""
+
+
+def quality_ctes(window: Window, figures: str, *, grain: bool, replies: str, ratings: str) -> dict:
+    """The bodies of the replies and ratings CTEs and the figures CTE's extra sums: taken from the
+    figures CTE (`figures`) when it reads a per-grain table (`grain`), else the templates `replies`
+    and `ratings` over the channel x agent tables, filtered like the window."""
+    if grain:
+        return {
+            "quality_sums": GRAIN_QUALITY_SUMS,
+            "replies": f"\n    SELECT key, {REPLY_COLUMNS} FROM {figures}",
+            "ratings": f"\n    SELECT key, {CSAT_COLUMNS_SQL} FROM {figures}",
+        }
+    return {
+        "quality_sums": "",
+        "replies": replies.format(reply_sums=REPLY_SUMS, reply_filter=dimension_filter(window, "r")),
+        "ratings": ratings.format(csat_sums=CSAT_SUMS, csat_filter=dimension_filter(window, "c")),
+    }
 
 
 # The histogram (key, metric, bin_start_seconds, n) of each period (or agent, or channel): from
@@ -420,10 +463,9 @@ def overview(*, workspace, window: Window) -> dict:
         support_filter=dimension_filter(window, "h"),
         histogram=histogram,
         live_filter="AND l.channel_id = %(channel)s" if window.channel is not None else "",
-        reply_sums=REPLY_SUMS,
-        reply_filter=dimension_filter(window, "r"),
-        csat_sums=CSAT_SUMS,
-        csat_filter=dimension_filter(window, "c"),
+        **quality_ctes(
+            window, figures, grain=support_table(window) is not None, replies=PERIOD_REPLIES, ratings=PERIOD_RATINGS
+        ),
         reply_histogram=REPLY_HISTOGRAM,
         quality_columns=QUALITY_COLUMNS.format(resolution_count="f.resolution_count"),
         sla_sums=SLA_SUMS,
@@ -496,7 +538,8 @@ def timeseries(*, workspace, window: Window, metric: str, name: str | None = Non
             conditions += " AND h.name = %(name)s"
             params["name"] = name
     else:
-        table = METRIC_TABLES.get(metric) or support_table(window) or "support_hourly"
+        grain = support_table(window)
+        table = METRIC_TABLES.get(metric) or grain or QUALITY_METRIC_TABLES.get(metric, "support_hourly")
         if window.business_hours and metric in BUSINESS_METRICS:
             table = "support_business_hourly"
     sql = series_sql(
@@ -562,21 +605,13 @@ class SqlRows:
 
 DIMENSION_FIGURES = """
 WITH {figures} AS (
-    SELECT h.{key} AS key,{figure_sums}{bin_sums}
+    SELECT h.{key} AS key,{figure_sums}{bin_sums}{quality_sums}
     FROM {support_rows} AS h
     GROUP BY 1
 ),{business}
-replies AS (
-    SELECT r.{key} AS key,{reply_sums}
-    FROM support_reply_hourly AS r
-    WHERE r.workspace_id = %(workspace)s AND r.bucket >= %(start)s AND r.bucket < %(end)s {reply_filter}
-    GROUP BY 1
+replies AS ({replies}
 ),
-ratings AS (
-    SELECT c.{key} AS key{csat_sums}
-    FROM support_csat_hourly AS c
-    WHERE c.workspace_id = %(workspace)s AND c.bucket >= %(start)s AND c.bucket < %(end)s {csat_filter}
-    GROUP BY 1
+ratings AS ({ratings}
 ),
 slas AS (
     SELECT sl.{key} AS key{sla_sums}
@@ -609,6 +644,17 @@ SELECT * FROM (
     WHERE dim.workspace_id = %(workspace)s {dimension_filter}
 ) AS rows
 ORDER BY {ordering}"""
+
+DIMENSION_REPLIES = """
+    SELECT r.{key} AS key,{reply_sums}
+    FROM support_reply_hourly AS r
+    WHERE r.workspace_id = %(workspace)s AND r.bucket >= %(start)s AND r.bucket < %(end)s {reply_filter}
+    GROUP BY 1"""
+DIMENSION_RATINGS = """
+    SELECT c.{key} AS key{csat_sums}
+    FROM support_csat_hourly AS c
+    WHERE c.workspace_id = %(workspace)s AND c.bucket >= %(start)s AND c.bucket < %(end)s {csat_filter}
+    GROUP BY 1"""
 
 # The histogram of each agent or channel from support_hourly's companion table, for a list filtered by
 # the other dimension (the per-dimension tables have no such filter).
@@ -648,6 +694,10 @@ DAY_ROW_COLUMNS = ", ".join(
         *COUNTS,
         *(f"{metric}_{part}" for metric in DURATIONS for part in ("count", "seconds")),
         *(f"{metric}_bins" for metric in DURATIONS),
+        "reply_count",
+        "reply_seconds",
+        "reply_bins",
+        *(f"score_{score}" for score in range(1, 6)),
     )
 )
 
@@ -733,18 +783,27 @@ def dimension_rows(*, workspace, window: Window, dimension: str, ordering: str) 
     params = window_params(workspace, window)
     days = day_span(window) if dimension == "agent" and filters[other] is None else None
     sums, bins, histogram = FIGURE_SUMS, BIN_SUMS, PERIOD_TOTAL_HISTOGRAM
+    figures = "calendar_figures" if window.business_hours else "figures"
+    quality = quality_ctes(
+        window,
+        figures,
+        grain=filters[other] is None,
+        replies=DIMENSION_REPLIES.replace("{key}", key),
+        ratings=DIMENSION_RATINGS.replace("{key}", key),
+    )
     if days is not None:
         rows = AGENT_DAY_ROWS.format(columns=DAY_ROW_COLUMNS)
         sums, bins = figure_sums("h.sign * "), bin_sums("h.sign * ")
+        quality["quality_sums"] = "," + reply_sums("h", "h.sign * ") + csat_sums("h", "h.sign * ")
         params.update(days)
     elif filters[other] is None:
         rows = hourly_rows(f"support_{dimension}_hourly", window)
     else:
         rows, bins = hourly_rows("support_hourly", window), ""
         histogram = DIMENSION_HISTOGRAM.format(key=key, duration_filter=dimension_filter(window, "d"))
-    figures, business = "figures", ""
+    business = ""
     if window.business_hours:
-        figures, histogram = "calendar_figures", PERIOD_TOTAL_HISTOGRAM
+        histogram = PERIOD_TOTAL_HISTOGRAM
         business = BUSINESS_FIGURES.format(
             key=f"h.{key}",
             source=BUSINESS_WINDOW_ROWS.format(business_filter=dimension_filter(window, "h")),
@@ -766,10 +825,7 @@ def dimension_rows(*, workspace, window: Window, dimension: str, ordering: str) 
         sla_filter=dimension_filter(window, "sl"),
         sla_columns=SLA_COLUMNS,
         ordering=ordering_sql(ordering),
-        reply_sums=REPLY_SUMS,
-        reply_filter=dimension_filter(window, "r"),
-        csat_sums=CSAT_SUMS,
-        csat_filter=dimension_filter(window, "c"),
+        **quality,
         reply_histogram=REPLY_HISTOGRAM,
         quality_columns=QUALITY_COLUMNS.format(resolution_count="f.resolution_count"),
     )

@@ -48,6 +48,7 @@ TESTS = [
     "tests/analytics/test_csat_and_reply_times.py",
     "tests/analytics/test_team_figures.py",
     "tests/analytics/test_label_figures.py",
+    "tests/analytics/test_quality_per_grain.py",
     "tests/analytics/test_business_hours.py",
     "tests/analytics/test_sla.py",
     "tests/analytics/test_retention.py::test_a_session_across_the_horizon_keeps_its_first_event_and_count",
@@ -844,6 +845,50 @@ MUTANTS = [
         "FILTER (WHERE d.due_at >= now()) AS breaching_within_hour_now",
         "FILTER (WHERE d.due_at >= now() - interval '1 hour') AS breaching_within_hour_now",
         "targets overdue by less than an hour counted as breaching within the next hour",
+    ),
+    Mutant(
+        "QG1",
+        "sql/triggers/event__merge_conversations.sql",
+        "CASE WHEN GROUPING(channel_id) = 0 THEN 'channel' ELSE 'agent' END AS dimension,\n"
+        "           COALESCE(channel_id, agent_id) AS dimension_id,\n           sum(reply_count)",
+        "CASE WHEN GROUPING(channel_id) = 0 THEN 'agent' ELSE 'channel' END AS dimension,\n"
+        "           COALESCE(channel_id, agent_id) AS dimension_id,\n           sum(reply_count)",
+        "reply times and CSAT of a channel land on the agent of the same id and the other way round",
+    ),
+    Mutant(
+        "QG2",
+        "sql/triggers/event__merge_conversations.sql",
+        "    FROM csat_deltas\n),\ntotal_quality",
+        "    FROM csat_deltas\n    WHERE false\n),\ntotal_quality",
+        "the per-grain rows never get the ratings",
+    ),
+    Mutant(
+        "QG3",
+        "sql/triggers/event__merge_conversations.sql",
+        "reply_seconds = t.reply_seconds + EXCLUDED.reply_seconds",
+        "reply_seconds = EXCLUDED.reply_seconds",
+        "a second statement in the same hour and slot overwrites the total's reply seconds",
+    ),
+    Mutant(
+        "QG4",
+        "sql/triggers/event__merge_conversations.sql",
+        "ag.reply_bins[1] + EXCLUDED.reply_bins[1]",
+        "ag.reply_bins[1]",
+        "an agent's hour keeps its first statement's count of sub-minute waits",
+    ),
+    Mutant(
+        "QG5",
+        "analytics/summaries.py",
+        'quality["quality_sums"] = "," + reply_sums("h", "h.sign * ") + csat_sums("h", "h.sign * ")',
+        'quality["quality_sums"] = "," + reply_sums("h") + csat_sums("h")',
+        "the agent list adds the reply times of the days' hours outside the window instead of taking them back",
+    ),
+    Mutant(
+        "QG6",
+        "sql/recompute/support_channel_hourly.sql",
+        "        FROM recompute_support_csat_hourly\n",
+        "        FROM recompute_support_csat_hourly\n        WHERE false\n",
+        "the channel recomputation leaves out the ratings, so verify cannot see a lost one",
     ),
 ]
 

@@ -24,7 +24,14 @@ SELECT workspace_id,
        ARRAY[sum(resolution_bins[1]), sum(resolution_bins[2]), sum(resolution_bins[3]),
              sum(resolution_bins[4]), sum(resolution_bins[5]), sum(resolution_bins[6]),
              sum(resolution_bins[7]), sum(resolution_bins[8]), sum(resolution_bins[9]),
-             sum(resolution_bins[10]), sum(resolution_bins[11])]::bigint[] AS resolution_bins
+             sum(resolution_bins[10]), sum(resolution_bins[11])]::bigint[] AS resolution_bins,
+       sum(reply_count)::bigint AS reply_count,
+       sum(reply_seconds) AS reply_seconds,
+       ARRAY[sum(reply_bins[1]), sum(reply_bins[2]), sum(reply_bins[3]), sum(reply_bins[4]),
+             sum(reply_bins[5]), sum(reply_bins[6]), sum(reply_bins[7]), sum(reply_bins[8]),
+             sum(reply_bins[9]), sum(reply_bins[10]), sum(reply_bins[11])]::bigint[] AS reply_bins,
+       sum(score_1)::bigint AS score_1, sum(score_2)::bigint AS score_2, sum(score_3)::bigint AS score_3,
+       sum(score_4)::bigint AS score_4, sum(score_5)::bigint AS score_5
 FROM support_agent_hourly
 WHERE slot = 0
 GROUP BY workspace_id, date_trunc('day', bucket, 'UTC'), agent_id;

@@ -714,19 +714,11 @@ changed AS (
     WHERE c.workspace_id = b.workspace_id AND c.conversation_id = b.conversation_id
     RETURNING b.before_row, c AS after_row
 ),
--- @include event__merge_conversations.sql: support summaries
-
-DELETE FROM conversation AS c
-USING old_events AS o
-WHERE o.name LIKE 'conversation.%'
-  AND o.workspace_id <> ALL (tally_deleted_workspaces())
-  AND (c.workspace_id, c.conversation_id) = (o.workspace_id, o.conversation_id)
-  AND c.last_event_at IS NULL;
-
 -- Reply times: each touched conversation paired as it was, with the deleted messages (-1), and
 -- as it is now (+1), by the same SQL as ingestion (the "reply times" part of
--- event__merge_conversations.sql).
-WITH reply_touched AS (
+-- event__merge_conversations.sql), before the support summaries, which add them to the
+-- per-total, channel and agent rows.
+reply_touched AS (
     SELECT workspace_id, conversation_id, min(occurred_at) AS first_at
     FROM old_events
     WHERE name IN ('conversation.customer_replied', 'conversation.agent_replied')
@@ -787,6 +779,15 @@ reply_streams AS (
       AND workspace_id <> ALL (tally_deleted_workspaces())
 ),
 -- @include event__merge_conversations.sql: reply times
+-- @include event__merge_conversations.sql: support summaries
+
+DELETE FROM conversation AS c
+USING old_events AS o
+WHERE o.name LIKE 'conversation.%'
+  AND o.workspace_id <> ALL (tally_deleted_workspaces())
+  AND (c.workspace_id, c.conversation_id) = (o.workspace_id, o.conversation_id)
+  AND c.last_event_at IS NULL;
+
 
 -- Sessions: each touched session becomes its recomputation from its sealed state and remaining
 -- events; one left with neither goes.

@@ -35,11 +35,11 @@
 -- of the statement's labeled/unlabeled events are merged into conversation_label (only writers
 -- of the conversation write its rows, and they hold its row lock); (3) with the rows held, one
 -- statement merges them and upserts each summary once, keys sorted, tables always in the same
--- order (support_hourly, support_duration_hourly, support_total_hourly, support_channel_hourly,
--- support_csat_hourly, support_team_hourly, support_label_hourly, support_business_hourly,
--- support_sla_hourly, conversation_due, support_agent_hourly, support_live); (4) a last
--- statement, with the rows still held, pairs the touched conversations' messages into
--- support_reply_hourly. The
+-- order (support_reply_hourly, support_hourly, support_duration_hourly, support_csat_hourly,
+-- support_total_hourly, support_channel_hourly, support_team_hourly, support_label_hourly,
+-- support_business_hourly, support_sla_hourly, conversation_due, support_agent_hourly,
+-- support_live). The same statement pairs the touched conversations' messages (reply times)
+-- and adds them, with CSAT, to the per-total, channel and agent rows. The
 -- summaries are written in this connection's write slot (sql/functions/tally_write_slot.sql):
 -- concurrent connections touch different rows of the same workspace-hour and channel, so only
 -- writers of the same conversation wait for each other.
@@ -206,6 +206,142 @@ changed AS (
     WHERE c.workspace_id = m.workspace_id AND c.conversation_id = m.conversation_id
     RETURNING m.before_row, c AS after_row
 ),
+-- Reply times. A customer message's wait ends at the next agent reply of its conversation, so an
+-- event arriving late can change pairings made before: each conversation with a message in this
+-- statement is paired twice from its raw messages (the partial index event_ws_conversation_idx
+-- reads them), without this statement's events (sign -1, what earlier statements counted) and
+-- with them (+1), and the difference is added. The conversation rows locked above serialize
+-- writers of one conversation, and this statement's snapshot is taken after that lock, so it
+-- sees every message committed before. Customer messages of retired history still waiting for a
+-- reply come from conversation_sealed.
+reply_touched AS (
+    SELECT workspace_id, conversation_id, min(occurred_at) AS first_at
+    FROM new_events
+    WHERE name IN ('conversation.customer_replied', 'conversation.agent_replied')
+    GROUP BY 1, 2
+),
+-- since: the latest agent reply already counted before this statement's first message of the
+-- conversation. A message before it is answered at or before it whatever the statement adds, so
+-- both versions pair only the messages from there on (typically the last few); with no such
+-- reply, all of them, and the sealed ones still waiting. One backward index scan each.
+reply_bounds AS (
+    SELECT t.workspace_id, t.conversation_id, b.since
+    FROM reply_touched AS t
+    CROSS JOIN LATERAL (
+        SELECT max(e.occurred_at) AS since
+        FROM event AS e
+        WHERE e.workspace_id = t.workspace_id AND e.conversation_id = t.conversation_id
+          AND e.conversation_id IS NOT NULL AND e.name = 'conversation.agent_replied'
+          AND e.occurred_at < t.first_at
+          AND e.id NOT IN (SELECT id FROM new_events)
+    ) AS b
+),
+reply_kept AS (
+    SELECT k.*
+    FROM reply_bounds AS t
+    -- LATERAL ... OFFSET 0: one range scan of the conversation's index entries each. Without the
+    -- OFFSET the subquery is flattened into a join, planned as a scan of the whole table (the
+    -- planner cannot know how few conversations a statement has).
+    CROSS JOIN LATERAL (
+        SELECT e.workspace_id, e.conversation_id, e.name = 'conversation.agent_replied' AS from_agent,
+               e.occurred_at, e.event_id, e.channel_id, e.agent_id
+        FROM event AS e
+        WHERE e.workspace_id = t.workspace_id AND e.conversation_id = t.conversation_id
+          AND e.conversation_id IS NOT NULL
+          AND e.name IN ('conversation.customer_replied', 'conversation.agent_replied')
+          AND e.occurred_at >= COALESCE(t.since, '-infinity')
+          AND e.id NOT IN (SELECT id FROM new_events)
+        OFFSET 0
+    ) AS k
+    UNION ALL
+    SELECT t.workspace_id, t.conversation_id, false, w.waiting_at, '', NULL, NULL
+    FROM reply_bounds AS t
+    CROSS JOIN LATERAL (
+        SELECT s.waiting_customer_at
+        FROM conversation_sealed AS s
+        WHERE s.workspace_id = t.workspace_id AND s.conversation_id = t.conversation_id
+        OFFSET 0
+    ) AS s
+    CROSS JOIN unnest(s.waiting_customer_at) AS w (waiting_at)
+    WHERE t.since IS NULL
+),
+reply_streams AS (
+    SELECT -1 AS sign, * FROM reply_kept
+    UNION ALL
+    SELECT 1, * FROM reply_kept
+    UNION ALL
+    SELECT 1, workspace_id, conversation_id, name = 'conversation.agent_replied', occurred_at, event_id, channel_id, agent_id
+    FROM new_events
+    WHERE name IN ('conversation.customer_replied', 'conversation.agent_replied')
+),
+-- @begin reply times: from reply_streams (sign, workspace_id, conversation_id, from_agent,
+-- occurred_at, event_id, channel_id, agent_id: each version of each conversation's messages, -1
+-- as counted before and +1 as it is now), the reply-time deltas, upserted into this
+-- connection's write slot.
+-- replies_up_to: the agent replies up to this message, in the order of the conversation
+-- (occurred_at, a customer message before a reply at the same moment, then event id), so a
+-- customer message is answered by reply number replies_up_to + 1.
+reply_ordered AS (
+    SELECT *,
+           count(*) FILTER (WHERE from_agent) OVER (
+               PARTITION BY sign, workspace_id, conversation_id COLLATE "C"
+               ORDER BY occurred_at, from_agent, event_id
+               ROWS UNBOUNDED PRECEDING
+           ) AS replies_up_to
+    FROM reply_streams
+),
+reply_pairs AS (
+    SELECT m.sign, m.workspace_id, date_trunc('hour', a.occurred_at, 'UTC') AS bucket,
+           COALESCE(a.channel_id, '') AS channel_id, COALESCE(a.agent_id, '') AS agent_id,
+           EXTRACT(EPOCH FROM a.occurred_at - m.occurred_at) AS seconds
+    FROM reply_ordered AS m
+    JOIN reply_ordered AS a
+      ON a.sign = m.sign AND a.workspace_id = m.workspace_id AND a.conversation_id = m.conversation_id
+     AND a.from_agent AND a.replies_up_to = m.replies_up_to + 1
+    WHERE NOT m.from_agent
+),
+reply_binned AS (
+    SELECT p.*, width_bucket(p.seconds, '{0,60,300,900,1800,3600,7200,14400,28800,86400,259200}'::int[]) AS position
+    FROM reply_pairs AS p
+),
+reply_sums AS (
+    SELECT workspace_id, bucket, channel_id, agent_id,
+           sum(sign) AS reply_count,
+           sum(sign * seconds) AS reply_seconds,
+           ARRAY[
+           COALESCE(sum(sign) FILTER (WHERE position = 1), 0),
+           COALESCE(sum(sign) FILTER (WHERE position = 2), 0),
+           COALESCE(sum(sign) FILTER (WHERE position = 3), 0),
+           COALESCE(sum(sign) FILTER (WHERE position = 4), 0),
+           COALESCE(sum(sign) FILTER (WHERE position = 5), 0),
+           COALESCE(sum(sign) FILTER (WHERE position = 6), 0),
+           COALESCE(sum(sign) FILTER (WHERE position = 7), 0),
+           COALESCE(sum(sign) FILTER (WHERE position = 8), 0),
+           COALESCE(sum(sign) FILTER (WHERE position = 9), 0),
+           COALESCE(sum(sign) FILTER (WHERE position = 10), 0),
+           COALESCE(sum(sign) FILTER (WHERE position = 11), 0)
+           ] AS reply_bins
+    FROM reply_binned
+    GROUP BY 1, 2, 3, 4
+),
+reply_upsert AS (
+    INSERT INTO support_reply_hourly AS r (workspace_id, bucket, channel_id, agent_id, slot, reply_count, reply_seconds, reply_bins)
+    SELECT workspace_id, bucket, channel_id, agent_id, tally_write_slot(), reply_count, reply_seconds, reply_bins
+    FROM reply_sums
+    WHERE reply_count <> 0 OR reply_seconds <> 0 OR 0 <> ANY (reply_bins)
+    ORDER BY 1, 2, 3, 4
+    ON CONFLICT (workspace_id, bucket, channel_id, agent_id, slot) DO UPDATE SET
+        reply_count = r.reply_count + EXCLUDED.reply_count,
+        reply_seconds = r.reply_seconds + EXCLUDED.reply_seconds,
+        reply_bins = ARRAY[
+            r.reply_bins[1] + EXCLUDED.reply_bins[1], r.reply_bins[2] + EXCLUDED.reply_bins[2],
+            r.reply_bins[3] + EXCLUDED.reply_bins[3], r.reply_bins[4] + EXCLUDED.reply_bins[4],
+            r.reply_bins[5] + EXCLUDED.reply_bins[5], r.reply_bins[6] + EXCLUDED.reply_bins[6],
+            r.reply_bins[7] + EXCLUDED.reply_bins[7], r.reply_bins[8] + EXCLUDED.reply_bins[8],
+            r.reply_bins[9] + EXCLUDED.reply_bins[9], r.reply_bins[10] + EXCLUDED.reply_bins[10],
+            r.reply_bins[11] + EXCLUDED.reply_bins[11]]
+),
+-- @end reply times
 -- @begin support summaries: from the conversation rows changed (before_row, after_row) and the
 -- events counted (conversation_events, each with its weight), every support summary's deltas,
 -- upserted into this connection's write slot.
@@ -330,6 +466,73 @@ duration_upsert AS (
     ON CONFLICT (workspace_id, bucket, channel_id, agent_id, metric, bin_start_seconds, slot) DO UPDATE SET
         conversations = h.conversations + EXCLUDED.conversations
 ),
+-- CSAT: each rated conversation as it was (-1) and as it is (+1), for its latest rating's score
+-- and hour, its channel, assignee and team. Unlike the figures above it needs no created_at.
+csat_deltas AS (
+    SELECT workspace_id, date_trunc('hour', rated_at, 'UTC') AS bucket, COALESCE(channel_id, '') AS channel_id,
+           COALESCE(assignee_id, '') AS agent_id, COALESCE(team_id, '') AS team_id,
+           COALESCE(sum(sign) FILTER (WHERE rating = 1), 0) AS score_1,
+           COALESCE(sum(sign) FILTER (WHERE rating = 2), 0) AS score_2,
+           COALESCE(sum(sign) FILTER (WHERE rating = 3), 0) AS score_3,
+           COALESCE(sum(sign) FILTER (WHERE rating = 4), 0) AS score_4,
+           COALESCE(sum(sign) FILTER (WHERE rating = 5), 0) AS score_5
+    FROM versions
+    WHERE rated_at IS NOT NULL
+    GROUP BY 1, 2, 3, 4, 5
+    HAVING sum(sign) FILTER (WHERE rating = 1) <> 0 OR sum(sign) FILTER (WHERE rating = 2) <> 0
+        OR sum(sign) FILTER (WHERE rating = 3) <> 0 OR sum(sign) FILTER (WHERE rating = 4) <> 0
+        OR sum(sign) FILTER (WHERE rating = 5) <> 0
+),
+csat_upsert AS (
+    INSERT INTO support_csat_hourly AS r
+        (workspace_id, bucket, channel_id, agent_id, team_id, slot, score_1, score_2, score_3, score_4, score_5)
+    SELECT workspace_id, bucket, channel_id, agent_id, team_id, tally_write_slot(),
+           score_1, score_2, score_3, score_4, score_5
+    FROM csat_deltas
+    ORDER BY 1, 2, 3, 4, 5
+    ON CONFLICT (workspace_id, bucket, channel_id, agent_id, team_id, slot) DO UPDATE SET
+        score_1 = r.score_1 + EXCLUDED.score_1,
+        score_2 = r.score_2 + EXCLUDED.score_2,
+        score_3 = r.score_3 + EXCLUDED.score_3,
+        score_4 = r.score_4 + EXCLUDED.score_4,
+        score_5 = r.score_5 + EXCLUDED.score_5
+),
+-- Reply times (reply_sums) and CSAT (csat_deltas) per hour, channel and agent, summed below to
+-- the grains of support_total_hourly, support_channel_hourly and support_agent_hourly, so
+-- their reads need no scan of every channel x agent row of the reply and CSAT tables.
+quality_deltas AS (
+    SELECT workspace_id, bucket, channel_id, agent_id, reply_count, reply_seconds, reply_bins,
+           0 AS score_1, 0 AS score_2, 0 AS score_3, 0 AS score_4, 0 AS score_5
+    FROM reply_sums
+    UNION ALL
+    SELECT workspace_id, bucket, channel_id, agent_id, 0, 0, array_fill(0::bigint, ARRAY[11]),
+           score_1, score_2, score_3, score_4, score_5
+    FROM csat_deltas
+),
+total_quality AS (
+    SELECT workspace_id, bucket,
+           sum(reply_count) AS reply_count, sum(reply_seconds) AS reply_seconds,
+           ARRAY[sum(reply_bins[1]), sum(reply_bins[2]), sum(reply_bins[3]), sum(reply_bins[4]),
+                 sum(reply_bins[5]), sum(reply_bins[6]), sum(reply_bins[7]), sum(reply_bins[8]),
+                 sum(reply_bins[9]), sum(reply_bins[10]), sum(reply_bins[11])]::bigint[] AS reply_bins,
+           sum(score_1) AS score_1, sum(score_2) AS score_2, sum(score_3) AS score_3,
+           sum(score_4) AS score_4, sum(score_5) AS score_5
+    FROM quality_deltas
+    GROUP BY 1, 2
+),
+dimension_quality AS (
+    SELECT workspace_id, bucket,
+           CASE WHEN GROUPING(channel_id) = 0 THEN 'channel' ELSE 'agent' END AS dimension,
+           COALESCE(channel_id, agent_id) AS dimension_id,
+           sum(reply_count) AS reply_count, sum(reply_seconds) AS reply_seconds,
+           ARRAY[sum(reply_bins[1]), sum(reply_bins[2]), sum(reply_bins[3]), sum(reply_bins[4]),
+                 sum(reply_bins[5]), sum(reply_bins[6]), sum(reply_bins[7]), sum(reply_bins[8]),
+                 sum(reply_bins[9]), sum(reply_bins[10]), sum(reply_bins[11])]::bigint[] AS reply_bins,
+           sum(score_1) AS score_1, sum(score_2) AS score_2, sum(score_3) AS score_3,
+           sum(score_4) AS score_4, sum(score_5) AS score_5
+    FROM quality_deltas
+    GROUP BY GROUPING SETS ((workspace_id, bucket, channel_id), (workspace_id, bucket, agent_id))
+),
 -- The same net deltas summed over channels and agents, one row per workspace and hour; each
 -- metric's bins become an array of 11 counts (element i = bin i), added element-wise.
 total_counts AS (
@@ -368,7 +571,8 @@ total_upsert AS (
     INSERT INTO support_total_hourly AS t
         (workspace_id, bucket, slot, conversations_created, conversations_assigned, agent_replies,
          customer_replies, resolutions, reopens, first_response_count, first_response_seconds,
-         resolution_count, resolution_seconds, first_response_bins, resolution_bins)
+         resolution_count, resolution_seconds, first_response_bins, resolution_bins,
+         reply_count, reply_seconds, reply_bins, score_1, score_2, score_3, score_4, score_5)
     SELECT workspace_id, bucket, tally_write_slot(),
            COALESCE(c.conversations_created, 0), COALESCE(c.conversations_assigned, 0),
            COALESCE(c.agent_replies, 0), COALESCE(c.customer_replies, 0),
@@ -376,15 +580,22 @@ total_upsert AS (
            COALESCE(c.first_response_count, 0), COALESCE(c.first_response_seconds, 0),
            COALESCE(c.resolution_count, 0), COALESCE(c.resolution_seconds, 0),
            COALESCE(h.first_response_bins, array_fill(0::bigint, ARRAY[11])),
-           COALESCE(h.resolution_bins, array_fill(0::bigint, ARRAY[11]))
+           COALESCE(h.resolution_bins, array_fill(0::bigint, ARRAY[11])),
+           COALESCE(q.reply_count, 0), COALESCE(q.reply_seconds, 0),
+           COALESCE(q.reply_bins, array_fill(0::bigint, ARRAY[11])),
+           COALESCE(q.score_1, 0), COALESCE(q.score_2, 0), COALESCE(q.score_3, 0),
+           COALESCE(q.score_4, 0), COALESCE(q.score_5, 0)
     FROM total_counts AS c
     FULL JOIN total_histograms AS h USING (workspace_id, bucket)
+    FULL JOIN total_quality AS q USING (workspace_id, bucket)
     WHERE c.conversations_created <> 0 OR c.conversations_assigned <> 0
        OR c.agent_replies <> 0 OR c.customer_replies <> 0
        OR c.resolutions <> 0 OR c.reopens <> 0
        OR c.first_response_count <> 0 OR c.first_response_seconds <> 0
        OR c.resolution_count <> 0 OR c.resolution_seconds <> 0
        OR 0 <> ANY (h.first_response_bins) OR 0 <> ANY (h.resolution_bins)
+       OR q.reply_count <> 0 OR q.reply_seconds <> 0 OR 0 <> ANY (q.reply_bins)
+       OR q.score_1 <> 0 OR q.score_2 <> 0 OR q.score_3 <> 0 OR q.score_4 <> 0 OR q.score_5 <> 0
     ORDER BY 1, 2
     ON CONFLICT (workspace_id, bucket, slot) DO UPDATE SET
         conversations_created = t.conversations_created + EXCLUDED.conversations_created,
@@ -403,6 +614,21 @@ total_upsert AS (
         resolution_bins = ARRAY(
             SELECT a + b FROM unnest(t.resolution_bins, EXCLUDED.resolution_bins) WITH ORDINALITY AS u (a, b, i)
             ORDER BY i)
+,
+        reply_count = t.reply_count + EXCLUDED.reply_count,
+        reply_seconds = t.reply_seconds + EXCLUDED.reply_seconds,
+        reply_bins = ARRAY[
+            t.reply_bins[1] + EXCLUDED.reply_bins[1], t.reply_bins[2] + EXCLUDED.reply_bins[2],
+            t.reply_bins[3] + EXCLUDED.reply_bins[3], t.reply_bins[4] + EXCLUDED.reply_bins[4],
+            t.reply_bins[5] + EXCLUDED.reply_bins[5], t.reply_bins[6] + EXCLUDED.reply_bins[6],
+            t.reply_bins[7] + EXCLUDED.reply_bins[7], t.reply_bins[8] + EXCLUDED.reply_bins[8],
+            t.reply_bins[9] + EXCLUDED.reply_bins[9], t.reply_bins[10] + EXCLUDED.reply_bins[10],
+            t.reply_bins[11] + EXCLUDED.reply_bins[11]],
+        score_1 = t.score_1 + EXCLUDED.score_1,
+        score_2 = t.score_2 + EXCLUDED.score_2,
+        score_3 = t.score_3 + EXCLUDED.score_3,
+        score_4 = t.score_4 + EXCLUDED.score_4,
+        score_5 = t.score_5 + EXCLUDED.score_5
 ),
 -- The same net deltas summed over agents (one row per channel and hour) and over channels (one
 -- row per agent and hour), with the histograms as arrays as in support_total_hourly: what the
@@ -473,24 +699,33 @@ dimension_rows AS (
            COALESCE(c.resolution_count, 0) AS resolution_count,
            COALESCE(c.resolution_seconds, 0) AS resolution_seconds,
            COALESCE(h.first_response_bins, array_fill(0::bigint, ARRAY[11])) AS first_response_bins,
-           COALESCE(h.resolution_bins, array_fill(0::bigint, ARRAY[11])) AS resolution_bins
+           COALESCE(h.resolution_bins, array_fill(0::bigint, ARRAY[11])) AS resolution_bins,
+           COALESCE(q.reply_count, 0) AS reply_count, COALESCE(q.reply_seconds, 0) AS reply_seconds,
+           COALESCE(q.reply_bins, array_fill(0::bigint, ARRAY[11])) AS reply_bins,
+           COALESCE(q.score_1, 0) AS score_1, COALESCE(q.score_2, 0) AS score_2, COALESCE(q.score_3, 0) AS score_3,
+           COALESCE(q.score_4, 0) AS score_4, COALESCE(q.score_5, 0) AS score_5
     FROM dimension_counts AS c
     FULL JOIN dimension_histograms AS h USING (workspace_id, bucket, dimension, dimension_id)
+    FULL JOIN dimension_quality AS q USING (workspace_id, bucket, dimension, dimension_id)
     WHERE c.conversations_created <> 0 OR c.conversations_assigned <> 0
        OR c.agent_replies <> 0 OR c.customer_replies <> 0
        OR c.resolutions <> 0 OR c.reopens <> 0
        OR c.first_response_count <> 0 OR c.first_response_seconds <> 0
        OR c.resolution_count <> 0 OR c.resolution_seconds <> 0
        OR 0 <> ANY (h.first_response_bins) OR 0 <> ANY (h.resolution_bins)
+       OR q.reply_count <> 0 OR q.reply_seconds <> 0 OR 0 <> ANY (q.reply_bins)
+       OR q.score_1 <> 0 OR q.score_2 <> 0 OR q.score_3 <> 0 OR q.score_4 <> 0 OR q.score_5 <> 0
 ),
 channel_upsert AS (
     INSERT INTO support_channel_hourly AS ch
         (workspace_id, bucket, channel_id, slot, conversations_created, conversations_assigned, agent_replies,
          customer_replies, resolutions, reopens, first_response_count, first_response_seconds,
-         resolution_count, resolution_seconds, first_response_bins, resolution_bins)
+         resolution_count, resolution_seconds, first_response_bins, resolution_bins,
+         reply_count, reply_seconds, reply_bins, score_1, score_2, score_3, score_4, score_5)
     SELECT workspace_id, bucket, dimension_id, tally_write_slot(), conversations_created, conversations_assigned, agent_replies,
            customer_replies, resolutions, reopens, first_response_count,
-           first_response_seconds, resolution_count, resolution_seconds, first_response_bins, resolution_bins
+           first_response_seconds, resolution_count, resolution_seconds, first_response_bins, resolution_bins,
+           reply_count, reply_seconds, reply_bins, score_1, score_2, score_3, score_4, score_5
     FROM dimension_rows
     WHERE dimension = 'channel'
     ORDER BY 1, 2, 3
@@ -519,33 +754,21 @@ channel_upsert AS (
             ch.resolution_bins[5] + EXCLUDED.resolution_bins[5], ch.resolution_bins[6] + EXCLUDED.resolution_bins[6],
             ch.resolution_bins[7] + EXCLUDED.resolution_bins[7], ch.resolution_bins[8] + EXCLUDED.resolution_bins[8],
             ch.resolution_bins[9] + EXCLUDED.resolution_bins[9], ch.resolution_bins[10] + EXCLUDED.resolution_bins[10],
-            ch.resolution_bins[11] + EXCLUDED.resolution_bins[11]]
-),
--- CSAT: each rated conversation as it was (-1) and as it is (+1), for its latest rating's score
--- and hour, its channel, assignee and team. Unlike the figures above it needs no created_at.
-csat_upsert AS (
-    INSERT INTO support_csat_hourly AS r
-        (workspace_id, bucket, channel_id, agent_id, team_id, slot, score_1, score_2, score_3, score_4, score_5)
-    SELECT workspace_id, date_trunc('hour', rated_at, 'UTC'), COALESCE(channel_id, ''), COALESCE(assignee_id, ''),
-           COALESCE(team_id, ''), tally_write_slot(),
-           COALESCE(sum(sign) FILTER (WHERE rating = 1), 0),
-           COALESCE(sum(sign) FILTER (WHERE rating = 2), 0),
-           COALESCE(sum(sign) FILTER (WHERE rating = 3), 0),
-           COALESCE(sum(sign) FILTER (WHERE rating = 4), 0),
-           COALESCE(sum(sign) FILTER (WHERE rating = 5), 0)
-    FROM versions
-    WHERE rated_at IS NOT NULL
-    GROUP BY 1, 2, 3, 4, 5
-    HAVING sum(sign) FILTER (WHERE rating = 1) <> 0 OR sum(sign) FILTER (WHERE rating = 2) <> 0
-        OR sum(sign) FILTER (WHERE rating = 3) <> 0 OR sum(sign) FILTER (WHERE rating = 4) <> 0
-        OR sum(sign) FILTER (WHERE rating = 5) <> 0
-    ORDER BY 1, 2, 3, 4, 5
-    ON CONFLICT (workspace_id, bucket, channel_id, agent_id, team_id, slot) DO UPDATE SET
-        score_1 = r.score_1 + EXCLUDED.score_1,
-        score_2 = r.score_2 + EXCLUDED.score_2,
-        score_3 = r.score_3 + EXCLUDED.score_3,
-        score_4 = r.score_4 + EXCLUDED.score_4,
-        score_5 = r.score_5 + EXCLUDED.score_5
+            ch.resolution_bins[11] + EXCLUDED.resolution_bins[11]],
+        reply_count = ch.reply_count + EXCLUDED.reply_count,
+        reply_seconds = ch.reply_seconds + EXCLUDED.reply_seconds,
+        reply_bins = ARRAY[
+            ch.reply_bins[1] + EXCLUDED.reply_bins[1], ch.reply_bins[2] + EXCLUDED.reply_bins[2],
+            ch.reply_bins[3] + EXCLUDED.reply_bins[3], ch.reply_bins[4] + EXCLUDED.reply_bins[4],
+            ch.reply_bins[5] + EXCLUDED.reply_bins[5], ch.reply_bins[6] + EXCLUDED.reply_bins[6],
+            ch.reply_bins[7] + EXCLUDED.reply_bins[7], ch.reply_bins[8] + EXCLUDED.reply_bins[8],
+            ch.reply_bins[9] + EXCLUDED.reply_bins[9], ch.reply_bins[10] + EXCLUDED.reply_bins[10],
+            ch.reply_bins[11] + EXCLUDED.reply_bins[11]],
+        score_1 = ch.score_1 + EXCLUDED.score_1,
+        score_2 = ch.score_2 + EXCLUDED.score_2,
+        score_3 = ch.score_3 + EXCLUDED.score_3,
+        score_4 = ch.score_4 + EXCLUDED.score_4,
+        score_5 = ch.score_5 + EXCLUDED.score_5
 ),
 -- Per team (of the conversation's latest assignment, '' for none): each changed conversation as
 -- it was (-1) and as it is (+1), created in its created hour, first response and resolution
@@ -1014,10 +1237,12 @@ agent_upsert AS (
     INSERT INTO support_agent_hourly AS ag
         (workspace_id, bucket, agent_id, slot, conversations_created, conversations_assigned, agent_replies,
          customer_replies, resolutions, reopens, first_response_count, first_response_seconds,
-         resolution_count, resolution_seconds, first_response_bins, resolution_bins)
+         resolution_count, resolution_seconds, first_response_bins, resolution_bins,
+         reply_count, reply_seconds, reply_bins, score_1, score_2, score_3, score_4, score_5)
     SELECT workspace_id, bucket, dimension_id, tally_write_slot(), conversations_created, conversations_assigned, agent_replies,
            customer_replies, resolutions, reopens, first_response_count,
-           first_response_seconds, resolution_count, resolution_seconds, first_response_bins, resolution_bins
+           first_response_seconds, resolution_count, resolution_seconds, first_response_bins, resolution_bins,
+           reply_count, reply_seconds, reply_bins, score_1, score_2, score_3, score_4, score_5
     FROM dimension_rows
     WHERE dimension = 'agent'
     ORDER BY 1, 2, 3
@@ -1046,7 +1271,21 @@ agent_upsert AS (
             ag.resolution_bins[5] + EXCLUDED.resolution_bins[5], ag.resolution_bins[6] + EXCLUDED.resolution_bins[6],
             ag.resolution_bins[7] + EXCLUDED.resolution_bins[7], ag.resolution_bins[8] + EXCLUDED.resolution_bins[8],
             ag.resolution_bins[9] + EXCLUDED.resolution_bins[9], ag.resolution_bins[10] + EXCLUDED.resolution_bins[10],
-            ag.resolution_bins[11] + EXCLUDED.resolution_bins[11]]
+            ag.resolution_bins[11] + EXCLUDED.resolution_bins[11]],
+        reply_count = ag.reply_count + EXCLUDED.reply_count,
+        reply_seconds = ag.reply_seconds + EXCLUDED.reply_seconds,
+        reply_bins = ARRAY[
+            ag.reply_bins[1] + EXCLUDED.reply_bins[1], ag.reply_bins[2] + EXCLUDED.reply_bins[2],
+            ag.reply_bins[3] + EXCLUDED.reply_bins[3], ag.reply_bins[4] + EXCLUDED.reply_bins[4],
+            ag.reply_bins[5] + EXCLUDED.reply_bins[5], ag.reply_bins[6] + EXCLUDED.reply_bins[6],
+            ag.reply_bins[7] + EXCLUDED.reply_bins[7], ag.reply_bins[8] + EXCLUDED.reply_bins[8],
+            ag.reply_bins[9] + EXCLUDED.reply_bins[9], ag.reply_bins[10] + EXCLUDED.reply_bins[10],
+            ag.reply_bins[11] + EXCLUDED.reply_bins[11]],
+        score_1 = ag.score_1 + EXCLUDED.score_1,
+        score_2 = ag.score_2 + EXCLUDED.score_2,
+        score_3 = ag.score_3 + EXCLUDED.score_3,
+        score_4 = ag.score_4 + EXCLUDED.score_4,
+        score_5 = ag.score_5 + EXCLUDED.score_5
 )
 INSERT INTO support_live AS l (workspace_id, channel_id, slot, open, unassigned, unanswered)
 SELECT workspace_id,
@@ -1067,139 +1306,4 @@ ON CONFLICT (workspace_id, channel_id, slot) DO UPDATE SET
     unassigned = l.unassigned + EXCLUDED.unassigned,
     unanswered = l.unanswered + EXCLUDED.unanswered;
 -- @end support summaries
-
--- Reply times. A customer message's wait ends at the next agent reply of its conversation, so an
--- event arriving late can change pairings made before: each conversation with a message in this
--- statement is paired twice from its raw messages (the partial index event_ws_conversation_idx
--- reads them), without this statement's events (sign -1, what earlier statements counted) and
--- with them (+1), and the difference is added. The conversation rows locked above serialize
--- writers of one conversation, and this statement's snapshot is taken after that lock, so it
--- sees every message committed before. Customer messages of retired history still waiting for a
--- reply come from conversation_sealed.
-WITH reply_touched AS (
-    SELECT workspace_id, conversation_id, min(occurred_at) AS first_at
-    FROM new_events
-    WHERE name IN ('conversation.customer_replied', 'conversation.agent_replied')
-    GROUP BY 1, 2
-),
--- since: the latest agent reply already counted before this statement's first message of the
--- conversation. A message before it is answered at or before it whatever the statement adds, so
--- both versions pair only the messages from there on (typically the last few); with no such
--- reply, all of them, and the sealed ones still waiting. One backward index scan each.
-reply_bounds AS (
-    SELECT t.workspace_id, t.conversation_id, b.since
-    FROM reply_touched AS t
-    CROSS JOIN LATERAL (
-        SELECT max(e.occurred_at) AS since
-        FROM event AS e
-        WHERE e.workspace_id = t.workspace_id AND e.conversation_id = t.conversation_id
-          AND e.conversation_id IS NOT NULL AND e.name = 'conversation.agent_replied'
-          AND e.occurred_at < t.first_at
-          AND e.id NOT IN (SELECT id FROM new_events)
-    ) AS b
-),
-reply_kept AS (
-    SELECT k.*
-    FROM reply_bounds AS t
-    -- LATERAL ... OFFSET 0: one range scan of the conversation's index entries each. Without the
-    -- OFFSET the subquery is flattened into a join, planned as a scan of the whole table (the
-    -- planner cannot know how few conversations a statement has).
-    CROSS JOIN LATERAL (
-        SELECT e.workspace_id, e.conversation_id, e.name = 'conversation.agent_replied' AS from_agent,
-               e.occurred_at, e.event_id, e.channel_id, e.agent_id
-        FROM event AS e
-        WHERE e.workspace_id = t.workspace_id AND e.conversation_id = t.conversation_id
-          AND e.conversation_id IS NOT NULL
-          AND e.name IN ('conversation.customer_replied', 'conversation.agent_replied')
-          AND e.occurred_at >= COALESCE(t.since, '-infinity')
-          AND e.id NOT IN (SELECT id FROM new_events)
-        OFFSET 0
-    ) AS k
-    UNION ALL
-    SELECT t.workspace_id, t.conversation_id, false, w.waiting_at, '', NULL, NULL
-    FROM reply_bounds AS t
-    CROSS JOIN LATERAL (
-        SELECT s.waiting_customer_at
-        FROM conversation_sealed AS s
-        WHERE s.workspace_id = t.workspace_id AND s.conversation_id = t.conversation_id
-        OFFSET 0
-    ) AS s
-    CROSS JOIN unnest(s.waiting_customer_at) AS w (waiting_at)
-    WHERE t.since IS NULL
-),
-reply_streams AS (
-    SELECT -1 AS sign, * FROM reply_kept
-    UNION ALL
-    SELECT 1, * FROM reply_kept
-    UNION ALL
-    SELECT 1, workspace_id, conversation_id, name = 'conversation.agent_replied', occurred_at, event_id, channel_id, agent_id
-    FROM new_events
-    WHERE name IN ('conversation.customer_replied', 'conversation.agent_replied')
-),
--- @begin reply times: from reply_streams (sign, workspace_id, conversation_id, from_agent,
--- occurred_at, event_id, channel_id, agent_id: each version of each conversation's messages, -1
--- as counted before and +1 as it is now), the reply-time deltas, upserted into this
--- connection's write slot.
--- replies_up_to: the agent replies up to this message, in the order of the conversation
--- (occurred_at, a customer message before a reply at the same moment, then event id), so a
--- customer message is answered by reply number replies_up_to + 1.
-reply_ordered AS (
-    SELECT *,
-           count(*) FILTER (WHERE from_agent) OVER (
-               PARTITION BY sign, workspace_id, conversation_id COLLATE "C"
-               ORDER BY occurred_at, from_agent, event_id
-               ROWS UNBOUNDED PRECEDING
-           ) AS replies_up_to
-    FROM reply_streams
-),
-reply_pairs AS (
-    SELECT m.sign, m.workspace_id, date_trunc('hour', a.occurred_at, 'UTC') AS bucket,
-           COALESCE(a.channel_id, '') AS channel_id, COALESCE(a.agent_id, '') AS agent_id,
-           EXTRACT(EPOCH FROM a.occurred_at - m.occurred_at) AS seconds
-    FROM reply_ordered AS m
-    JOIN reply_ordered AS a
-      ON a.sign = m.sign AND a.workspace_id = m.workspace_id AND a.conversation_id = m.conversation_id
-     AND a.from_agent AND a.replies_up_to = m.replies_up_to + 1
-    WHERE NOT m.from_agent
-),
-reply_binned AS (
-    SELECT p.*, width_bucket(p.seconds, '{0,60,300,900,1800,3600,7200,14400,28800,86400,259200}'::int[]) AS position
-    FROM reply_pairs AS p
-),
-reply_sums AS (
-    SELECT workspace_id, bucket, channel_id, agent_id,
-           sum(sign) AS reply_count,
-           sum(sign * seconds) AS reply_seconds,
-           ARRAY[
-           COALESCE(sum(sign) FILTER (WHERE position = 1), 0),
-           COALESCE(sum(sign) FILTER (WHERE position = 2), 0),
-           COALESCE(sum(sign) FILTER (WHERE position = 3), 0),
-           COALESCE(sum(sign) FILTER (WHERE position = 4), 0),
-           COALESCE(sum(sign) FILTER (WHERE position = 5), 0),
-           COALESCE(sum(sign) FILTER (WHERE position = 6), 0),
-           COALESCE(sum(sign) FILTER (WHERE position = 7), 0),
-           COALESCE(sum(sign) FILTER (WHERE position = 8), 0),
-           COALESCE(sum(sign) FILTER (WHERE position = 9), 0),
-           COALESCE(sum(sign) FILTER (WHERE position = 10), 0),
-           COALESCE(sum(sign) FILTER (WHERE position = 11), 0)
-           ] AS reply_bins
-    FROM reply_binned
-    GROUP BY 1, 2, 3, 4
-)
-INSERT INTO support_reply_hourly AS r (workspace_id, bucket, channel_id, agent_id, slot, reply_count, reply_seconds, reply_bins)
-SELECT workspace_id, bucket, channel_id, agent_id, tally_write_slot(), reply_count, reply_seconds, reply_bins
-FROM reply_sums
-WHERE reply_count <> 0 OR reply_seconds <> 0 OR 0 <> ANY (reply_bins)
-ORDER BY 1, 2, 3, 4
-ON CONFLICT (workspace_id, bucket, channel_id, agent_id, slot) DO UPDATE SET
-    reply_count = r.reply_count + EXCLUDED.reply_count,
-    reply_seconds = r.reply_seconds + EXCLUDED.reply_seconds,
-    reply_bins = ARRAY[
-        r.reply_bins[1] + EXCLUDED.reply_bins[1], r.reply_bins[2] + EXCLUDED.reply_bins[2],
-        r.reply_bins[3] + EXCLUDED.reply_bins[3], r.reply_bins[4] + EXCLUDED.reply_bins[4],
-        r.reply_bins[5] + EXCLUDED.reply_bins[5], r.reply_bins[6] + EXCLUDED.reply_bins[6],
-        r.reply_bins[7] + EXCLUDED.reply_bins[7], r.reply_bins[8] + EXCLUDED.reply_bins[8],
-        r.reply_bins[9] + EXCLUDED.reply_bins[9], r.reply_bins[10] + EXCLUDED.reply_bins[10],
-        r.reply_bins[11] + EXCLUDED.reply_bins[11]];
--- @end reply times
 RETURN NULL;

@@ -28,7 +28,8 @@ def spread_conversations(draw) -> list[dict]:
     events = []
     for number in range(draw(st.integers(1, 6))):
         channel = draw(st.sampled_from(["email", "chat"]))
-        for position, kind in enumerate(draw(st.lists(st.sampled_from(SUPPORT), min_size=1, max_size=6))):
+        kinds = st.sampled_from((*SUPPORT, "customer_replied", "agent_replied", "rated"))
+        for position, kind in enumerate(draw(st.lists(kinds, min_size=1, max_size=6))):
             needs_agent = kind in ("assigned", "agent_replied", "resolved")
             events.append(
                 support_event(
@@ -38,6 +39,7 @@ def spread_conversations(draw) -> list[dict]:
                     minutes=draw(st.integers(0, SPREAD_MINUTES)),
                     channel=channel,
                     agent=draw(st.sampled_from(["a1", "a2", "a3"])) if needs_agent else None,
+                    value=draw(st.integers(1, 5)) if kind == "rated" else None,
                 )
             )
     return draw(st.permutations(events))
@@ -62,14 +64,19 @@ def window(start_half_hours: int, length_half_hours: int) -> params.Window:
     )
 
 
+# The figures compared: counts, durations, reply times and CSAT (the response rate aside, which
+# divides by the resolutions already compared).
+COMPARED = (*summaries.COUNTS, *summaries.DURATIONS, summaries.REPLY_TIME, "csat")
+
+
 def agent_rows(workspace, span: params.Window) -> dict[str, dict]:
     rows = summaries.dimension_rows(workspace=workspace, window=span, dimension="agent", ordering="id")[:]
-    return {row["id"]: {name: row[name] for name in (*summaries.COUNTS, *summaries.DURATIONS)} for row in rows}
+    return {row["id"]: {name: row[name] for name in COMPARED} for row in rows}
 
 
 def agent_overview(workspace, span: params.Window, agent: str) -> dict:
     figures = summaries.overview(workspace=workspace, window=params.Window(**{**vars(span), "agent": agent}))
-    return {name: figures[name] for name in (*summaries.COUNTS, *summaries.DURATIONS)}
+    return {name: figures[name] for name in COMPARED}
 
 
 @pytest.mark.django_db
@@ -101,7 +108,8 @@ def agent_overview(workspace, span: params.Window, agent: str) -> dict:
 )
 def test_agent_list_over_days_equals_each_agents_hourly_overview(workspace, events, late_share, horizons, spans):
     """Verifies every agent row of the list (read by day) equals the agent's overview (read by
-    hour), and verify finds 0 differences, after compactions and late events."""
+    hour), reply times and CSAT included, and verify finds 0 differences, after compactions and
+    late events."""
     reset_tables()
     early = events[: round(len(events) * (1 - late_share))]
     if early:
