@@ -97,9 +97,17 @@ STAT_AGGREGATES = {
 STEP = {"hour": "1 hour", "day": "1 day", "week": "1 week", "month": "1 month", "year": "1 year"}
 
 
+# Sent ahead of every read, in the same query string (one implicit transaction, so SET LOCAL holds
+# for the read and no longer): a summary read touches at most a few thousand rows, and a parallel
+# plan's worker start-up costs more than it saves. At 10M events the planner chose a parallel
+# gather for the agent list's 1,400 daily rows, and the workers' start-up took 20-30 ms of a
+# 50 ms query (docs/performance.md).
+SERIAL = "SET LOCAL max_parallel_workers_per_gather = 0;\n"
+
+
 def fetch(sql: str, params: dict) -> list[dict]:
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(SERIAL + sql, params)
         names = [column.name for column in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 

@@ -1,8 +1,8 @@
-"""What CSAT, the per-team figures, reply times, business hours and SLAs cost on ingest: the same
-simulated events (with ratings and teams) ingested with the conversation trigger as installed, and
-with the same trigger without those figures (the support_csat_hourly and support_team_hourly
-upserts, the business-hours and SLA CTEs and the reply-time statement cut out of
-sql/triggers/event__merge_conversations.sql; everything else identical). With `--cut
+"""What CSAT, the per-team and per-label figures, reply times, business hours and SLAs cost on
+ingest: the same simulated events (with ratings and teams) ingested with the conversation trigger
+as installed, and with the same trigger without those figures (the team, label, business-hours and
+SLA CTEs cut out of sql/triggers/event__merge_conversations.sql, and the reply-time and CSAT CTEs
+fed nothing: they share the per-grain upserts with the other figures; everything else identical). With `--cut
 business-sla` only the business-hours and SLA CTEs are cut: what those cost alone. The workspace
 has a business schedule (Monday to Friday 09:00-18:00, a holiday) and SLA targets (first response
 1 h in business time, resolution 1 day in calendar time) in effect for the whole simulated week,
@@ -47,16 +47,24 @@ from bench.common import (  # noqa: E402
 from bench.triggers import verify  # noqa: E402
 
 FORMS = ("with", "without")
-CSAT_START = "-- CSAT: each rated conversation"
-CSAT_END = "agent_upsert AS ("
-REPLY_START = "\n-- Reply times."
-REPLY_END = "RETURN NULL;"
-# The business-hours and SLA CTEs, a block of their own inside the CSAT-to-agent-upsert span.
+# The per-team, per-label, business-hours and SLA CTEs: one span, cut out.
+TEAM_TO_SLA = ("-- Per team (of the conversation's latest assignment", "agent_upsert AS (")
+# The business-hours and SLA CTEs, a block of their own inside that span.
 BUSINESS_SLA_START = "-- Business hours (support_business_hourly)"
 BUSINESS_SLA_END = "-- End of SLAs.\n"
+# Reply times and CSAT feed the per-grain upserts the other figures share, so they are not cut but
+# emptied: the statement's messages and ratings read nothing, and the CTEs that pair and sum them
+# (and the reply and CSAT upserts) get no rows.
+EMPTIED = (
+    (
+        "    FROM new_events\n    WHERE name IN ('conversation.customer_replied', 'conversation.agent_replied')\n",
+        "    FROM new_events\n    WHERE false\n",
+    ),
+    ("    FROM versions\n    WHERE rated_at IS NOT NULL\n", "    FROM versions\n    WHERE false\n"),
+)
 CUTS = {
-    "all": ((CSAT_START, CSAT_END), (REPLY_START, REPLY_END)),
-    "business-sla": ((BUSINESS_SLA_START, BUSINESS_SLA_END),),
+    "all": ((TEAM_TO_SLA,), EMPTIED),
+    "business-sla": (((BUSINESS_SLA_START, BUSINESS_SLA_END),), ()),
 }
 SCHEDULE_AND_TARGETS = """
 INSERT INTO business_schedule (workspace_id, effective_from, time_zone, weekdays, start_minutes, end_minutes,
@@ -70,13 +78,16 @@ VALUES (%(workspace)s, '2000-01-01T00:00Z', 3600, true, 86400, false, now());
 
 
 def without_new_figures(sql: str, cut: str = "all") -> str:
-    """The installed statements of event__merge_conversations.sql without the CSAT and team upserts
-    (from the CSAT comment to the agent upsert, the business-hours and SLA CTEs with them) and the
-    reply-time statement (the last one before RETURN NULL); with cut="business-sla", without the
-    business-hours and SLA CTEs only."""
-    for start, end in CUTS[cut]:
+    """The installed statements of event__merge_conversations.sql without the team, label,
+    business-hours and SLA CTEs and with the reply-time and CSAT inputs emptied; with
+    cut="business-sla", without the business-hours and SLA CTEs only."""
+    spans, emptied = CUTS[cut]
+    for start, end in spans:
         begin = sql.index(start)
         sql = sql[:begin] + sql[sql.index(end, begin) + (len(end) if end == BUSINESS_SLA_END else 0) :]
+    for text, replacement in emptied:
+        assert text in sql, text
+        sql = sql.replace(text, replacement)
     return sql
 
 

@@ -90,6 +90,19 @@ def test_reads_cost_a_bounded_number_of_queries(support_week, reader, django_ass
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("url", "query"), SUMMARY_READS)
+def test_summary_reads_run_without_parallel_workers(support_week, reader, url, query):
+    """Verifies every statement of a read that names a summary table is sent with parallel
+    workers off for itself (analytics.summaries.SERIAL): the workers' start-up costs more than they save on
+    a few thousand rows."""
+    with CaptureQueriesContext(connection) as queries:
+        assert reader.get(url, query).status_code == 200
+    reads = [query["sql"] for query in queries.captured_queries if re.search(r"_(hourly|daily)\b", query["sql"])]
+    assert reads
+    assert [sql for sql in reads if not sql.startswith("SET LOCAL max_parallel_workers_per_gather = 0;")] == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("url", "query"), SUMMARY_READS)
 def test_summary_reads_never_touch_the_raw_event_table(support_week, reader, url, query):
     """Verifies no SQL statement of a summary endpoint names the table `event`."""
     with CaptureQueriesContext(connection) as queries:
@@ -107,22 +120,34 @@ def test_summary_reads_never_touch_the_raw_event_table(support_week, reader, url
         ("/api/v1/summaries/timeseries", {**WEEK, "metric": "resolutions"}, {"support_total_hourly"}),
         ("/api/v1/summaries/overview", {**WEEK, "channel": "email"}, {"support_channel_hourly"}),
         ("/api/v1/summaries/timeseries", {**WEEK, "metric": "resolutions", "agent": "a1"}, {"support_agent_hourly"}),
+        # Reply times and CSAT from the table of the grain too.
+        ("/api/v1/summaries/timeseries", {**WEEK, "metric": "avg_reply_seconds"}, {"support_total_hourly"}),
+        (
+            "/api/v1/summaries/timeseries",
+            {**WEEK, "metric": "csat_ratings", "channel": "email"},
+            {"support_channel_hourly"},
+        ),
         (
             "/api/v1/summaries/overview",
             {**WEEK, "channel": "email", "agent": "a1"},
-            {"support_hourly", "support_duration_hourly"},
+            {"support_hourly", "support_duration_hourly", "support_reply_hourly", "support_csat_hourly"},
         ),
         # Whole UTC days from the table of days, the edges and unfolded slots by hour.
         ("/api/v1/summaries/agents", WEEK, {"support_agent_daily", "support_agent_hourly"}),
         ("/api/v1/summaries/channels", WEEK, {"support_channel_hourly"}),
-        ("/api/v1/summaries/agents", {**WEEK, "channel": "email"}, {"support_hourly", "support_duration_hourly"}),
+        (
+            "/api/v1/summaries/agents",
+            {**WEEK, "channel": "email"},
+            {"support_hourly", "support_duration_hourly", "support_reply_hourly", "support_csat_hourly"},
+        ),
     ],
 )
 def test_unfiltered_support_reads_use_the_workspace_totals(support_week, reader, url, query, tables):
     """Verifies an overview or series without channel/agent reads support_total_hourly (one row
     per hour), one filtered by a channel or an agent (and the lists) the table of that grain, and
     only one filtered by both the per-channel-and-agent tables; the agent list over whole days
-    reads them from support_agent_daily."""
+    reads them from support_agent_daily; reply times and CSAT come from the same tables, and only
+    from support_reply_hourly and support_csat_hourly when both a channel and an agent narrow it."""
     support_tables = {
         "support_total_hourly",
         "support_channel_hourly",
@@ -130,6 +155,8 @@ def test_unfiltered_support_reads_use_the_workspace_totals(support_week, reader,
         "support_agent_daily",
         "support_hourly",
         "support_duration_hourly",
+        "support_reply_hourly",
+        "support_csat_hourly",
     }
     with CaptureQueriesContext(connection) as queries:
         assert reader.get(url, query).status_code == 200
