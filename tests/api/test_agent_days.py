@@ -106,6 +106,21 @@ def agent_overview(workspace, span: params.Window, agent: str) -> dict:
     horizons=[40],
     spans=[(22, 14 * 24), (0, 96 * 2), (44, 68)],
 )
+# A wait and a rating in 08:00 of Monday, folded, inside the second window's first day but before
+# its 10:00 start: the list must take them back from the day (slot 0), as it does the counts.
+@example(
+    events=[
+        support_event("created", event_id="w1", conversation="w", minutes=0, channel="chat"),
+        support_event("assigned", event_id="w2", conversation="w", minutes=5, channel="chat", agent="a1"),
+        support_event("customer_replied", event_id="w3", conversation="w", minutes=10, channel="chat"),
+        support_event("agent_replied", event_id="w4", conversation="w", minutes=30, channel="chat", agent="a1"),
+        support_event("rated", event_id="w5", conversation="w", minutes=40, channel="chat", value=4),
+        support_event("agent_replied", event_id="w6", conversation="w", minutes=200, channel="chat", agent="a1"),
+    ],
+    late_share=0.0,
+    horizons=[40],
+    spans=[(44, 68)],
+)
 def test_agent_list_over_days_equals_each_agents_hourly_overview(workspace, events, late_share, horizons, spans):
     """Verifies every agent row of the list (read by day) equals the agent's overview (read by
     hour), reply times and CSAT included, and verify finds 0 differences, after compactions and
