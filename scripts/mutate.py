@@ -872,9 +872,16 @@ MUTANTS = [
     Mutant(
         "QG4",
         "sql/triggers/event__merge_conversations.sql",
-        "ag.reply_bins[1] + EXCLUDED.reply_bins[1]",
-        "ag.reply_bins[1]",
-        "an agent's hour keeps its first statement's count of sub-minute waits",
+        "reply_bins = tally_add_bins(ag.reply_bins, EXCLUDED.reply_bins)",
+        "reply_bins = tally_add_bins(ag.reply_bins, ag.reply_bins)",
+        "an agent's hour doubles its stored reply-time bins instead of adding the statement's",
+    ),
+    Mutant(
+        "QG7",
+        "sql/functions/tally_add_bins.sql",
+        "a[10] + b[10], a[11] + b[11]]",
+        "a[10] + b[10], a[11]]",
+        "every upsert of a histogram keeps the stored count of its last bin (waits over 3 days)",
     ),
     Mutant(
         "QG5",

@@ -333,13 +333,7 @@ reply_upsert AS (
     ON CONFLICT (workspace_id, bucket, channel_id, agent_id, slot) DO UPDATE SET
         reply_count = r.reply_count + EXCLUDED.reply_count,
         reply_seconds = r.reply_seconds + EXCLUDED.reply_seconds,
-        reply_bins = ARRAY[
-            r.reply_bins[1] + EXCLUDED.reply_bins[1], r.reply_bins[2] + EXCLUDED.reply_bins[2],
-            r.reply_bins[3] + EXCLUDED.reply_bins[3], r.reply_bins[4] + EXCLUDED.reply_bins[4],
-            r.reply_bins[5] + EXCLUDED.reply_bins[5], r.reply_bins[6] + EXCLUDED.reply_bins[6],
-            r.reply_bins[7] + EXCLUDED.reply_bins[7], r.reply_bins[8] + EXCLUDED.reply_bins[8],
-            r.reply_bins[9] + EXCLUDED.reply_bins[9], r.reply_bins[10] + EXCLUDED.reply_bins[10],
-            r.reply_bins[11] + EXCLUDED.reply_bins[11]]
+        reply_bins = tally_add_bins(r.reply_bins, EXCLUDED.reply_bins)
 ),
 -- @end reply times
 -- @begin support summaries: from the conversation rows changed (before_row, after_row) and the
@@ -608,22 +602,12 @@ total_upsert AS (
         first_response_seconds = t.first_response_seconds + EXCLUDED.first_response_seconds,
         resolution_count = t.resolution_count + EXCLUDED.resolution_count,
         resolution_seconds = t.resolution_seconds + EXCLUDED.resolution_seconds,
-        first_response_bins = ARRAY(
-            SELECT a + b FROM unnest(t.first_response_bins, EXCLUDED.first_response_bins) WITH ORDINALITY AS u (a, b, i)
-            ORDER BY i),
-        resolution_bins = ARRAY(
-            SELECT a + b FROM unnest(t.resolution_bins, EXCLUDED.resolution_bins) WITH ORDINALITY AS u (a, b, i)
-            ORDER BY i)
+        first_response_bins = tally_add_bins(t.first_response_bins, EXCLUDED.first_response_bins),
+        resolution_bins = tally_add_bins(t.resolution_bins, EXCLUDED.resolution_bins)
 ,
         reply_count = t.reply_count + EXCLUDED.reply_count,
         reply_seconds = t.reply_seconds + EXCLUDED.reply_seconds,
-        reply_bins = ARRAY[
-            t.reply_bins[1] + EXCLUDED.reply_bins[1], t.reply_bins[2] + EXCLUDED.reply_bins[2],
-            t.reply_bins[3] + EXCLUDED.reply_bins[3], t.reply_bins[4] + EXCLUDED.reply_bins[4],
-            t.reply_bins[5] + EXCLUDED.reply_bins[5], t.reply_bins[6] + EXCLUDED.reply_bins[6],
-            t.reply_bins[7] + EXCLUDED.reply_bins[7], t.reply_bins[8] + EXCLUDED.reply_bins[8],
-            t.reply_bins[9] + EXCLUDED.reply_bins[9], t.reply_bins[10] + EXCLUDED.reply_bins[10],
-            t.reply_bins[11] + EXCLUDED.reply_bins[11]],
+        reply_bins = tally_add_bins(t.reply_bins, EXCLUDED.reply_bins),
         score_1 = t.score_1 + EXCLUDED.score_1,
         score_2 = t.score_2 + EXCLUDED.score_2,
         score_3 = t.score_3 + EXCLUDED.score_3,
@@ -729,7 +713,6 @@ channel_upsert AS (
     FROM dimension_rows
     WHERE dimension = 'channel'
     ORDER BY 1, 2, 3
-    -- Element-wise sums written out: cheaper per row than unnest .. WITH ORDINALITY.
     ON CONFLICT (workspace_id, bucket, channel_id, slot) DO UPDATE SET
         conversations_created = ch.conversations_created + EXCLUDED.conversations_created,
         conversations_assigned = ch.conversations_assigned + EXCLUDED.conversations_assigned,
@@ -741,29 +724,11 @@ channel_upsert AS (
         first_response_seconds = ch.first_response_seconds + EXCLUDED.first_response_seconds,
         resolution_count = ch.resolution_count + EXCLUDED.resolution_count,
         resolution_seconds = ch.resolution_seconds + EXCLUDED.resolution_seconds,
-        first_response_bins = ARRAY[
-            ch.first_response_bins[1] + EXCLUDED.first_response_bins[1], ch.first_response_bins[2] + EXCLUDED.first_response_bins[2],
-            ch.first_response_bins[3] + EXCLUDED.first_response_bins[3], ch.first_response_bins[4] + EXCLUDED.first_response_bins[4],
-            ch.first_response_bins[5] + EXCLUDED.first_response_bins[5], ch.first_response_bins[6] + EXCLUDED.first_response_bins[6],
-            ch.first_response_bins[7] + EXCLUDED.first_response_bins[7], ch.first_response_bins[8] + EXCLUDED.first_response_bins[8],
-            ch.first_response_bins[9] + EXCLUDED.first_response_bins[9], ch.first_response_bins[10] + EXCLUDED.first_response_bins[10],
-            ch.first_response_bins[11] + EXCLUDED.first_response_bins[11]],
-        resolution_bins = ARRAY[
-            ch.resolution_bins[1] + EXCLUDED.resolution_bins[1], ch.resolution_bins[2] + EXCLUDED.resolution_bins[2],
-            ch.resolution_bins[3] + EXCLUDED.resolution_bins[3], ch.resolution_bins[4] + EXCLUDED.resolution_bins[4],
-            ch.resolution_bins[5] + EXCLUDED.resolution_bins[5], ch.resolution_bins[6] + EXCLUDED.resolution_bins[6],
-            ch.resolution_bins[7] + EXCLUDED.resolution_bins[7], ch.resolution_bins[8] + EXCLUDED.resolution_bins[8],
-            ch.resolution_bins[9] + EXCLUDED.resolution_bins[9], ch.resolution_bins[10] + EXCLUDED.resolution_bins[10],
-            ch.resolution_bins[11] + EXCLUDED.resolution_bins[11]],
+        first_response_bins = tally_add_bins(ch.first_response_bins, EXCLUDED.first_response_bins),
+        resolution_bins = tally_add_bins(ch.resolution_bins, EXCLUDED.resolution_bins),
         reply_count = ch.reply_count + EXCLUDED.reply_count,
         reply_seconds = ch.reply_seconds + EXCLUDED.reply_seconds,
-        reply_bins = ARRAY[
-            ch.reply_bins[1] + EXCLUDED.reply_bins[1], ch.reply_bins[2] + EXCLUDED.reply_bins[2],
-            ch.reply_bins[3] + EXCLUDED.reply_bins[3], ch.reply_bins[4] + EXCLUDED.reply_bins[4],
-            ch.reply_bins[5] + EXCLUDED.reply_bins[5], ch.reply_bins[6] + EXCLUDED.reply_bins[6],
-            ch.reply_bins[7] + EXCLUDED.reply_bins[7], ch.reply_bins[8] + EXCLUDED.reply_bins[8],
-            ch.reply_bins[9] + EXCLUDED.reply_bins[9], ch.reply_bins[10] + EXCLUDED.reply_bins[10],
-            ch.reply_bins[11] + EXCLUDED.reply_bins[11]],
+        reply_bins = tally_add_bins(ch.reply_bins, EXCLUDED.reply_bins),
         score_1 = ch.score_1 + EXCLUDED.score_1,
         score_2 = ch.score_2 + EXCLUDED.score_2,
         score_3 = ch.score_3 + EXCLUDED.score_3,
@@ -843,30 +808,8 @@ team_upsert AS (
         first_response_seconds = tm.first_response_seconds + EXCLUDED.first_response_seconds,
         resolution_count = tm.resolution_count + EXCLUDED.resolution_count,
         resolution_seconds = tm.resolution_seconds + EXCLUDED.resolution_seconds,
-        first_response_bins = ARRAY[
-            tm.first_response_bins[1] + EXCLUDED.first_response_bins[1],
-            tm.first_response_bins[2] + EXCLUDED.first_response_bins[2],
-            tm.first_response_bins[3] + EXCLUDED.first_response_bins[3],
-            tm.first_response_bins[4] + EXCLUDED.first_response_bins[4],
-            tm.first_response_bins[5] + EXCLUDED.first_response_bins[5],
-            tm.first_response_bins[6] + EXCLUDED.first_response_bins[6],
-            tm.first_response_bins[7] + EXCLUDED.first_response_bins[7],
-            tm.first_response_bins[8] + EXCLUDED.first_response_bins[8],
-            tm.first_response_bins[9] + EXCLUDED.first_response_bins[9],
-            tm.first_response_bins[10] + EXCLUDED.first_response_bins[10],
-            tm.first_response_bins[11] + EXCLUDED.first_response_bins[11]],
-        resolution_bins = ARRAY[
-            tm.resolution_bins[1] + EXCLUDED.resolution_bins[1],
-            tm.resolution_bins[2] + EXCLUDED.resolution_bins[2],
-            tm.resolution_bins[3] + EXCLUDED.resolution_bins[3],
-            tm.resolution_bins[4] + EXCLUDED.resolution_bins[4],
-            tm.resolution_bins[5] + EXCLUDED.resolution_bins[5],
-            tm.resolution_bins[6] + EXCLUDED.resolution_bins[6],
-            tm.resolution_bins[7] + EXCLUDED.resolution_bins[7],
-            tm.resolution_bins[8] + EXCLUDED.resolution_bins[8],
-            tm.resolution_bins[9] + EXCLUDED.resolution_bins[9],
-            tm.resolution_bins[10] + EXCLUDED.resolution_bins[10],
-            tm.resolution_bins[11] + EXCLUDED.resolution_bins[11]]
+        first_response_bins = tally_add_bins(tm.first_response_bins, EXCLUDED.first_response_bins),
+        resolution_bins = tally_add_bins(tm.resolution_bins, EXCLUDED.resolution_bins)
 ),
 -- Per label: each changed conversation as it was (-1) and as it is (+1), under every label it
 -- has in that version (labels; none when it has none), created in its created hour, first
@@ -960,30 +903,8 @@ label_upsert AS (
         first_response_seconds = lb.first_response_seconds + EXCLUDED.first_response_seconds,
         resolution_count = lb.resolution_count + EXCLUDED.resolution_count,
         resolution_seconds = lb.resolution_seconds + EXCLUDED.resolution_seconds,
-        first_response_bins = ARRAY[
-            lb.first_response_bins[1] + EXCLUDED.first_response_bins[1],
-            lb.first_response_bins[2] + EXCLUDED.first_response_bins[2],
-            lb.first_response_bins[3] + EXCLUDED.first_response_bins[3],
-            lb.first_response_bins[4] + EXCLUDED.first_response_bins[4],
-            lb.first_response_bins[5] + EXCLUDED.first_response_bins[5],
-            lb.first_response_bins[6] + EXCLUDED.first_response_bins[6],
-            lb.first_response_bins[7] + EXCLUDED.first_response_bins[7],
-            lb.first_response_bins[8] + EXCLUDED.first_response_bins[8],
-            lb.first_response_bins[9] + EXCLUDED.first_response_bins[9],
-            lb.first_response_bins[10] + EXCLUDED.first_response_bins[10],
-            lb.first_response_bins[11] + EXCLUDED.first_response_bins[11]],
-        resolution_bins = ARRAY[
-            lb.resolution_bins[1] + EXCLUDED.resolution_bins[1],
-            lb.resolution_bins[2] + EXCLUDED.resolution_bins[2],
-            lb.resolution_bins[3] + EXCLUDED.resolution_bins[3],
-            lb.resolution_bins[4] + EXCLUDED.resolution_bins[4],
-            lb.resolution_bins[5] + EXCLUDED.resolution_bins[5],
-            lb.resolution_bins[6] + EXCLUDED.resolution_bins[6],
-            lb.resolution_bins[7] + EXCLUDED.resolution_bins[7],
-            lb.resolution_bins[8] + EXCLUDED.resolution_bins[8],
-            lb.resolution_bins[9] + EXCLUDED.resolution_bins[9],
-            lb.resolution_bins[10] + EXCLUDED.resolution_bins[10],
-            lb.resolution_bins[11] + EXCLUDED.resolution_bins[11]],
+        first_response_bins = tally_add_bins(lb.first_response_bins, EXCLUDED.first_response_bins),
+        resolution_bins = tally_add_bins(lb.resolution_bins, EXCLUDED.resolution_bins),
         score_1 = lb.score_1 + EXCLUDED.score_1,
         score_2 = lb.score_2 + EXCLUDED.score_2,
         score_3 = lb.score_3 + EXCLUDED.score_3,
@@ -1092,30 +1013,8 @@ business_upsert AS (
         first_response_seconds = bh.first_response_seconds + EXCLUDED.first_response_seconds,
         resolution_count = bh.resolution_count + EXCLUDED.resolution_count,
         resolution_seconds = bh.resolution_seconds + EXCLUDED.resolution_seconds,
-        first_response_bins = ARRAY[
-            bh.first_response_bins[1] + EXCLUDED.first_response_bins[1],
-            bh.first_response_bins[2] + EXCLUDED.first_response_bins[2],
-            bh.first_response_bins[3] + EXCLUDED.first_response_bins[3],
-            bh.first_response_bins[4] + EXCLUDED.first_response_bins[4],
-            bh.first_response_bins[5] + EXCLUDED.first_response_bins[5],
-            bh.first_response_bins[6] + EXCLUDED.first_response_bins[6],
-            bh.first_response_bins[7] + EXCLUDED.first_response_bins[7],
-            bh.first_response_bins[8] + EXCLUDED.first_response_bins[8],
-            bh.first_response_bins[9] + EXCLUDED.first_response_bins[9],
-            bh.first_response_bins[10] + EXCLUDED.first_response_bins[10],
-            bh.first_response_bins[11] + EXCLUDED.first_response_bins[11]],
-        resolution_bins = ARRAY[
-            bh.resolution_bins[1] + EXCLUDED.resolution_bins[1],
-            bh.resolution_bins[2] + EXCLUDED.resolution_bins[2],
-            bh.resolution_bins[3] + EXCLUDED.resolution_bins[3],
-            bh.resolution_bins[4] + EXCLUDED.resolution_bins[4],
-            bh.resolution_bins[5] + EXCLUDED.resolution_bins[5],
-            bh.resolution_bins[6] + EXCLUDED.resolution_bins[6],
-            bh.resolution_bins[7] + EXCLUDED.resolution_bins[7],
-            bh.resolution_bins[8] + EXCLUDED.resolution_bins[8],
-            bh.resolution_bins[9] + EXCLUDED.resolution_bins[9],
-            bh.resolution_bins[10] + EXCLUDED.resolution_bins[10],
-            bh.resolution_bins[11] + EXCLUDED.resolution_bins[11]]
+        first_response_bins = tally_add_bins(bh.first_response_bins, EXCLUDED.first_response_bins),
+        resolution_bins = tally_add_bins(bh.resolution_bins, EXCLUDED.resolution_bins)
 ),
 -- End of business hours.
 -- SLAs (support_sla_hourly, conversation_due): the same changed rows (business_versions),
@@ -1246,7 +1145,6 @@ agent_upsert AS (
     FROM dimension_rows
     WHERE dimension = 'agent'
     ORDER BY 1, 2, 3
-    -- Element-wise sums written out: cheaper per row than unnest .. WITH ORDINALITY.
     ON CONFLICT (workspace_id, bucket, agent_id, slot) DO UPDATE SET
         conversations_created = ag.conversations_created + EXCLUDED.conversations_created,
         conversations_assigned = ag.conversations_assigned + EXCLUDED.conversations_assigned,
@@ -1258,29 +1156,11 @@ agent_upsert AS (
         first_response_seconds = ag.first_response_seconds + EXCLUDED.first_response_seconds,
         resolution_count = ag.resolution_count + EXCLUDED.resolution_count,
         resolution_seconds = ag.resolution_seconds + EXCLUDED.resolution_seconds,
-        first_response_bins = ARRAY[
-            ag.first_response_bins[1] + EXCLUDED.first_response_bins[1], ag.first_response_bins[2] + EXCLUDED.first_response_bins[2],
-            ag.first_response_bins[3] + EXCLUDED.first_response_bins[3], ag.first_response_bins[4] + EXCLUDED.first_response_bins[4],
-            ag.first_response_bins[5] + EXCLUDED.first_response_bins[5], ag.first_response_bins[6] + EXCLUDED.first_response_bins[6],
-            ag.first_response_bins[7] + EXCLUDED.first_response_bins[7], ag.first_response_bins[8] + EXCLUDED.first_response_bins[8],
-            ag.first_response_bins[9] + EXCLUDED.first_response_bins[9], ag.first_response_bins[10] + EXCLUDED.first_response_bins[10],
-            ag.first_response_bins[11] + EXCLUDED.first_response_bins[11]],
-        resolution_bins = ARRAY[
-            ag.resolution_bins[1] + EXCLUDED.resolution_bins[1], ag.resolution_bins[2] + EXCLUDED.resolution_bins[2],
-            ag.resolution_bins[3] + EXCLUDED.resolution_bins[3], ag.resolution_bins[4] + EXCLUDED.resolution_bins[4],
-            ag.resolution_bins[5] + EXCLUDED.resolution_bins[5], ag.resolution_bins[6] + EXCLUDED.resolution_bins[6],
-            ag.resolution_bins[7] + EXCLUDED.resolution_bins[7], ag.resolution_bins[8] + EXCLUDED.resolution_bins[8],
-            ag.resolution_bins[9] + EXCLUDED.resolution_bins[9], ag.resolution_bins[10] + EXCLUDED.resolution_bins[10],
-            ag.resolution_bins[11] + EXCLUDED.resolution_bins[11]],
+        first_response_bins = tally_add_bins(ag.first_response_bins, EXCLUDED.first_response_bins),
+        resolution_bins = tally_add_bins(ag.resolution_bins, EXCLUDED.resolution_bins),
         reply_count = ag.reply_count + EXCLUDED.reply_count,
         reply_seconds = ag.reply_seconds + EXCLUDED.reply_seconds,
-        reply_bins = ARRAY[
-            ag.reply_bins[1] + EXCLUDED.reply_bins[1], ag.reply_bins[2] + EXCLUDED.reply_bins[2],
-            ag.reply_bins[3] + EXCLUDED.reply_bins[3], ag.reply_bins[4] + EXCLUDED.reply_bins[4],
-            ag.reply_bins[5] + EXCLUDED.reply_bins[5], ag.reply_bins[6] + EXCLUDED.reply_bins[6],
-            ag.reply_bins[7] + EXCLUDED.reply_bins[7], ag.reply_bins[8] + EXCLUDED.reply_bins[8],
-            ag.reply_bins[9] + EXCLUDED.reply_bins[9], ag.reply_bins[10] + EXCLUDED.reply_bins[10],
-            ag.reply_bins[11] + EXCLUDED.reply_bins[11]],
+        reply_bins = tally_add_bins(ag.reply_bins, EXCLUDED.reply_bins),
         score_1 = ag.score_1 + EXCLUDED.score_1,
         score_2 = ag.score_2 + EXCLUDED.score_2,
         score_3 = ag.score_3 + EXCLUDED.score_3,
