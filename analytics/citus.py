@@ -5,6 +5,15 @@ exact. docs/scale-out.md explains it for operators.
 - `workspace` and `api_token` become reference tables (a copy on every node): a join with
   workspace (its timezone, in the daily rollups) runs on each shard's node, and a token is
   checked on whichever node reads it.
+- So do the workspace settings `business_schedule` and `sla_policy` (versions, a few rows a
+  workspace), although keyed by workspace_id: the recomputation views join them LATERAL to
+  recompute_conversation, which verify and rebuild compute once into a temporary table on the
+  coordinator, and Citus refuses a lateral join of a local table with a distributed one ("cannot
+  perform a lateral outer join when a distributed subquery references complex subqueries, CTEs
+  or local tables") but runs it against the coordinator's copy of a reference table. The trigger
+  reads them on the worker through the name of their one shard, present on every node
+  (triggers/shards.py). A database distributed before they were listed here has them
+  distributed: they are undistributed (copied back to the coordinator) and made reference tables.
 - Every table whose primary key starts with `workspace_id` (the raw table, event_key, the
   conversation and dimension state, every summary) is distributed by it, co-located with `event`:
   the shard of a workspace's events and the shards of its summaries are on the same node, so the
@@ -30,7 +39,7 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
-REFERENCE_TABLES = ("workspace", "api_token")
+REFERENCE_TABLES = ("workspace", "api_token", "business_schedule", "sla_policy")
 ANCHOR = "event"
 DISTRIBUTION_COLUMN = "workspace_id"
 
@@ -115,7 +124,10 @@ def plan(cursor, *, shard_count: int | None = None) -> list[Step]:
         Step(f"drop foreign key {name} of {table}", f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
         for table, name in cursor.fetchall()
     ]
-    steps += [Step(f"reference table {name}", f"SELECT create_reference_table('{name}')") for name in references]
+    for name in references:
+        if known.get(name) == "distributed":
+            steps.append(Step(f"undistribute {name}", f"SELECT undistribute_table('{name}')"))
+        steps.append(Step(f"reference table {name}", f"SELECT create_reference_table('{name}')"))
     shards = f", shard_count => {int(shard_count)}" if shard_count else ""
     for name in pending:
         if name == ANCHOR:
@@ -139,5 +151,9 @@ def distribute(*, shard_count: int | None = None, log=print) -> int:
             log(step.what)
             cursor.execute(step.sql)
         cursor.execute("SELECT current_database()")
-        cursor.execute(f'ALTER DATABASE "{cursor.fetchone()[0]}" SET citus.enable_unsafe_triggers = on')
+        database = cursor.fetchone()[0]
+        cursor.execute(f'ALTER DATABASE "{database}" SET citus.enable_unsafe_triggers = on')
+        # The triggers run on the workers: a SET LOCAL of a tally.* setting that they read
+        # (tally.deleted_workspaces, analytics/erasure.py) must reach them.
+        cursor.execute(f"ALTER DATABASE \"{database}\" SET citus.propagate_set_commands = 'local'")
     return len(steps)

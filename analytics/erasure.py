@@ -197,10 +197,10 @@ def workspace_summaries_delete(sender, instance: Workspace, using: str, **kwargs
     """pre_delete of a Workspace: its summaries go with it, and the erase trigger skips its events
     (recomputing summaries that are about to be deleted would be wasted work)."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            """SELECT set_config('tally.deleted_workspaces',
-                                 (tally_deleted_workspaces() || %s::bigint)::text, true)""",
-            [instance.pk],
-        )
+        cursor.execute("SELECT (tally_deleted_workspaces() || %s::bigint)::text", [instance.pk])
+        (deleted,) = cursor.fetchone()
+        # SET LOCAL, not set_config(): on Citus the erase trigger runs on the workers, which a SET
+        # LOCAL reaches (citus.propagate_set_commands = 'local', set by citus_distribute).
+        cursor.execute("SET LOCAL tally.deleted_workspaces = %s", [deleted])
         for model in summary_models():
             cursor.execute(f"DELETE FROM {model._meta.db_table} WHERE workspace_id = %s", [instance.pk])

@@ -39,7 +39,7 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
 
-from analytics import partitions
+from analytics import citus, partitions
 from analytics.models import (
     AgentSealed,
     ChannelSealed,
@@ -220,8 +220,10 @@ def _detach(name: str) -> None:
             return
         if row[0]:
             cursor.execute(f"ALTER TABLE event DETACH PARTITION {name} FINALIZE")
-        elif connection.in_atomic_block:
-            # Inside a transaction (a test, a caller's atomic block) CONCURRENTLY is not allowed.
+        elif connection.in_atomic_block or citus.is_citus():
+            # Inside a transaction (a test, a caller's atomic block) CONCURRENTLY is not allowed;
+            # Citus 13 refuses it on a distributed table: there the detach holds ingest until it
+            # commits (a catalogue change on each shard, no data copied).
             cursor.execute(f"ALTER TABLE event DETACH PARTITION {name}")
         else:
             cursor.execute(f"ALTER TABLE event DETACH PARTITION {name} CONCURRENTLY")
@@ -357,8 +359,13 @@ def shadow_recomputes(cursor, *, workspace_id: int | None = None) -> None:
 
 
 def unshadow_recomputes(cursor) -> None:
+    # The session's temporary schema by its own name (pg_temp_N): on Citus 13, DROP VIEW
+    # pg_temp.<view> fails with 'schema "pg_temp" does not exist' (its DDL propagation looks the
+    # schema up by that name).
+    cursor.execute("SELECT pg_my_temp_schema()::regnamespace::text")
+    (schema,) = cursor.fetchone()
     for name in reversed(RECOMPUTE_ORDER):
-        cursor.execute(f"DROP {'TABLE' if name in READ_BY_OTHERS else 'VIEW'} pg_temp.recompute_{name}")
+        cursor.execute(f"DROP {'TABLE' if name in READ_BY_OTHERS else 'VIEW'} {schema}.recompute_{name}")
 
 
 class scoped_recompute:

@@ -13,10 +13,16 @@ no Citus).
    and the shards are rebalanced onto it, then one shard group is moved back. Then the raw
    event count equals the events acknowledged, and `rollups verify` finds 0 differences.
 
-Writes bench/results/citus.json (command, versions, test counts, move/rebalance, verify).
+3. On the second database, after the moves: the lifecycle on the cluster (lifecycle_on_the_cluster:
+   business hours and SLA settings, 60 days of history with labels, compact, retain, rebuild,
+   erase_customer, erase_user, deleting a workspace), each step followed by `rollups verify`.
 
-    .venv/bin/python scripts/citus_test.py            # everything
-    .venv/bin/python scripts/citus_test.py --skip-tests    # the move/rebalance phase only
+Writes bench/results/citus.json (command, versions, test counts, move/rebalance, lifecycle, verify).
+
+    .venv/bin/python scripts/citus_test.py                     # everything
+    .venv/bin/python scripts/citus_test.py --skip-tests        # phases 2 and 3 only
+    .venv/bin/python scripts/citus_test.py --groups schema,lifecycle   # some pytest groups (the
+                                                               # others keep their previous results)
 """
 
 import argparse
@@ -29,7 +35,7 @@ import sys
 import threading
 import time
 import xml.etree.ElementTree as ElementTree
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +49,17 @@ MOVES_DATABASE = "tally_citus_moves"
 SHARD_COUNT = 8
 TEST_GROUPS = {
     "schema (citus_distribute)": ["tests/analytics/test_citus.py"],
+    # Second, on the database no other group wrote yet: the retention tests expect the raw partitions
+    # that migrate creates, and transactional tests of the later groups leave theirs behind.
+    "lifecycle and settings": [
+        "tests/analytics/test_rollups_command.py",
+        "tests/analytics/test_retention.py",
+        "tests/analytics/test_erasure.py",
+        "tests/analytics/test_business_hours.py",
+        "tests/analytics/test_sla.py",
+        "tests/analytics/test_label_figures.py",
+        "tests/analytics/test_team_figures.py",
+    ],
     "invariant (Hypothesis)": ["tests/analytics/test_invariant.py"],
     "concurrency": ["tests/analytics/test_write_slots.py", "tests/analytics/test_lock_order.py"],
     "HTTP API": ["tests/api"],
@@ -62,16 +79,37 @@ def manage(database: str, *args: str) -> str:
     return result.stdout
 
 
+def last_line(database: str, *args: str, first: bool = False) -> str:
+    """The last (or first) line manage.py prints: verify's count of differences, a summary."""
+    lines = manage(database, *args).strip().splitlines()
+    return (lines[0] if first else lines[-1]) if lines else ""
+
+
+def django_for(database: str) -> None:
+    """Django in this process, on `database` of the cluster (once)."""
+    os.environ["DATABASE_URL"] = cluster.url(database)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings")
+    import django
+
+    django.setup()
+
+
 def prepare(database: str, *, workers=cluster.WORKERS) -> None:
     cluster.create(database, workers=workers)
     manage(database, "migrate", "--noinput", "-v0")
     manage(database, "citus_distribute", "--shard-count", str(SHARD_COUNT))
 
 
-def run_tests() -> dict:
+def run_tests(selected: list[str], previous: dict) -> dict:
+    """The pytest groups named in `selected` (by their first word); the others keep the results
+    of the previous run, marked as such."""
     prepare(TEST_DATABASE)
     groups = {}
     for group, paths in TEST_GROUPS.items():
+        if group.split()[0].lower() not in selected:
+            if group in previous.get("groups", {}):
+                groups[group] = {**previous["groups"][group], "from_previous_run": True}
+            continue
         report = cluster.DIRECTORY / f"{group.split()[0]}.xml"
         began = time.monotonic()
         result = subprocess.run(
@@ -111,12 +149,7 @@ def run_tests() -> dict:
 
 def ingest_statements(database: str, workspaces: list[int], *, size: int, count: int, seed: int) -> list[bytes]:
     """`count` INSERT_EVENTS statements of `size` simulated events spread over `workspaces`."""
-    sys.path.insert(0, str(ROOT))
-    os.environ["DATABASE_URL"] = cluster.url(database)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings")
-    import django
-
-    django.setup()
+    django_for(database)
     from analytics.serializers import EventSerializer
     from analytics.services import INSERT_EVENTS, event_row, insert_params
     from analytics.simulation import history
@@ -252,9 +285,152 @@ def shard_moves_during_ingest() -> dict:
     }
 
 
+def lifecycle_on_the_cluster() -> dict:
+    """After the moves (MOVES_DATABASE, both workers): two new workspaces with a business schedule
+    and an SLA policy from before their first event get 60 simulated days and label events; then
+    compaction, retention of the raw partitions before this month (DETACH and DROP of distributed
+    partitions, sealing), a full and a ranged rebuild, the erasure of a customer whose events
+    straddle the horizon and of a user, and the deletion of a workspace, each followed by
+    `rollups verify`."""
+    django_for(MOVES_DATABASE)
+    from django.db import connection as django_connection
+
+    from analytics.serializers import EventSerializer
+    from analytics.services import events_ingest
+    from core.models import Workspace
+
+    now = datetime.now(UTC)
+    month = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    steps = []
+
+    def verified(what: str, action) -> None:
+        started = time.monotonic()
+        detail = action()
+        seconds = round(time.monotonic() - started, 1)
+        verify = last_line(MOVES_DATABASE, "rollups", "verify")
+        steps.append({"step": what, "seconds": seconds, "detail": detail, "verify": verify})
+        print(f"  {what}: {seconds} s, {detail}; rollups verify: {steps[-1]['verify']}", flush=True)
+
+    def settings() -> str:
+        with connect(MOVES_DATABASE) as connection, connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO workspace (slug, name, timezone) VALUES ('l1', 'L1', 'UTC'), ('l2', 'L2', 'UTC')"
+            )
+            # History's versions go in by SQL (the API only accepts future ones), before its events.
+            cursor.execute(
+                "INSERT INTO business_schedule (workspace_id, effective_from, time_zone, weekdays, start_minutes, "
+                "end_minutes, holidays) SELECT id, '2000-01-01', 'Europe/Berlin', '{1,2,3,4,5}', "
+                "'{540,540,540,540,540}', '{1080,1080,1080,1080,1080}', ARRAY[%s::date] "
+                "FROM workspace WHERE slug IN ('l1', 'l2')",
+                [(month - timedelta(days=20)).date()],
+            )
+            cursor.execute(
+                "INSERT INTO sla_policy (workspace_id, effective_from, first_response_seconds, "
+                "first_response_business, resolution_seconds, resolution_business) "
+                "SELECT id, '2000-01-01', 1800, slug = 'l1', 14400, slug = 'l2' "
+                "FROM workspace WHERE slug IN ('l1', 'l2')"
+            )
+        return "business_schedule and sla_policy versions for l1, l2"
+
+    def history() -> str:
+        for slug, seed in (("l1", 11), ("l2", 12)):
+            manage(MOVES_DATABASE, "simulate", "--workspace", slug, "--days", "60", "--conversations", "300",
+                   "--seed", str(seed))  # fmt: skip
+        workspace = Workspace.objects.get(slug="l1")
+        with django_connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT conversation_id, channel_id, min(occurred_at) FROM event WHERE workspace_id = %s "
+                "AND name = 'conversation.created' GROUP BY 1, 2 ORDER BY 1 LIMIT 120",
+                [workspace.pk],
+            )
+            created = cursor.fetchall()
+        events = []
+        for index, (conversation, channel, at) in enumerate(created):
+            labels = [("lbl", 60, "labeled", "billing"), ("lbl", 120, "labeled", ["bug", "vip"][index % 2])]
+            if index % 3 == 0:
+                labels.append(("unl", 7200, "unlabeled", "billing"))
+            events += [
+                {
+                    "id": f"{prefix}-{conversation}-{offset}",
+                    "name": f"conversation.{name}",
+                    "occurred_at": (at + timedelta(seconds=offset)).isoformat(),
+                    "conversation_id": conversation,
+                    "channel": channel,
+                    "properties": {"label": label},
+                }
+                for prefix, offset, name, label in labels
+            ]
+        serializer = EventSerializer(data=events, many=True)
+        serializer.is_valid(raise_exception=True)
+        accepted = events_ingest(workspace=workspace, events=serializer.validated_data).accepted
+        with django_connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM event WHERE workspace_id IN (SELECT id FROM workspace WHERE slug IN ('l1', 'l2'))"
+            )
+            stored = cursor.fetchone()[0]
+        return f"60 days for l1, l2 ({stored} events, {accepted} label events)"
+
+    def retain() -> str:
+        return last_line(MOVES_DATABASE, "rollups", "retain", "--before", month.date().isoformat())
+
+    def erase_customer() -> str:
+        with django_connection.cursor() as cursor:
+            # A customer with events on both sides of the horizon, so the sealed state changes too.
+            cursor.execute(
+                "SELECT e.customer_id FROM event AS e JOIN customer_sealed AS s USING (workspace_id, customer_id) "
+                "WHERE e.workspace_id = (SELECT id FROM workspace WHERE slug = 'l1') ORDER BY 1 LIMIT 1"
+            )
+            (customer,) = cursor.fetchone()
+        return last_line(MOVES_DATABASE, "erase_customer", "--workspace", "l1", customer, first=True)
+
+    def erase_user() -> str:
+        with django_connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT user_id FROM event WHERE workspace_id = (SELECT id FROM workspace WHERE slug = 'l2') "
+                "AND user_id IS NOT NULL ORDER BY occurred_at LIMIT 1"
+            )
+            (user,) = cursor.fetchone()
+        return last_line(MOVES_DATABASE, "erase_user", "--workspace", "l2", user, first=True)
+
+    def delete_workspace() -> str:
+        Workspace.objects.get(slug="w8").delete()
+        return "w8 deleted"
+
+    verified("business hours and SLA settings (reference tables)", settings)
+    verified("history with labels through the coordinator", history)
+    verified("rollups compact", lambda: last_line(MOVES_DATABASE, "rollups", "compact"))
+    verified(f"rollups retain --before {month.date()}", retain)
+    verified("rollups rebuild", lambda: last_line(MOVES_DATABASE, "rollups", "rebuild"))
+    since = (now - timedelta(days=3)).date().isoformat()
+    verified(
+        f"rollups rebuild --since {since}",
+        lambda: last_line(MOVES_DATABASE, "rollups", "rebuild", "--since", since),
+    )
+    verified("erase_customer (events on both sides of the horizon)", erase_customer)
+    verified("erase_user", erase_user)
+    verified("delete a workspace", delete_workspace)
+    with connect(MOVES_DATABASE) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT count(*), coalesce(sum(events), 0)::bigint FROM raw_retention WHERE events > 0")
+        dropped, sealed = cursor.fetchone()
+        cursor.execute("SELECT logicalrelid::regclass::text FROM pg_dist_partition WHERE repmodel = 't' ORDER BY 1")
+        references = [name for (name,) in cursor.fetchall()]
+    return {
+        "database": MOVES_DATABASE,
+        "reference_tables": references,
+        "partitions_retired": dropped,
+        "events_sealed": sealed,
+        "steps": steps,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--skip-tests", action="store_true", help="only the shard move and rebalance phase")
+    parser.add_argument("--skip-tests", action="store_true", help="only the shard moves and the lifecycle phase")
+    parser.add_argument(
+        "--groups",
+        default=",".join(group.split()[0].lower() for group in TEST_GROUPS),
+        help="pytest groups to run, by first word (default: all): " + ", ".join(TEST_GROUPS),
+    )
     parser.add_argument("--output", default=str(ROOT / "bench" / "results" / "citus.json"))
     args = parser.parse_args()
     missing = cluster.citus_missing()
@@ -271,7 +447,7 @@ def main() -> None:
           f"workers {', '.join(str(worker.port) for worker in cluster.WORKERS)}", flush=True)  # fmt: skip
     report = {
         "timestamp": datetime.now(UTC).isoformat(),
-        "command": "make citus-test" + (" ARGS=--skip-tests" if args.skip_tests else ""),
+        "command": "make citus-test" + (f" ARGS='{' '.join(sys.argv[1:])}'" if sys.argv[1:] else ""),
         "postgres": postgres,
         "citus_extension": extension,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
@@ -281,12 +457,14 @@ def main() -> None:
     output = Path(args.output)
     previous = json.loads(output.read_text()) if output.exists() else {}
     if not args.skip_tests:
-        report["tests"] = run_tests()
+        report["tests"] = run_tests(args.groups.lower().split(","), previous.get("tests", {}))
     elif "tests" in previous:
         report["tests"] = previous["tests"]
     print("shard move and rebalance during ingest:", flush=True)
     report["shard_moves_during_ingest"] = shard_moves_during_ingest()
     report["citus"] = report["shard_moves_during_ingest"].pop("citus_version")
+    print("lifecycle on the cluster (after the moves):", flush=True)
+    report["lifecycle"] = lifecycle_on_the_cluster()
     if "benchmark" in previous:
         report["benchmark"] = previous["benchmark"]
     output.write_text(json.dumps(report, indent=2) + "\n")
@@ -294,7 +472,13 @@ def main() -> None:
     print(f"events acknowledged {moves['events_acknowledged']}, stored {moves['events_stored']}, "
           f"statements retried {moves['statements_retried']}; rollups verify: {moves['verify']}")  # fmt: skip
     failed = sum(group["failures"] + group["errors"] for group in report.get("tests", {}).get("groups", {}).values())
-    ok = failed == 0 and moves["verify"] == "0 differences" and moves["events_stored"] == moves["events_acknowledged"]
+    lifecycle_ok = all(step["verify"] == "0 differences" for step in report["lifecycle"]["steps"])
+    ok = (
+        failed == 0
+        and moves["verify"] == "0 differences"
+        and moves["events_stored"] == moves["events_acknowledged"]
+        and lifecycle_ok
+    )
     print(f"written to {output}; {'ok' if ok else 'FAILED'}")
     sys.exit(0 if ok else 1)
 

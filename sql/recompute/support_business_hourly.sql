@@ -26,9 +26,11 @@ WITH conversations AS (
     ) AS s ON true
     WHERE c.created_at IS NOT NULL
 ),
-figures (workspace_id, bucket, channel_id, agent_id, metric, seconds) AS (
-    SELECT workspace_id, date_trunc('hour', first_response_at, 'UTC'), channel_id, first_responder_id,
-           'first_response', first_response_seconds
+-- Columns named by the first branch, not by a list after the CTE's name: Citus inlines the CTE
+-- without that list when a ranged rebuild writes this view into a distributed table.
+figures AS (
+    SELECT workspace_id, date_trunc('hour', first_response_at, 'UTC') AS bucket, channel_id, first_responder_id AS agent_id,
+           'first_response' AS metric, first_response_seconds AS seconds
     FROM conversations
     WHERE first_response_at IS NOT NULL
     UNION ALL

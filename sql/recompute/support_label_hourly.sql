@@ -14,8 +14,11 @@ WITH conversations AS (
     FROM recompute_conversation AS c
     CROSS JOIN unnest(c.labels) AS l (label)
 ),
-figures (workspace_id, bucket, label, created, metric, seconds, rating) AS (
-    SELECT workspace_id, date_trunc('hour', created_at, 'UTC'), label, 1, NULL, NULL::numeric, NULL::smallint
+-- Columns named by the first branch, not by a list after the CTE's name: Citus inlines the CTE
+-- without that list when a ranged rebuild writes this view into a distributed table.
+figures AS (
+    SELECT workspace_id, date_trunc('hour', created_at, 'UTC') AS bucket, label, 1 AS created, NULL AS metric,
+           NULL::numeric AS seconds, NULL::smallint AS rating
     FROM conversations
     WHERE created_at IS NOT NULL
     UNION ALL

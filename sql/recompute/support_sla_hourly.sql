@@ -39,10 +39,12 @@ WITH measured AS (
     ) AS s ON true
     WHERE c.created_at IS NOT NULL
 ),
-outcomes (workspace_id, bucket, channel_id, agent_id, first_response_targeted, first_response_breaches,
-          resolution_targeted, resolution_breaches) AS (
-    SELECT workspace_id, date_trunc('hour', first_response_at, 'UTC'), channel_id, first_responder_id,
-           1, (first_response_seconds > first_response_target)::int, 0, 0
+-- Columns named by the first branch, not by a list after the CTE's name: Citus inlines the CTE
+-- without that list when a ranged rebuild writes this view into a distributed table.
+outcomes AS (
+    SELECT workspace_id, date_trunc('hour', first_response_at, 'UTC') AS bucket, channel_id, first_responder_id AS agent_id,
+           1 AS first_response_targeted, (first_response_seconds > first_response_target)::int AS first_response_breaches,
+           0 AS resolution_targeted, 0 AS resolution_breaches
     FROM measured
     WHERE first_response_seconds IS NOT NULL
     UNION ALL

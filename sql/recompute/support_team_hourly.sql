@@ -13,8 +13,11 @@ WITH conversations AS (
     FROM recompute_conversation
     WHERE created_at IS NOT NULL
 ),
-figures (workspace_id, bucket, team_id, created, metric, seconds) AS (
-    SELECT workspace_id, date_trunc('hour', created_at, 'UTC'), team_id, 1, NULL, NULL::numeric
+-- Columns named by the first branch, not by a list after the CTE's name: Citus inlines the CTE
+-- without that list when a ranged rebuild writes this view into a distributed table.
+figures AS (
+    SELECT workspace_id, date_trunc('hour', created_at, 'UTC') AS bucket, team_id, 1 AS created, NULL AS metric,
+           NULL::numeric AS seconds
     FROM conversations
     UNION ALL
     SELECT workspace_id, date_trunc('hour', first_response_at, 'UTC'), team_id, 0, 'first_response', first_response_seconds

@@ -5,6 +5,7 @@ workspace_id is distributed, co-located with event, and a second run changes not
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 
@@ -27,8 +28,9 @@ def coordinator(db):
 
 
 def test_every_workspace_table_is_distributed_with_event(coordinator):
-    """Verifies workspace and api_token are reference tables and every table with a workspace_id
-    is hash-distributed by it in event's co-location group (so the triggers write local shards)."""
+    """Verifies workspace, api_token and the workspace settings are reference tables and every
+    other table with a workspace_id is hash-distributed by it in event's co-location group (so the
+    triggers write local shards)."""
     with connection.cursor() as cursor:
         names = citus.tables_to_distribute(cursor)
         cursor.execute(
@@ -41,7 +43,7 @@ def test_every_workspace_table_is_distributed_with_event(coordinator):
     assert {name: [known[name][0], *known[name][2:]] for name in names} == {
         name: ["h", anchor, "workspace_id"] for name in names
     }
-    assert [known[name][1] for name in citus.REFERENCE_TABLES] == ["t", "t"]
+    assert [known[name][1] for name in citus.REFERENCE_TABLES] == ["t"] * len(citus.REFERENCE_TABLES)
 
 
 def test_citus_distribute_twice_changes_nothing(coordinator):
@@ -66,3 +68,60 @@ def test_triggers_are_on_every_shard_of_event(coordinator):
         cursor.execute("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'event'::regclass AND NOT tgisinternal")
         expected = cursor.fetchone()[0]
     assert shards > 1 and counts == [expected] * shards
+
+
+def test_every_sql_function_is_on_every_worker(coordinator):
+    """Verifies each function of sql/functions/ (what the triggers call on the workers) exists on
+    every worker node, with the same definition as on the coordinator."""
+    names = sorted(path.stem for path in (settings.BASE_DIR / "sql" / "functions").glob("*.sql"))
+    definitions = (
+        "SELECT string_agg(md5(pg_get_functiondef(oid)), ',' ORDER BY proname) FROM pg_proc "
+        f"WHERE proname IN ({', '.join(repr(name) for name in names)})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(definitions)
+        (expected,) = cursor.fetchone()
+        cursor.execute("SELECT nodeport, success, result FROM run_command_on_workers(%s) ORDER BY 1", [definitions])
+        found = cursor.fetchall()
+    assert len(names) >= 4 and expected.count(",") == len(names) - 1
+    assert len(found) >= 2 and [(success, result) for _, success, result in found] == [(True, expected)] * len(found)
+
+
+def test_workspace_settings_distributed_before_become_reference_tables(coordinator):
+    """Verifies citus_distribute converts business_schedule and sla_policy where an earlier run
+    distributed them with event (before they were reference tables): undistributed, then made
+    reference tables, their rows kept."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL citus.multi_shard_modify_mode = 'sequential'")
+        # As the earlier run left them: distributed, their foreign key to workspace dropped.
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname FROM pg_constraint "
+            "WHERE conrelid IN ('business_schedule'::regclass, 'sla_policy'::regclass) AND contype = 'f'"
+        )
+        for name, key in cursor.fetchall():
+            cursor.execute(f'ALTER TABLE {name} DROP CONSTRAINT "{key}"')
+        cursor.execute("INSERT INTO workspace (slug, name, timezone) VALUES ('settings', 'S', 'UTC') RETURNING id")
+        (workspace,) = cursor.fetchone()
+        cursor.execute(
+            "INSERT INTO sla_policy (workspace_id, effective_from, first_response_seconds, first_response_business, "
+            "resolution_business) VALUES (%s, '2000-01-01', 60, false, false)",
+            [workspace],
+        )
+        for name in ("business_schedule", "sla_policy"):
+            cursor.execute(f"SELECT undistribute_table('{name}')")
+            cursor.execute(f"SELECT create_distributed_table('{name}', 'workspace_id', colocate_with => 'event')")
+        steps = [step.what for step in citus.plan(cursor)]
+        assert steps == [
+            "undistribute business_schedule",
+            "reference table business_schedule",
+            "undistribute sla_policy",
+            "reference table sla_policy",
+        ]
+        call_command("citus_distribute", stdout=StringIO())
+        known = citus.citus_tables(cursor)
+        cursor.execute("SELECT first_response_seconds FROM sla_policy WHERE workspace_id = %s", [workspace])
+        assert [known["business_schedule"], known["sla_policy"], cursor.fetchall()] == [
+            "reference",
+            "reference",
+            [(60,)],
+        ]

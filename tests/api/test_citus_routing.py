@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from analytics import citus
-from tests.api.test_access_and_cost import ALL_READS
+from tests.api.test_access_and_cost import ALL_READS, declare_plan
 
 TASK_COUNT = re.compile(r"Task Count: (\d+)")
 
@@ -18,6 +18,14 @@ TASK_COUNT = re.compile(r"Task Count: (\d+)")
 def coordinator(db):
     if not citus.is_citus():
         pytest.skip("needs a Citus coordinator (make citus-test)")
+
+
+@pytest.fixture
+def support_week(support_week, other_workspace):
+    """The week of tests/api/conftest.py, with `plan` declared in both workspaces (what
+    /interactions/by-topic reads: an undeclared property is a 400)."""
+    declare_plan(support_week, other_workspace)
+    return support_week
 
 
 @pytest.mark.django_db
