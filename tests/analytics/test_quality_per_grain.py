@@ -58,44 +58,33 @@ def nonzero(rows: list[tuple]) -> dict:
     return {row[0]: tuple(row[1:]) for row in rows if row[1] or row[2] or any(row[3]) or any(row[4])}
 
 
-def grain_sums(table: str, key: str) -> dict:
-    """{key: (reply count, reply seconds, bins, scores)} of a per-grain table, every row summed."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            SELECT {key}, sum(reply_count), sum(reply_seconds),
-                   ARRAY[{", ".join(f"sum(reply_bins[{i}])" for i in range(1, 12))}],
-                   ARRAY[sum(score_1), sum(score_2), sum(score_3), sum(score_4), sum(score_5)]
-            FROM {table} GROUP BY 1 ORDER BY 1"""
-        )
-        return nonzero(cursor.fetchall())
+# The rows of support_reply_hourly and support_csat_hourly (every channel x agent) in one relation.
+CHANNEL_AGENT_ROWS = """(
+    SELECT channel_id, agent_id, reply_count, reply_seconds, reply_bins,
+           0 AS score_1, 0 AS score_2, 0 AS score_3, 0 AS score_4, 0 AS score_5
+    FROM support_reply_hourly
+    UNION ALL
+    SELECT channel_id, agent_id, 0, 0, array_fill(0::bigint, ARRAY[11]), score_1, score_2, score_3, score_4, score_5
+    FROM support_csat_hourly
+) AS q"""
 
 
-def channel_agent_sums(key: str) -> dict:
-    """The same sums from support_reply_hourly and support_csat_hourly (every channel x agent)."""
+def grain_sums(rows: str, key: str) -> dict:
+    """{key: (reply count, reply seconds, bins, scores)} of the rows (a table or CHANNEL_AGENT_ROWS),
+    every row of a key summed."""
+    bins = ", ".join(f"sum(reply_bins[{i}])" for i in range(1, 12))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""
-            SELECT {key}, sum(reply_count), sum(reply_seconds),
-                   ARRAY[{", ".join(f"sum(reply_bins[{i}])" for i in range(1, 12))}],
-                   ARRAY[sum(score_1), sum(score_2), sum(score_3), sum(score_4), sum(score_5)]
-            FROM (
-                SELECT channel_id, agent_id, reply_count, reply_seconds, reply_bins,
-                       0 AS score_1, 0 AS score_2, 0 AS score_3, 0 AS score_4, 0 AS score_5
-                FROM support_reply_hourly
-                UNION ALL
-                SELECT channel_id, agent_id, 0, 0, array_fill(0::bigint, ARRAY[11]),
-                       score_1, score_2, score_3, score_4, score_5
-                FROM support_csat_hourly
-            ) AS q
-            GROUP BY 1 ORDER BY 1"""
+            f"SELECT {key}, sum(reply_count), sum(reply_seconds), ARRAY[{bins}],"
+            f" ARRAY[sum(score_1), sum(score_2), sum(score_3), sum(score_4), sum(score_5)]"
+            f" FROM {rows} GROUP BY 1 ORDER BY 1"
         )
         return nonzero(cursor.fetchall())
 
 
 def assert_grains_agree() -> None:
     for table, key in GRAINS.items():
-        assert grain_sums(table, key) == channel_agent_sums(key), table
+        assert grain_sums(table, key) == grain_sums(CHANNEL_AGENT_ROWS, key), table
     assert grain_sums("support_agent_daily", "agent_id") == grain_sums(
         "(SELECT * FROM support_agent_hourly WHERE slot = 0) AS h", "agent_id"
     )
