@@ -131,3 +131,49 @@ def test_the_backfill_migration_fills_the_grains_from_the_stored_reply_and_ratin
         cursor.execute(backfill.BACKFILL)
     assert_grains_agree()
     assert list(rollups.differences()) == []
+
+
+@pytest.mark.django_db
+def test_the_last_bin_adds_up_across_statements(workspace):
+    """Verifies two statements that each add a wait and a resolution of over 3 days (the open last
+    bin) to the same hour's rows leave 2 in that bin of every grain, as the recomputation does:
+    each upsert adds its bins to the stored ones element by element (tally_add_bins), the last
+    one included."""
+    four_days = 4 * 24 * 60
+    for number in (1, 2):
+        key = f"slow{number}"
+        services.events_ingest(
+            workspace=workspace,
+            events=validated(
+                [
+                    support_event("created", event_id=f"{key}-0", conversation=key, minutes=number, channel="email"),
+                    support_event(
+                        "customer_replied", event_id=f"{key}-1", conversation=key, minutes=number, channel="email"
+                    ),
+                    support_event(
+                        "agent_replied",
+                        event_id=f"{key}-2",
+                        conversation=key,
+                        minutes=four_days + number,
+                        channel="email",
+                        agent="a1",
+                    ),
+                    support_event(
+                        "resolved",
+                        event_id=f"{key}-3",
+                        conversation=key,
+                        minutes=four_days + 10 + number,
+                        channel="email",
+                        agent="a1",
+                    ),
+                ]
+            ),
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT sum(reply_bins[11]), sum(resolution_bins[11]), sum(first_response_bins[11])"
+            " FROM support_total_hourly"
+        )
+        assert cursor.fetchone() == (2, 2, 2)
+    assert_grains_agree()
+    assert list(rollups.differences()) == []
