@@ -97,12 +97,14 @@ STAT_AGGREGATES = {
 STEP = {"hour": "1 hour", "day": "1 day", "week": "1 week", "month": "1 month", "year": "1 year"}
 
 
-# Sent ahead of every read, in the same query string (one implicit transaction, so SET LOCAL holds
-# for the read and no longer): a summary read touches at most a few thousand rows, and a parallel
-# plan's worker start-up costs more than it saves. At 10M events the planner chose a parallel
-# gather for the agent list's 1,400 daily rows, and the workers' start-up took 20-30 ms of a
-# 50 ms query (docs/performance.md).
-SERIAL = "SET LOCAL max_parallel_workers_per_gather = 0;\n"
+# Sent ahead of every read, in the same query string (one implicit transaction, so the local
+# setting holds for the read and no longer): a summary read touches at most a few thousand rows,
+# and a parallel plan's worker start-up costs more than it saves. At 10M events the planner chose
+# a parallel gather for the agent list's 1,400 daily rows, and the workers' start-up took 20-30 ms
+# of a 50 ms query (docs/performance.md). set_config(.., true), not SET LOCAL: Citus propagates a
+# SET command to the workers with the whole query string, read included, which a worker refuses
+# to run (a distributed query on a shard).
+SERIAL = "SELECT set_config('max_parallel_workers_per_gather', '0', true);\n"
 
 
 def fetch(sql: str, params: dict) -> list[dict]:
