@@ -19,7 +19,7 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.views import View
 from rest_framework.exceptions import ValidationError
@@ -550,23 +550,28 @@ class HeatmapPage(WorkspacePage):
     def figures(self, query):
         window = params.parse_window(query, workspace=self.workspace)
         cells = heatmap.heatmap(workspace=self.workspace, window=window)
-        top = max((cell["conversations"] for cell in cells), default=0) or 1
-        cell = '<td style="--shade: {}" data-weekday="{}" data-hour="{}" data-value="{}" title="{} {}:00: {}">{}</td>'
-        rows = []
-        for day, label in enumerate(WEEKDAYS, start=1):
-            hours = [c for c in cells if c["weekday"] == day]
-            tds = format_html_join(
-                "",
-                cell,
-                (
-                    (f"{c['conversations'] / top:.2f}", day, c["hour"], str(c["conversations"]), label, c["hour"])
-                    + (str(c["conversations"]),) * 2
-                    for c in hours
-                ),
-            )
-            total = str(sum(c["conversations"] for c in hours))
-            rows.append(format_html('<tr><th>{}</th>{}<td class="total">{}</td></tr>', label, tds, total))
-        return {"window": window, "body": mark_safe("".join(rows)), "hours": [str(hour) for hour in range(24)]}
+        return {"window": window, "body": heatmap_body(cells), "hours": [str(hour) for hour in range(24)]}
+
+
+def heatmap_body(cells: list[dict]) -> str:
+    """The heatmap's rows, a weekday each. Written as plain strings, as table_body is (format_html
+    per cell took 2-10 ms for 168 cells): every value is a count, an hour or a weekday of WEEKDAYS,
+    none needs escaping."""
+    top = max((cell["conversations"] for cell in cells), default=0) or 1
+    by_day = {day: [] for day in range(1, len(WEEKDAYS) + 1)}
+    for cell in cells:
+        by_day[cell["weekday"]].append(cell)
+    rows = []
+    for (day, hours), label in zip(by_day.items(), WEEKDAYS, strict=True):
+        tds = "".join(
+            f'<td style="--shade: {c["conversations"] / top:.2f}" data-weekday="{day}" data-hour="{c["hour"]}"'
+            f' data-value="{c["conversations"]}" title="{label} {c["hour"]}:00: {c["conversations"]}">'
+            f"{c['conversations']}</td>"
+            for c in hours
+        )
+        total = sum(c["conversations"] for c in hours)
+        rows.append(f'<tr><th>{label}</th>{tds}<td class="total">{total}</td></tr>')
+    return mark_safe("".join(rows))
 
 
 def day_range(window: params.Window) -> params.DayRange:

@@ -122,6 +122,23 @@ def test_tables_show_every_column_of_the_csv_and_page_their_rows(lead, week, mak
     assert beyond.status_code == 400 and b"<code>page</code>" in beyond.content
 
 
+def test_heatmap_page_shows_the_endpoints_cells(lead, week, make_client):
+    """Verifies the heatmap page against GET /api/v1/summaries/heatmap with the same query: every
+    cell's weekday, hour and count, and each weekday's total."""
+    reader = make_client(week, scopes=("read",))
+    query = {**WEEK, "tz": "Europe/Berlin"}
+    html = lead.get("/w/acme/heatmap", query).content.decode()
+    cells = re.findall(r'data-weekday="(\d)" data-hour="(\d+)" data-value="(\d+)"[^>]*>(\d+)</td>', html)
+    api = reader.get("/api/v1/summaries/heatmap", query).json()["cells"]
+    assert [(int(d), int(h), int(v)) for d, h, v, _ in cells] == [
+        (cell["weekday"], cell["hour"], cell["conversations"]) for cell in api
+    ]
+    assert all(value == shown for _, _, value, shown in cells)
+    totals = re.findall(r'<td class="total">(\d+)</td>', html)
+    assert totals == ["2", "2", "0", "0", "0", "0", "0"]
+    assert 'title="Mon 9:00: 1"' in html
+
+
 def test_teams_page_is_the_apis_teams_list_without_channel_or_agent(lead, workspace, make_client):
     """Verifies the Teams page: the CSV's columns, a row per team (no team last, shown as such),
     the download equal to the API's CSV, no channel or agent filter in its form, and a link that
