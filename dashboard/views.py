@@ -7,6 +7,8 @@ granularity, ordering, customer): a link shows the same view. An empty form fiel
 a redirect to the URL without it, since the API's parsers refuse empty values.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache, partial
 from html import escape
@@ -96,18 +98,31 @@ def choice_options(choices: list[dict], selected: str | None) -> str:
     )
 
 
-def table_body(rows: list[list[dict]]) -> str:
-    """A cell's column is its header's (th a[data-column]); data-value is the figure unformatted.
-    Each value is escaped once and the rows joined as plain strings: format_html per cell took
-    longer than the agent list's query for 200 agents."""
-    return mark_safe(
-        "".join(
-            "<tr>"
-            + "".join(f'<td data-value="{escape(str(c["value"]))}">{escape(str(c["shown"]))}</td>' for c in row)
-            + "</tr>"
-            for row in rows
-        )
-    )
+def table_body(rows: list[dict], columns: list["Column"]) -> str:
+    """The rows of an agents or channels table. A cell's column is its header's (th
+    a[data-column]); data-value is the figure as the API's JSON has it, shown as display writes it.
+    Written as plain strings in one pass, only the text columns escaped (a figure is a number, and
+    display's text of it needs no escaping): format_html per cell took longer than the agent list's
+    query for 200 agents, and a dict per cell with every value escaped 6.5 ms for 100 (now 4 ms)."""
+    return mark_safe("".join("<tr>" + "".join(column.cell(row) for column in columns) + "</tr>" for row in rows))
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of an agents or channels table: where its figure is in a serialized row (`group`
+    for a nested figure: row[group][key]) and how it is shown."""
+
+    group: str | None
+    key: str
+    show: Callable[[object], str]
+    text: bool
+
+    def cell(self, row: dict) -> str:
+        value = row[self.group][self.key] if self.group else row.get(self.key)
+        if self.text:
+            shown = escape(self.show(value))
+            return f'<td data-value="{"" if value is None else escape(str(value))}">{shown}</td>'
+        return f'<td data-value="{"" if value is None else value}">{self.show(value)}</td>'
 
 
 def redirect_without(request, dropped) -> HttpResponse:
@@ -399,13 +414,12 @@ class DimensionPage(WorkspacePage):
         data = self.serializer_class(
             rows[(page - 1) * TABLE_ROWS : page * TABLE_ROWS], many=True, context={"tz": window.tz}
         ).data
-        columns = self.cell_columns()
         kept = [(n, v) for n, v in query.items() if n not in ("format", "page")]
         return {
             "window": window,
             "columns": self.columns(ordering),
             "row_count": row_count,
-            "body": table_body([self.cells(row, columns) for row in data]),
+            "body": table_body(data, self.cell_columns()),
             "csv_query": urlencode([*kept, ("format", "csv")]),
             "paging": paging(kept, page=page, pages=pages, rows=row_count),
         }
@@ -446,15 +460,15 @@ class DimensionPage(WorkspacePage):
     def live_columns(self) -> tuple[str, ...]:
         return (*summaries.LIVE, *summaries.SLA_LIVE) if self.dimension == "channel" else ()
 
-    def cell_columns(self) -> list[tuple[str, str | None, str, object]]:
-        """(column, its group or None, the key within it, how it is shown) of each cell of a row."""
+    def cell_columns(self) -> list[Column]:
         columns = []
         for name in self.names():
             group = next((g for g in NESTED_GROUPS if name.startswith(f"{g}_")), None)
             key = name.removeprefix(f"{group}_") if group else name
+            text = name in ("id", "name")
             if name == "id" and self.page == "teams":
                 show = team_cell
-            elif name in ("id", "name"):
+            elif text:
                 show = text_cell
             elif name.endswith("_seconds"):
                 show = display.duration
@@ -462,15 +476,8 @@ class DimensionPage(WorkspacePage):
                 show = display.share
             else:
                 show = display.count
-            columns.append((name, group, key, show))
+            columns.append(Column(group=group, key=key, show=show, text=text))
         return columns
-
-    def cells(self, row: dict, columns: list[tuple[str, str | None, str, object]]) -> list[dict]:
-        cells = []
-        for name, group, key, show in columns:
-            value = row[group][key] if group else row.get(key)
-            cells.append({"name": name, "value": "" if value is None else value, "shown": show(value)})
-        return cells
 
 
 class TeamsPage(DimensionPage):

@@ -10,11 +10,12 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
+from analytics.figures_csv import flat
 from dashboard import display, services
 from dashboard import views as dashboard_views
 from tests.analytics.test_label_figures import EVENTS as LABEL_EVENTS
 from tests.analytics.test_team_figures import EVENTS as TEAM_EVENTS
-from tests.api.conftest import SUPPORT_WEEK, ingest
+from tests.api.conftest import SUPPORT_WEEK, conversation, ingest
 from tests.api.test_csat_and_reply_time_reads import QUALITY_EVENTS
 
 PASSWORD = "correct horse battery"
@@ -120,6 +121,45 @@ def test_tables_show_every_column_of_the_csv_and_page_their_rows(lead, week, mak
     assert [line.split(",")[0] for line in every[1:]] == ["a1", "a2"]
     beyond = lead.get("/w/acme/agents", {**WEEK, "page": 3})
     assert beyond.status_code == 400 and b"<code>page</code>" in beyond.content
+
+
+def test_table_cells_are_the_apis_figures_as_display_writes_them(lead, week, make_client):
+    """Verifies every cell of the agents and channels tables: data-value is the figure of the API's
+    JSON row for the cell's column (null as empty), and the text is display's for that column."""
+    reader = make_client(week, scopes=("read",))
+    for page in ("agents", "channels"):
+        html = lead.get(f"/w/acme/{page}", {**WEEK, "ordering": "id"}).content.decode()
+        columns = table_columns(html)
+        body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+        rows = [re.findall(r'<td data-value="([^"]*)">([^<]*)</td>', row) for row in body.split("</tr>")[:-1]]
+        api = reader.get(f"/api/v1/summaries/{page}", {**WEEK, "ordering": "id"}).json()["results"]
+        assert len(rows) == len(api) == 2, page
+        for cells, figures in zip(rows, api, strict=True):
+            figures = flat(figures)
+            for column, (value, shown) in zip(columns, cells, strict=True):
+                expected = figures[column]
+                assert value == ("" if expected is None else str(expected)), (page, column)
+                if column in ("id", "name"):
+                    assert shown == (expected or ""), (page, column)
+                elif column.endswith("_seconds"):
+                    assert shown == display.duration(expected), (page, column)
+                elif column.endswith(("_share", "_rate")):
+                    assert shown == display.share(expected), (page, column)
+                else:
+                    assert shown == display.count(expected), (page, column)
+
+
+def test_names_are_escaped_in_tables_and_pickers(lead, week, make_client):
+    """Verifies that an agent's name with markup shows as text in the agents table and the agent
+    picker, never as markup."""
+    name = '<b>"Ann" & co</b>'
+    agent = conversation("assigned", "c9-assigned", "c9", "2026-03-04T08:00:00Z", "email", agent="a9")
+    ingest(make_client(week, scopes=("ingest",)), [{**agent, "agent": {"id": "a9", "name": name}}])
+    escaped = "&lt;b&gt;&quot;Ann&quot; &amp; co&lt;/b&gt;"
+    html = lead.get("/w/acme/agents", WEEK).content.decode()
+    assert f'<td data-value="{escaped}">{escaped}</td>' in html
+    assert f'<option value="a9">{escaped}</option>' in html
+    assert name not in html
 
 
 def test_heatmap_page_shows_the_endpoints_cells(lead, week, make_client):
