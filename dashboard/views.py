@@ -151,7 +151,7 @@ class HomeView(LoginRequiredMixin, View):
     """The first of the user's workspaces, or a page saying they have none."""
 
     def get(self, request):
-        workspaces = selectors.member_workspaces(user=request.user)
+        workspaces = selectors.page_frame(user=request.user, slug=None).workspaces
         if workspaces:
             return redirect("dashboard:overview", slug=workspaces[0].slug)
         return render(request, "dashboard/no_workspace.html", {"workspaces": []})
@@ -166,22 +166,30 @@ class WorkspacePage(LoginRequiredMixin, View):
     extra_parameters: tuple[str, ...] = ()
     dimensionless = False
     """True for a page whose figures have no channel or agent: the filter form leaves them out."""
+    filter_form_shown = True
+    """False for a view without the filter form (no channel and agent choices to read)."""
+    needs_has_events = False
+    """True for a page with an empty state (whether the workspace has any event is read)."""
 
     def dispatch(self, request, *args, slug, **kwargs):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
-        # One query for the page's workspace and the switcher's list. Not a member: the same 404 as
-        # for no such workspace, so a workspace's existence does not show.
-        self.member_of = selectors.member_workspaces(user=request.user)
-        self.workspace = next((workspace for workspace in self.member_of if workspace.slug == slug), None)
+        # One query for the page's workspace, the switcher's list, the filter choices and whether
+        # the workspace has events. Not a member: the same 404 as for no such workspace, so a
+        # workspace's existence does not show.
+        self.frame = selectors.page_frame(
+            user=request.user,
+            slug=slug,
+            choices=self.filter_form_shown and not self.dimensionless,
+            events=self.needs_has_events,
+        )
+        self.workspace = self.frame.workspace
         if self.workspace is None:
-            return html_page(render(request, "dashboard/not_found.html", {"workspaces": self.member_of}, status=404))
+            context = {"workspaces": self.frame.workspaces}
+            return html_page(render(request, "dashboard/not_found.html", context, status=404))
         if request.method == "GET" and any(value == "" for value in request.GET.values()):
             return redirect_without(request, lambda name, value: value == "")
         return super().dispatch(request, *args, **kwargs)
-
-    def workspaces(self):
-        return self.member_of
 
     def figures(self, query) -> dict | HttpResponse:
         raise NotImplementedError
@@ -202,7 +210,7 @@ class WorkspacePage(LoginRequiredMixin, View):
         kept = [(name, query[name]) for name in FILTERS if name in query]
         context = {
             "workspace": self.workspace,
-            "workspaces": self.workspaces(),
+            "workspaces": self.frame.workspaces,
             "page": self.page,
             "filter_query": urlencode(kept),
             "filter_items": kept,
@@ -214,8 +222,7 @@ class WorkspacePage(LoginRequiredMixin, View):
     def filter_form(self, window) -> dict:
         query, workspace = self.request.GET, self.workspace
         tz = window.tz if window is not None else None
-        # A page without channels and agents does not need their lists (one query fewer).
-        choices = {"channel": [], "agent": []} if self.dimensionless else selectors.filter_choices(workspace=workspace)
+        choices = self.frame.choices
         form = {
             "from": query.get("from") or (window.start.astimezone(tz).date().isoformat() if window else ""),
             "to": query.get("to") or (window.end.astimezone(tz).date().isoformat() if window else ""),
@@ -319,9 +326,10 @@ class OverviewPage(WorkspacePage):
     template_name = "dashboard/overview.html"
     page = "overview"
     extra_parameters = ("metric", "granularity")
+    needs_has_events = True
 
     def figures(self, query):
-        if not selectors.has_events(workspace=self.workspace):
+        if not self.frame.has_events:
             return empty_context(self.request, self.workspace, key=None)
         window = params.parse_window(query, workspace=self.workspace)
         overview = summaries.overview(workspace=self.workspace, window=window)
@@ -354,6 +362,8 @@ class OverviewPage(WorkspacePage):
 
 class LiveView(WorkspacePage):
     """The live counters as JSON, for the overview's tiles to refresh without a reload."""
+
+    filter_form_shown = False
 
     def get(self, request, **kwargs):
         try:

@@ -8,7 +8,9 @@ import re
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from analytics.figures_csv import flat
 from dashboard import display, services
@@ -177,6 +179,45 @@ def test_heatmap_page_shows_the_endpoints_cells(lead, week, make_client):
     totals = re.findall(r'<td class="total">(\d+)</td>', html)
     assert totals == ["2", "2", "0", "0", "0", "0", "0"]
     assert 'title="Mon 9:00: 1"' in html
+
+
+def test_a_page_shows_the_users_workspaces_and_the_choices_of_its_own(lead, week, other_workspace, make_client):
+    """Verifies, for a member of acme and globex, that every page lists both workspaces, that each
+    workspace's picker lists its own channels and agents only, and that globex's overview shows the
+    empty state until its first event."""
+    services.member_add(username="lead", workspace=other_workspace)
+    empty = lead.get("/w/globex/").content.decode()
+    assert "Globex has no events yet" in empty and "Acme" in empty
+    event = conversation("assigned", "g9-assigned", "g9", "2026-03-04T08:00:00Z", "sms", agent="gx")
+    ingest(make_client(other_workspace, scopes=("ingest",)), [event])
+    globex = lead.get("/w/globex/", WEEK).content.decode()
+    assert "has no events yet" not in globex and 'data-kpi="conversations_created"' in globex
+    acme = lead.get("/w/acme/agents", WEEK).content.decode()
+    for page, own, others in ((acme, ("email", "chat", "a1", "a2"), ("sms", "gx")), (globex, ("sms", "gx"), ("a1",))):
+        assert all(f'<option value="{value}"' in page for value in own)
+        assert not any(f'<option value="{value}"' in page for value in others)
+        assert 'href="/w/acme/">Acme' in page and 'href="/w/globex/">Globex' in page
+
+
+@pytest.mark.parametrize(
+    ("page", "figure_queries"),
+    [
+        ("", 2),
+        ("heatmap", 1),
+        ("agents", 2),
+        ("channels", 2),
+        ("teams", 2),
+        ("customers", 0),
+        ("events", 5),
+        ("live", 1),
+    ],
+)
+def test_a_page_reads_the_workspaces_choices_and_events_in_one_query(lead, week, page, figure_queries):
+    """Verifies a page's queries besides its figures: the session, the user, and one for the
+    user's workspaces, the filter choices and (the overview) whether there are events."""
+    with CaptureQueriesContext(connection) as queries:
+        assert lead.get(f"/w/acme/{page}", WEEK).status_code == 200
+    assert len(queries) == 3 + figure_queries, [query["sql"][:80] for query in queries]
 
 
 def test_teams_page_is_the_apis_teams_list_without_channel_or_agent(lead, workspace, make_client):
