@@ -20,10 +20,10 @@ of them (one of each, then the next round) after one warm-up each; p50/p95 per r
 bytes and SQL queries of each page. A page's own cost beyond its endpoints is the session, the
 query of the user's workspaces and filter choices, the writing of its HTML and the template.
 
-With `--before REV`, each page is also measured as git revision REV's dashboard code writes it,
-in the same rounds: REV's Python modules of dashboard/ imported as `dashboard_before` and served
-under /before/ (REV's templates and static files must be the current ones), so that a change to
-the pages is measured against what it replaced on the same database at the same load.
+With `--before REV`, each page is also measured as git revision REV's dashboard writes it, in the
+same rounds: REV's views and templates served under /before/ (its models and static files are
+the current ones), so that a change to the pages is measured against what it replaced on the same
+database at the same load.
 
 The machine has 2 shared, slow cores, and other work runs beside the benchmark: quote ratios of
 one run. Results: bench/results/dashboard.json.
@@ -46,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.template import engines  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 from django.urls import clear_url_caches, include, path  # noqa: E402
@@ -128,26 +129,39 @@ BEFORE_PREFIX = "/before"
 BEFORE_MODULES = ("__init__", "charts", "display", "selectors", "urls", "views")
 
 
+def git_show(rev: str, path: str) -> str:
+    return subprocess.run(
+        ["git", "show", f"{rev}:{path}"], cwd=reads.ROOT, capture_output=True, text=True, check=True
+    ).stdout
+
+
 def serve_before(rev: str) -> None:
-    """Serves git revision REV's dashboard views under BEFORE_PREFIX: its modules of BEFORE_MODULES
-    as the package `dashboard_before` (their imports of each other rewritten), beside the current
-    URLs. Its models, templates and static files are the current ones: refused when REV's
-    templates or static files differ."""
-    root = str(reads.ROOT)
-    differ = subprocess.run(["git", "diff", "--quiet", rev, "--", "dashboard/templates", "dashboard/static"], cwd=root)
-    if differ.returncode != 0:
-        raise SystemExit(f"--before {rev}: the dashboard's templates or static files differ from {rev}'s")
-    package = Path(tempfile.mkdtemp(prefix="bench-dashboard-")) / "dashboard_before"
+    """Serves git revision REV's dashboard pages under BEFORE_PREFIX, beside the current URLs: its
+    modules of BEFORE_MODULES as the package `dashboard_before`, and its templates as
+    `dashboard_before/*.html` (the names, and the modules' imports of each other, rewritten). Its
+    models and static files are the current ones."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
+    package, templates = folder / "dashboard_before", folder / "templates" / "dashboard_before"
     package.mkdir()
+    templates.mkdir(parents=True)
     local = "|".join(BEFORE_MODULES[1:])
     for module in BEFORE_MODULES:
-        source = subprocess.run(
-            ["git", "show", f"{rev}:dashboard/{module}.py"], cwd=root, capture_output=True, text=True, check=True
-        ).stdout
+        source = git_show(rev, f"dashboard/{module}.py")
         source = re.sub(r"^from dashboard import ", "from dashboard_before import ", source, flags=re.MULTILINE)
         source = re.sub(rf"^from dashboard\.({local}) import ", r"from dashboard_before.\1 import ", source, flags=re.M)
-        (package / f"{module}.py").write_text(source)
-    sys.path.insert(0, str(package.parent))
+        (package / f"{module}.py").write_text(source.replace('"dashboard/', '"dashboard_before/'))
+    names = subprocess.run(
+        ["git", "ls-tree", "--name-only", rev, "dashboard/templates/dashboard/"],
+        cwd=reads.ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    for name in names:
+        source = re.sub(r'({% (?:extends|include) )"dashboard/', r'\1"dashboard_before/', git_show(rev, name))
+        (templates / Path(name).name).write_text(source)
+    engines["django"].engine.dirs.append(str(templates.parent))
+    sys.path.insert(0, str(folder))
     from dashboard_before import urls as before_urls  # noqa: PLC0415  (written just above)
 
     urlconf = types.ModuleType("bench_dashboard_urls")
@@ -172,7 +186,7 @@ def get(client: Client, url: str, query: dict, *, token: str | None = None):
 
 
 def measure(session: Client, api: Client, shape: dict, *, repeat: int, before: str | None) -> dict:
-    calls, bytes_of, queries, uses = {}, {}, {}, {}
+    calls, bytes_of, queries, uses, before_bytes = {}, {}, {}, {}, {}
     for page, (page_path, query, endpoints) in pages(shape).items():
         with CaptureQueriesContext(connection) as captured:
             response = session.get(page_path, query)
@@ -180,6 +194,9 @@ def measure(session: Client, api: Client, shape: dict, *, repeat: int, before: s
         bytes_of[page], queries[page] = len(response.content), len(captured)
         calls[f"page {page}"] = get(session, page_path, query)
         if before:
+            response = session.get(BEFORE_PREFIX + page_path, query)
+            assert response.status_code == 200, (page, before, response.content[:300])
+            before_bytes[page] = len(response.content)
             calls[f"before {page}"] = get(session, BEFORE_PREFIX + page_path, query)
         uses[page] = []
         for endpoint, endpoint_query in endpoints:
@@ -194,7 +211,11 @@ def measure(session: Client, api: Client, shape: dict, *, repeat: int, before: s
                 "bytes": bytes_of[page],
                 "queries": queries[page],
                 "api": {name: latency[f"api {name}"] for name in uses[page]},
-                **({"before": {"revision": before, **latency[f"before {page}"]}} if before else {}),
+                **(
+                    {"before": {"revision": before, **latency[f"before {page}"], "bytes": before_bytes[page]}}
+                    if before
+                    else {}
+                ),
             }
             for page in uses
         }
