@@ -4,6 +4,7 @@ bench/reads.py, against the target of issue 15: every page's p95 <= 50 ms at 10M
     .venv/bin/python bench/dashboard.py --sizes 10000,1000000         # load and measure (about 10 min)
     .venv/bin/python bench/dashboard.py --reuse --sizes 10000000      # grow the kept database to 10M (hours)
     .venv/bin/python bench/dashboard.py --quick                        # 10k events, 20 requests
+    .venv/bin/python bench/dashboard.py --reuse --sizes 1000000 --before 553bee1   # and each page as of 553bee1
 
 The desk, its loading (SQL-generated events through every trigger), compaction and VACUUM ANALYZE
 are bench/reads.py's own functions (`--bulk` as there: triggers off, then `rollups rebuild`), into
@@ -16,8 +17,13 @@ with the filters of bench/reads.py: the last 7 days of the data (`from`/`to`), t
 for the filtered overview, cust-1 for the customer page. Beside each page, the API endpoints whose
 selectors it calls, with the same query and a real `read` token. Requests go round-robin over all
 of them (one of each, then the next round) after one warm-up each; p50/p95 per request, and the
-bytes of each page's HTML. A page's own cost beyond its endpoints is the template, the filter
-choices (agents and channels) and the membership check.
+bytes and SQL queries of each page. A page's own cost beyond its endpoints is the session, the
+query of the user's workspaces and filter choices, the writing of its HTML and the template.
+
+With `--before REV`, each page is also measured as git revision REV's dashboard writes it, in the
+same rounds: REV's views and templates served under /before/ (its models and static files are
+the current ones), so that a change to the pages is measured against what it replaced on the same
+database at the same load.
 
 The machine has 2 shared, slow cores, and other work runs beside the benchmark: quote ratios of
 one run. Results: bench/results/dashboard.json.
@@ -27,16 +33,23 @@ import argparse
 import json
 import os
 import platform
+import re
+import subprocess
 import sys
+import tempfile
 import time
+import types
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.template import engines  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
+from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from django.urls import clear_url_caches, include, path  # noqa: E402
 
 from bench import reads  # noqa: E402  (sets Django up)
 from bench.common import scalar  # noqa: E402
@@ -100,6 +113,7 @@ def pages(shape: dict) -> dict:
                 ("/api/v1/summaries/timeseries", {**week, "metric": "events", "granularity": "day"}),
                 ("/api/v1/events/frequency", days),
                 ("/api/v1/events/trend", days),
+                ("/api/v1/catalogue/events/", {"page_size": 100}),
             ],
         ),
     }
@@ -108,7 +122,56 @@ def pages(shape: dict) -> dict:
 def api_name(path: str, query: dict) -> str:
     name = path.removeprefix("/api/v1/").replace("/", "_").replace("cust-1_", "")
     extras = [f"{key}={value}" for key, value in query.items() if key in ("channel", "metric", "format")]
-    return name + (f" ({', '.join(extras)})" if extras else "")
+    return name.rstrip("_") + (f" ({', '.join(extras)})" if extras else "")
+
+
+BEFORE_PREFIX = "/before"
+BEFORE_MODULES = ("__init__", "charts", "display", "selectors", "urls", "views")
+
+
+def git_show(rev: str, path: str) -> str:
+    return subprocess.run(
+        ["git", "show", f"{rev}:{path}"], cwd=reads.ROOT, capture_output=True, text=True, check=True
+    ).stdout
+
+
+def serve_before(rev: str) -> None:
+    """Serves git revision REV's dashboard pages under BEFORE_PREFIX, beside the current URLs: its
+    modules of BEFORE_MODULES as the package `dashboard_before`, and its templates as
+    `dashboard_before/*.html` (the names, and the modules' imports of each other, rewritten). Its
+    models and static files are the current ones."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
+    package, templates = folder / "dashboard_before", folder / "templates" / "dashboard_before"
+    package.mkdir()
+    templates.mkdir(parents=True)
+    local = "|".join(BEFORE_MODULES[1:])
+    for module in BEFORE_MODULES:
+        source = git_show(rev, f"dashboard/{module}.py")
+        source = re.sub(r"^from dashboard import ", "from dashboard_before import ", source, flags=re.MULTILINE)
+        source = re.sub(rf"^from dashboard\.({local}) import ", r"from dashboard_before.\1 import ", source, flags=re.M)
+        (package / f"{module}.py").write_text(source.replace('"dashboard/', '"dashboard_before/'))
+    names = subprocess.run(
+        ["git", "ls-tree", "--name-only", rev, "dashboard/templates/dashboard/"],
+        cwd=reads.ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    for name in names:
+        source = re.sub(r'({% (?:extends|include) )"dashboard/', r'\1"dashboard_before/', git_show(rev, name))
+        (templates / Path(name).name).write_text(source)
+    engines["django"].engine.dirs.append(str(templates.parent))
+    sys.path.insert(0, str(folder))
+    from dashboard_before import urls as before_urls  # noqa: PLC0415  (written just above)
+
+    urlconf = types.ModuleType("bench_dashboard_urls")
+    urlconf.urlpatterns = [
+        path(f"{BEFORE_PREFIX.strip('/')}/", include((before_urls.urlpatterns, "dashboard_before"))),
+        path("", include(settings.ROOT_URLCONF)),
+    ]
+    sys.modules[urlconf.__name__] = urlconf
+    settings.ROOT_URLCONF = urlconf.__name__
+    clear_url_caches()
 
 
 def get(client: Client, url: str, query: dict, *, token: str | None = None):
@@ -122,13 +185,19 @@ def get(client: Client, url: str, query: dict, *, token: str | None = None):
     return call
 
 
-def measure(session: Client, api: Client, shape: dict, *, repeat: int) -> dict:
-    calls, bytes_of, uses = {}, {}, {}
-    for page, (path, query, endpoints) in pages(shape).items():
-        response = session.get(path, query)
+def measure(session: Client, api: Client, shape: dict, *, repeat: int, before: str | None) -> dict:
+    calls, bytes_of, queries, uses, before_bytes = {}, {}, {}, {}, {}
+    for page, (page_path, query, endpoints) in pages(shape).items():
+        with CaptureQueriesContext(connection) as captured:
+            response = session.get(page_path, query)
         assert response.status_code == 200, (page, response.content[:300])
-        bytes_of[page] = len(response.content)
-        calls[f"page {page}"] = get(session, path, query)
+        bytes_of[page], queries[page] = len(response.content), len(captured)
+        calls[f"page {page}"] = get(session, page_path, query)
+        if before:
+            response = session.get(BEFORE_PREFIX + page_path, query)
+            assert response.status_code == 200, (page, before, response.content[:300])
+            before_bytes[page] = len(response.content)
+            calls[f"before {page}"] = get(session, BEFORE_PREFIX + page_path, query)
         uses[page] = []
         for endpoint, endpoint_query in endpoints:
             name = api_name(endpoint, endpoint_query)
@@ -140,14 +209,22 @@ def measure(session: Client, api: Client, shape: dict, *, repeat: int) -> dict:
             page: {
                 **latency[f"page {page}"],
                 "bytes": bytes_of[page],
+                "queries": queries[page],
                 "api": {name: latency[f"api {name}"] for name in uses[page]},
+                **(
+                    {"before": {"revision": before, **latency[f"before {page}"], "bytes": before_bytes[page]}}
+                    if before
+                    else {}
+                ),
             }
             for page in uses
         }
     }
 
 
-def at_size(workspace, session: Client, api: Client, *, size: int, shape: dict, repeat: int, bulk: bool) -> dict:
+def at_size(
+    workspace, session: Client, api: Client, *, size: int, shape: dict, repeat: int, bulk: bool, before: str | None
+) -> dict:
     have = reads.event_count(workspace)
     print(f"{size:,} events (have {have:,})", flush=True)
     loading = reads.load(workspace, have=have, want=size, shape=shape, bulk=bulk) if size > have else {"events": 0}
@@ -157,7 +234,7 @@ def at_size(workspace, session: Client, api: Client, *, size: int, shape: dict, 
         "events": reads.event_count(workspace),
         "load": loading,
         "compaction": compaction,
-        **measure(session, api, shape, repeat=repeat),
+        **measure(session, api, shape, repeat=repeat, before=before),
         "load_average_before_after": [before, reads.load_average()],
     }
     print_size(result)
@@ -165,13 +242,24 @@ def at_size(workspace, session: Client, api: Client, *, size: int, shape: dict, 
 
 
 def print_size(result: dict) -> None:
+    """A line per page: p50/p95, the sum of its endpoints' p95 and the page's p95 over it, with
+    --before the same page as REV wrote it, then the endpoints."""
     print(f"\n{result['events']:,} events: p50 / p95 ms (target: page p95 <= {TARGET_P95_MS:g})")
-    print(f"{'page':<18} {'page p50/p95':>14} {'KB':>6}  the API endpoints it reads, p50/p95")
+    print(
+        f"{'page':<18} {'page p50/p95':>14} {'KB':>6} {'SQL':>4} {'API p95':>8} {'ratio':>6} {'before p50/p95':>16}"
+        "  the API endpoints it reads, p50/p95"
+    )
     for page, figures in result["pages"].items():
         endpoints = "; ".join(f"{name} {api['p50_ms']}/{api['p95_ms']}" for name, api in figures["api"].items())
+        api_p95 = sum(api["p95_ms"] for api in figures["api"].values())
         verdict = "" if figures["p95_ms"] <= TARGET_P95_MS else "  NOT MET"
         timing = f"{figures['p50_ms']:>6}/{figures['p95_ms']:<7}"
-        print(f"{page:<18} {timing} {figures['bytes'] / 1024:>6.1f}  {endpoints}{verdict}")
+        before = figures.get("before")
+        before_timing = f"{before['p50_ms']:>7}/{before['p95_ms']:<8}" if before else " " * 16
+        print(
+            f"{page:<18} {timing} {figures['bytes'] / 1024:>6.1f} {figures['queries']:>4} {api_p95:>8.1f}"
+            f" {figures['p95_ms'] / api_p95:>6.2f} {before_timing}  {endpoints}{verdict}"
+        )
 
 
 def main() -> None:
@@ -185,6 +273,7 @@ def main() -> None:
         "--bulk", action="store_true", help="load as bench/reads.py --bulk does (triggers off, rebuild)"
     )
     parser.add_argument("--database", default=DATABASE)
+    parser.add_argument("--before", metavar="REV", help="also each page as git revision REV's dashboard code writes it")
     parser.add_argument("--output", default=str(RESULTS))
     args = parser.parse_args()
     sizes = [10_000] if args.quick else sorted(int(size) for size in args.sizes.split(","))
@@ -192,6 +281,8 @@ def main() -> None:
     shape_args = argparse.Namespace(channels=8, agents=200, customers=50_000, tz="Europe/Berlin")
 
     setup_test_environment()
+    if args.before:
+        serve_before(args.before)
     original = connection.settings_dict["NAME"]
     server = scalar("SHOW server_version")
     started = time.perf_counter()
@@ -225,7 +316,11 @@ def main() -> None:
         api = Client()
         api.token = f"Token {key}"
         for size in sizes:
-            results.append(at_size(workspace, session, api, size=size, shape=shape, repeat=repeat, bulk=args.bulk))
+            results.append(
+                at_size(
+                    workspace, session, api, size=size, shape=shape, repeat=repeat, bulk=args.bulk, before=args.before
+                )
+            )
             save(complete=False)
     finally:
         reads.close_database(original, keep=args.keep or args.reuse)

@@ -2,9 +2,9 @@
 figures before any script runs, and each bar's <title> is its tooltip."""
 
 import math
-from datetime import datetime
+from html import escape
 
-from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 WIDTH, HEIGHT = 960, 220
 LEFT, RIGHT, TOP, BOTTOM = 56, 12, 12, 28
@@ -32,33 +32,30 @@ def bar_chart(points: list[dict], *, tz, granularity: str, show_value) -> str:
     label_every = max(1, math.ceil(len(points) / 10))
     label_format = LABEL_FORMATS[granularity]
     grid, bars, labels = [], [], []
+    # Written as plain strings, each text escaped once: format_html per bar took 5.5 ms for the 168
+    # bars of a week by hour. Numbers need no escaping.
     for tick in range(ticks + 1):
         value = step * tick
         y = TOP + plot_height - plot_height * tick / ticks
-        grid.append((LEFT, f"{y:.1f}", WIDTH - RIGHT, f"{y:.1f}", LEFT - 6, f"{y + 4:.1f}", show_value(value)))
+        grid.append(
+            f'<line class="grid" x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}"/>'
+            f'<text class="axis" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(show_value(value))}</text>'
+        )
     for index, point in enumerate(points):
         x = LEFT + index * slot
-        start: datetime = point["bucket"].astimezone(tz)
+        start = escape(point["bucket"].astimezone(tz).strftime(label_format))
         if index % label_every == 0:
-            labels.append((f"{x + slot / 2:.1f}", HEIGHT - 8, start.strftime(label_format)))
+            labels.append(
+                f'<text class="axis" x="{x + slot / 2:.1f}" y="{HEIGHT - 8}" text-anchor="middle">{start}</text>'
+            )
         if point["value"] is None:
             continue
         height = plot_height * float(point["value"]) / top
-        tooltip = f"{start.strftime(label_format)}: {show_value(point['value'])}"
         bars.append(
-            (f"{x + gap / 2:.1f}", f"{TOP + plot_height - height:.1f}", f"{slot - gap:.1f}", f"{height:.1f}", tooltip)
+            f'<rect class="bar" x="{x + gap / 2:.1f}" y="{TOP + plot_height - height:.1f}" width="{slot - gap:.1f}"'
+            f' height="{height:.1f}"><title>{start}: {escape(show_value(point["value"]))}</title></rect>'
         )
-    return format_html(
-        '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-label="{}">{}{}{}</svg>',
-        WIDTH,
-        HEIGHT,
-        "time series",
-        format_html_join(
-            "",
-            '<line class="grid" x1="{}" y1="{}" x2="{}" y2="{}"/>'
-            '<text class="axis" x="{}" y="{}" text-anchor="end">{}</text>',
-            grid,
-        ),
-        format_html_join("", '<rect class="bar" x="{}" y="{}" width="{}" height="{}"><title>{}</title></rect>', bars),
-        format_html_join("", '<text class="axis" x="{}" y="{}" text-anchor="middle">{}</text>', labels),
+    return mark_safe(
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="time series">'
+        f"{''.join(grid)}{''.join(bars)}{''.join(labels)}</svg>"
     )

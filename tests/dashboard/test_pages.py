@@ -8,13 +8,16 @@ import re
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
+from analytics.figures_csv import flat
 from dashboard import display, services
 from dashboard import views as dashboard_views
 from tests.analytics.test_label_figures import EVENTS as LABEL_EVENTS
 from tests.analytics.test_team_figures import EVENTS as TEAM_EVENTS
-from tests.api.conftest import SUPPORT_WEEK, ingest
+from tests.api.conftest import SUPPORT_WEEK, conversation, ingest
 from tests.api.test_csat_and_reply_time_reads import QUALITY_EVENTS
 
 PASSWORD = "correct horse battery"
@@ -120,6 +123,122 @@ def test_tables_show_every_column_of_the_csv_and_page_their_rows(lead, week, mak
     assert [line.split(",")[0] for line in every[1:]] == ["a1", "a2"]
     beyond = lead.get("/w/acme/agents", {**WEEK, "page": 3})
     assert beyond.status_code == 400 and b"<code>page</code>" in beyond.content
+
+
+def test_table_headers_link_to_each_sorting_keeping_the_query(lead, week):
+    """Verifies the agents table's header links: the sorted column is marked and its link reverses
+    the order; another figure sorts largest first, a name A to Z; the filters stay (escaped), the
+    page and the format do not."""
+    query = {**WEEK, "tz": "Europe/Berlin", "agent": 'a"<&', "ordering": "-agent_replies", "page": 1}
+    html = lead.get("/w/acme/agents", query).content.decode()
+    kept = "from=2026-03-02&amp;to=2026-03-09&amp;tz=Europe%2FBerlin&amp;agent=a%22%3C%26"
+    assert (
+        f'<th aria-sort="descending"><a href="?{kept}&amp;ordering=agent_replies" data-column="agent_replies">'
+        "agent replies ▼</a></th>"
+    ) in html
+    assert f'<th><a href="?{kept}&amp;ordering=-resolutions" data-column="resolutions">resolutions</a></th>' in html
+    assert f'<th><a href="?{kept}&amp;ordering=name" data-column="name">name</a></th>' in html
+    assert (
+        f'<a href="?{kept}&amp;ordering=-first_response_p50_seconds" data-column="first_response_p50_seconds">'
+        "first response p50</a>"
+    ) in html
+    ascending = lead.get("/w/acme/agents", {"ordering": "name"}).content.decode()
+    assert '<th aria-sort="ascending"><a href="?ordering=-name" data-column="name">name ▲</a></th>' in ascending
+
+
+def test_table_cells_are_the_apis_figures_as_display_writes_them(lead, week, make_client):
+    """Verifies every cell of the agents and channels tables: data-value is the figure of the API's
+    JSON row for the cell's column (null as empty), and the text is display's for that column."""
+    reader = make_client(week, scopes=("read",))
+    for page in ("agents", "channels"):
+        html = lead.get(f"/w/acme/{page}", {**WEEK, "ordering": "id"}).content.decode()
+        columns = table_columns(html)
+        body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+        rows = [re.findall(r'<td data-value="([^"]*)">([^<]*)</td>', row) for row in body.split("</tr>")[:-1]]
+        api = reader.get(f"/api/v1/summaries/{page}", {**WEEK, "ordering": "id"}).json()["results"]
+        assert len(rows) == len(api) == 2, page
+        for cells, figures in zip(rows, api, strict=True):
+            figures = flat(figures)
+            for column, (value, shown) in zip(columns, cells, strict=True):
+                expected = figures[column]
+                assert value == ("" if expected is None else str(expected)), (page, column)
+                if column in ("id", "name"):
+                    assert shown == (expected or ""), (page, column)
+                elif column.endswith("_seconds"):
+                    assert shown == display.duration(expected), (page, column)
+                elif column.endswith(("_share", "_rate")):
+                    assert shown == display.share(expected), (page, column)
+                else:
+                    assert shown == display.count(expected), (page, column)
+
+
+def test_names_are_escaped_in_tables_and_pickers(lead, week, make_client):
+    """Verifies that an agent's name with markup shows as text in the agents table and the agent
+    picker, never as markup."""
+    name = '<b>"Ann" & co</b>'
+    agent = conversation("assigned", "c9-assigned", "c9", "2026-03-04T08:00:00Z", "email", agent="a9")
+    ingest(make_client(week, scopes=("ingest",)), [{**agent, "agent": {"id": "a9", "name": name}}])
+    escaped = "&lt;b&gt;&quot;Ann&quot; &amp; co&lt;/b&gt;"
+    html = lead.get("/w/acme/agents", WEEK).content.decode()
+    assert f'<td data-value="{escaped}">{escaped}</td>' in html
+    assert f'<option value="a9">{escaped}</option>' in html
+    assert name not in html
+
+
+def test_heatmap_page_shows_the_endpoints_cells(lead, week, make_client):
+    """Verifies the heatmap page against GET /api/v1/summaries/heatmap with the same query: every
+    cell's weekday, hour and count, and each weekday's total."""
+    reader = make_client(week, scopes=("read",))
+    query = {**WEEK, "tz": "Europe/Berlin"}
+    html = lead.get("/w/acme/heatmap", query).content.decode()
+    cells = re.findall(r'data-weekday="(\d)" data-hour="(\d+)" data-value="(\d+)"[^>]*>(\d+)</td>', html)
+    api = reader.get("/api/v1/summaries/heatmap", query).json()["cells"]
+    assert [(int(d), int(h), int(v)) for d, h, v, _ in cells] == [
+        (cell["weekday"], cell["hour"], cell["conversations"]) for cell in api
+    ]
+    assert all(value == shown for _, _, value, shown in cells)
+    totals = re.findall(r'<td class="total">(\d+)</td>', html)
+    assert totals == ["2", "2", "0", "0", "0", "0", "0"]
+    assert 'title="Mon 9:00: 1"' in html
+
+
+def test_a_page_shows_the_users_workspaces_and_the_choices_of_its_own(lead, week, other_workspace, make_client):
+    """Verifies, for a member of acme and globex, that every page lists both workspaces, that each
+    workspace's picker lists its own channels and agents only, and that globex's overview shows the
+    empty state until its first event."""
+    services.member_add(username="lead", workspace=other_workspace)
+    empty = lead.get("/w/globex/").content.decode()
+    assert "Globex has no events yet" in empty and "Acme" in empty
+    event = conversation("assigned", "g9-assigned", "g9", "2026-03-04T08:00:00Z", "sms", agent="gx")
+    ingest(make_client(other_workspace, scopes=("ingest",)), [event])
+    globex = lead.get("/w/globex/", WEEK).content.decode()
+    assert "has no events yet" not in globex and 'data-kpi="conversations_created"' in globex
+    acme = lead.get("/w/acme/agents", WEEK).content.decode()
+    for page, own, others in ((acme, ("email", "chat", "a1", "a2"), ("sms", "gx")), (globex, ("sms", "gx"), ("a1",))):
+        assert all(f'<option value="{value}"' in page for value in own)
+        assert not any(f'<option value="{value}"' in page for value in others)
+        assert 'href="/w/acme/">Acme' in page and 'href="/w/globex/">Globex' in page
+
+
+@pytest.mark.parametrize(
+    ("page", "figure_queries"),
+    [
+        ("", 2),
+        ("heatmap", 1),
+        ("agents", 2),
+        ("channels", 2),
+        ("teams", 2),
+        ("customers", 0),
+        ("events", 5),
+        ("live", 1),
+    ],
+)
+def test_a_page_reads_the_workspaces_choices_and_events_in_one_query(lead, week, page, figure_queries):
+    """Verifies a page's queries besides its figures: the session, the user, and one for the
+    user's workspaces, the filter choices and (the overview) whether there are events."""
+    with CaptureQueriesContext(connection) as queries:
+        assert lead.get(f"/w/acme/{page}", WEEK).status_code == 200
+    assert len(queries) == 3 + figure_queries, [query["sql"][:80] for query in queries]
 
 
 def test_teams_page_is_the_apis_teams_list_without_channel_or_agent(lead, workspace, make_client):
