@@ -618,6 +618,28 @@ class SqlRows:
         return self.count()
 
 
+# One row per agent or channel of the workspace, its percentiles from the relation {percentiles_from}.
+DIMENSION_ROWS = """
+    SELECT dim.{key} AS id, dim.name,
+           COALESCE(f.conversations_created, 0) AS conversations_created,
+           COALESCE(f.conversations_assigned, 0) AS conversations_assigned,
+           COALESCE(f.agent_replies, 0) AS agent_replies,
+           COALESCE(f.customer_replies, 0) AS customer_replies,
+           COALESCE(f.resolutions, 0) AS resolutions,
+           COALESCE(f.reopens, 0) AS reopens,
+           COALESCE(f.first_response_count, 0) AS first_response_count,
+           f.first_response_avg_seconds, p.first_response_p50_seconds, p.first_response_p90_seconds,
+           COALESCE(f.resolution_count, 0) AS resolution_count,
+           f.resolution_avg_seconds, p.resolution_p50_seconds, p.resolution_p90_seconds{quality_columns}
+           {sla_columns}{extra_columns}
+    FROM {table} AS dim
+    LEFT JOIN figures AS f ON f.key = dim.{key}
+    LEFT JOIN {percentiles_from} AS p ON p.key = dim.{key}
+    LEFT JOIN replies AS q ON q.key = dim.{key}
+    LEFT JOIN ratings AS c ON c.key = dim.{key}
+    LEFT JOIN slas AS sl ON sl.key = dim.{key}{extra_joins}
+    WHERE dim.workspace_id = %(workspace)s {dimension_filter}"""
+
 DIMENSION_FIGURES = """
 WITH {figures} AS (
     SELECT h.{key} AS key,{figure_sums}{bin_sums}{quality_sums}
@@ -633,32 +655,38 @@ slas AS (
     FROM support_sla_hourly AS sl
     WHERE sl.workspace_id = %(workspace)s AND sl.bucket >= %(start)s AND sl.bucket < %(end)s {sla_filter}
     GROUP BY 1
-),
-histogram AS ({histogram}{reply_histogram}
+),{listed}
+histogram AS (
+    SELECT * FROM ({histogram}{reply_histogram}
+    ) AS histogram{listed_only}
 ),
 {percentiles}
-SELECT * FROM (
-    SELECT dim.{key} AS id, dim.name,
-           COALESCE(f.conversations_created, 0) AS conversations_created,
-           COALESCE(f.conversations_assigned, 0) AS conversations_assigned,
-           COALESCE(f.agent_replies, 0) AS agent_replies,
-           COALESCE(f.customer_replies, 0) AS customer_replies,
-           COALESCE(f.resolutions, 0) AS resolutions,
-           COALESCE(f.reopens, 0) AS reopens,
-           COALESCE(f.first_response_count, 0) AS first_response_count,
-           f.first_response_avg_seconds, p.first_response_p50_seconds, p.first_response_p90_seconds,
-           COALESCE(f.resolution_count, 0) AS resolution_count,
-           f.resolution_avg_seconds, p.resolution_p50_seconds, p.resolution_p90_seconds{quality_columns}
-           {sla_columns}{extra_columns}
-    FROM {table} AS dim
-    LEFT JOIN figures AS f ON f.key = dim.{key}
-    LEFT JOIN percentiles AS p ON p.key = dim.{key}
-    LEFT JOIN replies AS q ON q.key = dim.{key}
-    LEFT JOIN ratings AS c ON c.key = dim.{key}
-    LEFT JOIN slas AS sl ON sl.key = dim.{key}{extra_joins}
-    WHERE dim.workspace_id = %(workspace)s {dimension_filter}
+SELECT * FROM ({rows}
 ) AS rows
 ORDER BY {ordering}"""
+
+# The page's rows first, when the list is not ordered by a percentile: their ids in the page's
+# order (the rows with every percentile NULL, ordered and cut by the page's LIMIT and OFFSET), so
+# that the percentiles are computed for the listed rows only (for a page of 50 of 200 agents at 10M
+# the percentiles were 14 of 27 ms). The final ORDER BY, LIMIT and OFFSET cut the same page again:
+# the order ends with the id, so it is the same page.
+LISTED = """
+no_percentiles AS (
+    SELECT NULL::text AS key, NULL::numeric AS first_response_p50_seconds, NULL::numeric AS first_response_p90_seconds,
+           NULL::numeric AS resolution_p50_seconds, NULL::numeric AS resolution_p90_seconds,
+           NULL::numeric AS reply_time_p50_seconds, NULL::numeric AS reply_time_p90_seconds
+    WHERE false
+),
+listed AS MATERIALIZED (
+    SELECT id FROM ({rows}
+    ) AS rows
+    ORDER BY {ordering}
+    LIMIT %(limit)s OFFSET %(offset)s
+),"""
+PERCENTILE_ORDERINGS = frozenset(
+    f"{metric}_{figure}" for metric in (*DURATIONS, REPLY_TIME) for figure in ("p50_seconds", "p90_seconds")
+)
+"""The orderings that need every row's percentiles before the page is known."""
 
 DIMENSION_REPLIES = """
     SELECT r.{key} AS key,{reply_sums}
@@ -825,8 +853,24 @@ def dimension_rows(*, workspace, window: Window, dimension: str, ordering: str) 
             duration_sums=duration_sums(),
             bin_sums=BIN_SUMS,
         )
+    columns = {
+        **values,
+        "quality_columns": QUALITY_COLUMNS.format(resolution_count="f.resolution_count"),
+        "sla_columns": SLA_COLUMNS,
+        "extra_columns": LIVE_COLUMNS if dimension == "channel" else "",
+        "extra_joins": LIVE_JOIN if dimension == "channel" else "",
+    }
+    listed, listed_only = "", ""
+    if ordering.removeprefix("-") not in PERCENTILE_ORDERINGS:
+        listed = LISTED.format(
+            rows=DIMENSION_ROWS.format(**columns, percentiles_from="no_percentiles"), ordering=ordering_sql(ordering)
+        )
+        listed_only = "\n    WHERE histogram.key IN (SELECT id FROM listed)"
     sql = DIMENSION_FIGURES.format(
         **values,
+        listed=listed,
+        listed_only=listed_only,
+        rows=DIMENSION_ROWS.format(**columns, percentiles_from="percentiles"),
         figures=figures,
         business=business,
         figure_sums=sums,
@@ -834,15 +878,11 @@ def dimension_rows(*, workspace, window: Window, dimension: str, ordering: str) 
         support_rows=rows,
         histogram=histogram,
         percentiles=PERCENTILES,
-        extra_columns=LIVE_COLUMNS if dimension == "channel" else "",
-        extra_joins=LIVE_JOIN if dimension == "channel" else "",
         sla_sums=SLA_SUMS,
         sla_filter=dimension_filter(window, "sl"),
-        sla_columns=SLA_COLUMNS,
         ordering=ordering_sql(ordering),
         **quality,
         reply_histogram=REPLY_HISTOGRAM,
-        quality_columns=QUALITY_COLUMNS.format(resolution_count="f.resolution_count"),
     )
     return SqlRows(sql=sql, count_sql=DIMENSION_COUNT.format(**values), params=params)
 

@@ -884,6 +884,13 @@ MUTANTS = [
         "every upsert of a histogram keeps the stored count of its last bin (waits over 3 days)",
     ),
     Mutant(
+        "QG8",
+        "analytics/summaries.py",
+        "WHERE histogram.key IN (SELECT id FROM listed)",
+        "WHERE histogram.key NOT IN (SELECT id FROM listed)",
+        "a page of a list computes the percentiles of the rows it does not show instead of its own",
+    ),
+    Mutant(
         "QG5",
         "analytics/summaries.py",
         'quality["quality_sums"] = "," + reply_sums("h", "h.sign * ") + csat_sums("h", "h.sign * ")',
