@@ -229,13 +229,15 @@ def at_size(
     print(f"{size:,} events (have {have:,})", flush=True)
     loading = reads.load(workspace, have=have, want=size, shape=shape, bulk=bulk) if size > have else {"events": 0}
     compaction = reads.compact(workspace)
-    before = reads.load_average()
+    # Not `before`: that is the revision measured beside (a load average there asked for its pages
+    # whether or not --before was given).
+    load_before = reads.load_average()
     result = {
         "events": reads.event_count(workspace),
         "load": loading,
         "compaction": compaction,
         **measure(session, api, shape, repeat=repeat, before=before),
-        "load_average_before_after": [before, reads.load_average()],
+        "load_average_before_after": [load_before, reads.load_average()],
     }
     print_size(result)
     return result
