@@ -174,11 +174,17 @@ def bucket_count(start: datetime, end: datetime, granularity: str, tz: zoneinfo.
 
 
 def parse_window(
-    params, *, workspace, granularity: str | None = None, granularity_param: str = "granularity"
+    params,
+    *,
+    workspace,
+    granularity: str | None = None,
+    granularity_param: str = "granularity",
+    business_hours: bool = False,
 ) -> Window:
     """from, to, tz, channel and agent; the last 7 days of the zone by default, and when only
     one end is given, the other is 7 days away from it. `granularity` is the already parsed
     bucket size of a series (None for a single figure); the range may hold MAX_BUCKETS of them.
+    With `business_hours`, also business_hours=true|false, for a read whose durations it switches.
     """
     tz = parse_tz(params, default=workspace.timezone)
     start, end = parse_instant(params, "from", tz=tz), parse_instant(params, "to", tz=tz)
@@ -201,6 +207,7 @@ def parse_window(
         granularity=granularity,
         channel=parse_text(params, "channel", max_length=64),
         agent=parse_text(params, "agent", max_length=64),
+        business_hours=business_hours and parse_business_hours(params),
     )
 
 

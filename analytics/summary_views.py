@@ -1,8 +1,6 @@
 """The dashboard's read endpoints. Each is a generic view whose hooks parse the query (analytics.params)
 and call a selector of analytics.summaries, which reads summary tables only."""
 
-from dataclasses import replace
-
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -149,8 +147,7 @@ class OverviewView(SummaryView, generics.RetrieveAPIView):
     serializer_class = OverviewSerializer
 
     def summarize(self):
-        window = params.parse_window(self.request.query_params, workspace=self.workspace)
-        window = replace(window, business_hours=params.parse_business_hours(self.request.query_params))
+        window = params.parse_window(self.request.query_params, workspace=self.workspace, business_hours=True)
         self.tz = window.tz
         return summaries.overview(workspace=self.workspace, window=window)
 
@@ -177,8 +174,8 @@ class TimeseriesView(SummaryView, generics.ListAPIView):
         metric = params.parse_choice(query, "metric", tuple(summaries.TIMESERIES_METRICS))
         if metric is None:
             raise params.invalid("metric", f"Is required: one of {', '.join(summaries.TIMESERIES_METRICS)}.")
-        window = params.parse_window(query, workspace=self.workspace, granularity=params.parse_granularity(query))
-        window = replace(window, business_hours=params.parse_business_hours(query))
+        granularity = params.parse_granularity(query)
+        window = params.parse_window(query, workspace=self.workspace, granularity=granularity, business_hours=True)
         self.tz = window.tz
         name = params.parse_text(query, "name", max_length=100)
         return summaries.timeseries(workspace=self.workspace, window=window, metric=metric, name=name)
@@ -242,8 +239,7 @@ class DimensionSummaryView(SummaryView, generics.ListAPIView):
 
     def summarize(self):
         query = self.request.query_params
-        window = params.parse_window(query, workspace=self.workspace)
-        window = replace(window, business_hours=params.parse_business_hours(query))
+        window = params.parse_window(query, workspace=self.workspace, business_hours=True)
         self.tz = window.tz
         choices = (*self.orderings, *(f"-{name}" for name in self.orderings))
         ordering = params.parse_choice(query, "ordering", choices, default="id")

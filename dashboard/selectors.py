@@ -29,7 +29,10 @@ SELECT w.*,
        ) END AS agent_choices,
        CASE WHEN w.slug = %(slug)s AND %(events)s THEN
            EXISTS (SELECT 1 FROM event_name_hourly AS e WHERE e.workspace_id = w.id)
-       END AS has_events
+       END AS has_events,
+       CASE WHEN w.slug = %(slug)s AND %(sla)s THEN
+           EXISTS (SELECT 1 FROM sla_policy AS s WHERE s.workspace_id = w.id)
+       END AS has_sla
 FROM workspace AS w
 JOIN dashboard_membership AS m ON m.workspace_id = w.id
 WHERE m.user_id = %(user)s
@@ -50,12 +53,15 @@ class Frame:
     lists unless asked for)."""
     has_events: bool | None = None
     """Whether the page's workspace ever counted an event (None unless asked for)."""
+    has_sla: bool | None = None
+    """Whether the page's workspace has an SLA policy, current or not yet (None unless asked for)."""
 
 
-def page_frame(*, user, slug: str | None, choices: bool = False, events: bool = False) -> Frame:
-    """The user's workspaces, and of the one of `slug` the filter choices (`choices`) and whether it
-    has events (`events`), in one query."""
-    rows = list(Workspace.objects.raw(FRAME, {"user": user.pk, "slug": slug, "choices": choices, "events": events}))
+def page_frame(*, user, slug: str | None, choices: bool = False, events: bool = False, sla: bool = False) -> Frame:
+    """The user's workspaces, and of the one of `slug` the filter choices (`choices`), whether it
+    has events (`events`) and whether it has an SLA policy (`sla`), in one query."""
+    parameters = {"user": user.pk, "slug": slug, "choices": choices, "events": events, "sla": sla}
+    rows = list(Workspace.objects.raw(FRAME, parameters))
     workspace = next((row for row in rows if row.slug == slug), None)
     if workspace is None:
         return Frame(workspaces=rows, workspace=None)
@@ -67,4 +73,5 @@ def page_frame(*, user, slug: str | None, choices: bool = False, events: bool = 
             for dimension in ("channel", "agent")
         },
         has_events=workspace.has_events,
+        has_sla=workspace.has_sla,
     )

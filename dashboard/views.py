@@ -40,7 +40,7 @@ from core.exceptions import flatten_errors
 from core.pagination import positive_int
 from dashboard import charts, display, selectors
 
-FILTERS = ("from", "to", "tz", "channel", "agent")
+FILTERS = ("from", "to", "tz", "channel", "agent", "business_hours")
 RANGES = (("Today", 1), ("7 days", 7), ("30 days", 30), ("90 days", 90))
 COUNT_CARDS = (
     ("conversations_created", "Conversations created"),
@@ -55,6 +55,13 @@ DURATION_CARDS = (
 DURATION_FIGURES = (("avg_seconds", "avg"), ("p50_seconds", "p50"), ("p90_seconds", "p90"))
 CSAT_CARD_FIGURES = (("satisfied_share", "satisfied (4-5)"), ("response_rate", "rated / resolved"))
 LIVE_TILES = (("open_now", "Open"), ("unassigned_now", "Unassigned"), ("unanswered_now", "Unanswered"))
+SLA_TILES = (("breaching_within_hour_now", "Breaching within 1 h"), ("overdue_now", "Overdue"))
+"""Live SLA tiles, shown when the workspace has an SLA policy: pending targets due within the next
+hour, and those already past due (conversation_due)."""
+SLA_CARD_FIGURES = (
+    ("first_response", "first response breaches"),
+    ("resolution", "resolution breaches"),
+)
 CHART_METRICS = {
     "conversations_created": "Conversations created",
     "conversations_assigned": "Conversations assigned",
@@ -170,6 +177,11 @@ class WorkspacePage(LoginRequiredMixin, View):
     """False for a view without the filter form (no channel and agent choices to read)."""
     needs_has_events = False
     """True for a page with an empty state (whether the workspace has any event is read)."""
+    business_hours_shown = False
+    """True for a page whose durations business_hours=true switches to business time: the filter
+    form offers the switch and the page reads it."""
+    needs_has_sla = False
+    """True for a page that shows SLA figures only when the workspace has an SLA policy."""
 
     def dispatch(self, request, *args, slug, **kwargs):
         if not request.user.is_authenticated:
@@ -182,6 +194,7 @@ class WorkspacePage(LoginRequiredMixin, View):
             slug=slug,
             choices=self.filter_form_shown and not self.dimensionless,
             events=self.needs_has_events,
+            sla=self.needs_has_sla,
         )
         self.workspace = self.frame.workspace
         if self.workspace is None:
@@ -232,10 +245,12 @@ class WorkspacePage(LoginRequiredMixin, View):
             "zones": zone_options(),
             "extra": [(name, query[name]) for name in self.extra_parameters if name in query],
             "dimensionless": self.dimensionless,
+            "business_hours_shown": self.business_hours_shown,
+            "business_hours": window is not None and window.business_hours,
         }
         if tz is not None:
             today = timezone.now().astimezone(tz).date()
-            kept = ("tz", "channel", "agent", *self.extra_parameters)
+            kept = ("tz", "channel", "agent", "business_hours", *self.extra_parameters)
             others = [(name, query[name]) for name in kept if name in query]
             form["ranges"] = [
                 (
@@ -264,7 +279,10 @@ def figure_card(key: str, label: str, value, before, *, show, change) -> dict:
     }
 
 
-def with_changes(current: dict, previous: dict) -> dict:
+def with_changes(current: dict, previous: dict, *, business_hours: bool = False, sla: bool = False) -> dict:
+    """The overview's cards: counts, durations (first response and resolution in business time
+    with `business_hours`; reply time is always calendar time), CSAT and, with `sla`, the SLA
+    breaches, each against the previous period."""
     cards = []
     for key, label in COUNT_CARDS:
         cards.append(
@@ -279,6 +297,8 @@ def with_changes(current: dict, previous: dict) -> dict:
         )
     groups = []
     for metric, label, unit in DURATION_CARDS:
+        if business_hours and metric in summaries.DURATIONS:
+            label = f"{label} (business hours)"
         figures = [
             figure_card(
                 f"{metric}.{figure}",
@@ -319,7 +339,34 @@ def with_changes(current: dict, previous: dict) -> dict:
             "figures": figures,
         }
     )
+    if sla:
+        groups.append(sla_card(current["sla"], previous["sla"]))
     return {"cards": cards, "groups": groups}
+
+
+def sla_card(current: dict, previous: dict) -> dict:
+    """Breaches of the first response and resolution targets: the count, of how many responses
+    and resolutions held to a target, against the previous period (fewer is better)."""
+    figures = []
+    for metric, label in SLA_CARD_FIGURES:
+        breaches, targeted = current[f"{metric}_breaches"], current[f"{metric}_targeted"]
+        card = figure_card(
+            f"sla.{metric}_breaches",
+            label,
+            breaches,
+            previous[f"{metric}_breaches"],
+            show=display.count,
+            change=partial(display.change, lower_is_better=True),
+        )
+        card["value"], card["shown"] = breaches, f"{display.count(breaches)} of {display.count(targeted)}"
+        figures.append(card)
+    return {
+        "key": "sla.first_response_targeted",
+        "label": "SLA",
+        "count": current["first_response_targeted"],
+        "unit": "first responses held to a target",
+        "figures": figures,
+    }
 
 
 class OverviewPage(WorkspacePage):
@@ -327,15 +374,20 @@ class OverviewPage(WorkspacePage):
     page = "overview"
     extra_parameters = ("metric", "granularity")
     needs_has_events = True
+    business_hours_shown = True
+    needs_has_sla = True
 
     def figures(self, query):
         if not self.frame.has_events:
             return empty_context(self.request, self.workspace, key=None)
-        window = params.parse_window(query, workspace=self.workspace)
+        window = params.parse_window(query, workspace=self.workspace, business_hours=True)
         overview = summaries.overview(workspace=self.workspace, window=window)
+        sla = bool(self.frame.has_sla)
         metric = params.parse_choice(query, "metric", tuple(CHART_METRICS), default="conversations_created")
         granularity = params.parse_granularity(query)
-        series_window = params.parse_window(query, workspace=self.workspace, granularity=granularity)
+        series_window = params.parse_window(
+            query, workspace=self.workspace, granularity=granularity, business_hours=True
+        )
         points = summaries.timeseries(workspace=self.workspace, window=series_window, metric=metric)
         show = (
             display.duration
@@ -347,8 +399,11 @@ class OverviewPage(WorkspacePage):
         return {
             "window": window,
             "overview": overview,
-            **with_changes(overview, overview["previous"]),
-            "live": [{"key": key, "label": label, "value": overview[key]} for key, label in LIVE_TILES],
+            **with_changes(overview, overview["previous"], business_hours=window.business_hours, sla=sla),
+            "live": [
+                {"key": key, "label": label, "value": overview[key]}
+                for key, label in (*LIVE_TILES, *(SLA_TILES if sla else ()))
+            ],
             "live_url": reverse("dashboard:live", kwargs={"slug": self.workspace.slug})
             + (f"?{urlencode({'channel': window.channel})}" if window.channel else ""),
             "live_seconds": settings.TALLY_DASHBOARD_REFRESH_SECONDS,
@@ -371,7 +426,7 @@ class LiveView(WorkspacePage):
         except ValidationError as error:
             return JsonResponse({"errors": list(flatten_errors(error.detail))}, status=400)
         overview = summaries.overview(workspace=self.workspace, window=window)
-        return JsonResponse({key: overview[key] for key, _ in LIVE_TILES})
+        return JsonResponse({key: overview[key] for key, _ in (*LIVE_TILES, *SLA_TILES)})
 
 
 def empty_context(request, workspace, *, key: str | None) -> dict:
@@ -403,12 +458,13 @@ class DimensionPage(WorkspacePage):
 
     template_name = "dashboard/table.html"
     extra_parameters = ("ordering",)
+    business_hours_shown = True
     dimension: str
     serializer_class: type
     orderings: tuple[str, ...]
 
     def figures(self, query):
-        window = params.parse_window(query, workspace=self.workspace)
+        window = params.parse_window(query, workspace=self.workspace, business_hours=self.business_hours_shown)
         choices = (*self.orderings, *(f"-{name}" for name in self.orderings))
         ordering = params.parse_choice(query, "ordering", choices, default="id")
         rows = self.rows(window, ordering)
@@ -504,6 +560,7 @@ class TeamsPage(DimensionPage):
     serializer_class = TeamSummarySerializer
     orderings = summaries.TEAM_ORDERING
     dimensionless = True
+    business_hours_shown = False
 
     def get(self, request, **kwargs):
         if "channel" in request.GET or "agent" in request.GET:

@@ -16,9 +16,10 @@ from selenium.webdriver.support.ui import WebDriverWait
 from core.models import Workspace
 from dashboard import services
 from tests.dashboard.conftest import simulate
+from tests.factories import add_business_schedules, add_sla_policies
 
 PASSWORD = "correct horse battery"
-FILTERS = ("from", "to", "tz", "channel", "agent")
+FILTERS = ("from", "to", "tz", "channel", "agent", "business_hours")
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -90,6 +91,9 @@ def assert_kpis_equal_api(browser, reader) -> dict:
         "csat.ratings",
         "csat.satisfied_share",
         "csat.response_rate",
+        "sla.first_response_targeted",
+        "sla.first_response_breaches",
+        "sla.resolution_breaches",
     }
     for key, shown in kpis.items():
         expected = api_value(overview, key)
@@ -101,7 +105,8 @@ def assert_kpis_equal_api(browser, reader) -> dict:
         element.get_attribute("data-live"): int(element.get_attribute("data-value"))
         for element in browser.find_elements(By.CSS_SELECTOR, "[data-live]")
     }
-    assert live == {name: overview[name] for name in ("open_now", "unassigned_now", "unanswered_now")}
+    names = ("open_now", "unassigned_now", "unanswered_now", "breaching_within_hour_now", "overdue_now")
+    assert live == {name: overview[name] for name in names}
     return overview
 
 
@@ -117,11 +122,15 @@ def wait_for_download(folder, timeout: float = 20):
 
 @pytest.fixture
 def desk(db, make_client, settings):
-    """acme (Europe/Berlin): 11 days of a simulated desk (so the previous week is partly empty), the
-    login `lead` a member of it and of the empty `initech`; globex with its own desk and the login
-    `other`, a member of globex only."""
+    """acme (Europe/Berlin, business hours Monday to Friday 08:00-18:00, an SLA of 30 minutes to the
+    first response and 8 business hours to resolution): 11 days of a simulated desk (so the previous
+    week is partly empty), the login `lead` a member of it and of the empty `initech`; globex with
+    its own desk and the login `other`, a member of globex only."""
     settings.TALLY_DASHBOARD_REFRESH_SECONDS = 1
     acme = Workspace.objects.create(slug="acme", name="Acme Shop", timezone="Europe/Berlin")
+    weekdays = [(weekday, "08:00", "18:00") for weekday in range(1, 6)]
+    add_business_schedules(acme, [("2000-01-01T00:00:00Z", "Europe/Berlin", weekdays, [])])
+    add_sla_policies(acme, [("2000-01-01T00:00:00Z", (1800, False), (8 * 3600, True))])
     globex = Workspace.objects.create(slug="globex", name="Globex", timezone="UTC")
     initech = Workspace.objects.create(slug="initech", name="Initech", timezone="UTC")
     simulate(acme, days=11, conversations=300, seed=15)
@@ -159,6 +168,18 @@ def test_a_support_lead_reads_filters_watches_live_tiles_and_downloads_what_the_
     assert 0 < email["conversations_created"] < thirty["conversations_created"]
     browser.get(browser.current_url)  # the link alone shows the same view
     assert_kpis_equal_api(browser, reader)
+    assert email["sla"]["first_response_targeted"] > 0
+
+    # Business hours: the switch reloads the page with business_hours=true in the URL; the duration
+    # cards are the API's business-time figures, the counts unchanged; switched off again after.
+    browser.find_element(By.CSS_SELECTOR, "input[name=business_hours]").click()
+    wait_for_page(browser, lambda url: "business_hours=true" in url)
+    business = assert_kpis_equal_api(browser, reader)
+    assert business["conversations_created"] == email["conversations_created"]
+    assert business["first_response"]["avg_seconds"] != email["first_response"]["avg_seconds"]
+    assert "First response time (business hours)" in browser.find_element(By.CSS_SELECTOR, ".kpis").text
+    browser.find_element(By.CSS_SELECTOR, "input[name=business_hours]").click()
+    wait_for_page(browser, lambda url: "business_hours" not in url)
 
     # A new email conversation shows in the open tile within a refresh, with no page load.
     browser.execute_script("window.tallyUnreloaded = true;")

@@ -12,13 +12,17 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from analytics.business.models import SlaPolicy
 from analytics.figures_csv import flat
 from dashboard import display, services
 from dashboard import views as dashboard_views
+from tests.analytics.test_business_hours import EVENTS as BUSINESS_EVENTS
+from tests.analytics.test_business_hours import SCHEDULE as BUSINESS_SCHEDULE
 from tests.analytics.test_label_figures import EVENTS as LABEL_EVENTS
 from tests.analytics.test_team_figures import EVENTS as TEAM_EVENTS
 from tests.api.conftest import SUPPORT_WEEK, conversation, ingest
 from tests.api.test_csat_and_reply_time_reads import QUALITY_EVENTS
+from tests.factories import add_business_schedules, add_sla_policies
 
 PASSWORD = "correct horse battery"
 WEEK = {"from": "2026-03-02", "to": "2026-03-09"}
@@ -424,3 +428,74 @@ def test_make_run_prints_a_demo_login_that_opens_the_demo_dashboard(db, capsys):
     assert browser.login(username="demo", password=passwords[1])
     assert browser.get("/").url == "/w/demo/"
     assert browser.get("/w/demo/").status_code == 200
+
+
+@pytest.fixture
+def business_desk(make_client, workspace):
+    """The business-hours desk of tests/analytics/test_business_hours.py (Monday to Friday 09:00-19:00
+    Berlin, Tuesday 10 March a holiday) with an SLA policy: first response within 1 hour of calendar
+    time, resolution within 2 hours of business time."""
+    add_business_schedules(workspace, BUSINESS_SCHEDULE)
+    add_sla_policies(workspace, [("2000-01-01T00:00:00Z", (3600, False), (7200, True))])
+    ingest(make_client(workspace, scopes=("ingest",)), BUSINESS_EVENTS)
+    return workspace
+
+
+def kpi(page: str, key: str) -> str:
+    found = re.search(rf'data-kpi="{re.escape(key)}" data-value="([^"]*)"', page)
+    assert found, key
+    return found.group(1)
+
+
+def test_business_hours_switch_the_overview_and_tables_as_the_api_does(lead, business_desk, make_client):
+    """Verifies the business-hours switch: its checkbox is in the overview's and tables' forms (not
+    the teams'), checked when on, and kept by the range links; the overview's first response
+    average is the hand-computed business time (600, 1,800 and 22,200 s: 8,200 s) with it and the
+    calendar time (223,800, 167,400 and 159,000 s: 183,400 s) without, reply time unchanged; and
+    the agents table and its CSV are the API's with business_hours=true."""
+    query = {"from": "2026-03-06", "to": "2026-03-12", "tz": "UTC"}
+    calendar = lead.get("/w/acme/", query).content.decode()
+    business = lead.get("/w/acme/", {**query, "business_hours": "true"}).content.decode()
+    assert 'name="business_hours" value="true" data-autosubmit>' in calendar
+    assert 'name="business_hours" value="true" data-autosubmit checked>' in business
+    assert kpi(calendar, "first_response.avg_seconds") == "183400.0"
+    assert kpi(business, "first_response.avg_seconds") == "8200.0"
+    assert "First response time (business hours)" in business and "Reply time (business hours)" not in business
+    assert "First response time (business hours)" not in calendar
+    assert kpi(business, "reply_time.avg_seconds") == kpi(calendar, "reply_time.avg_seconds")
+    assert "business_hours=true" in re.search(r'<span class="ranges">.*?</span>', business).group(0)
+    reader = make_client(business_desk, scopes=("read",))
+    api = reader.get("/api/v1/summaries/overview", {**query, "business_hours": "true"}).json()
+    assert float(kpi(business, "resolution.avg_seconds")) == api["resolution"]["avg_seconds"] == 14550.0
+    table_query = {**query, "business_hours": "true", "ordering": "id"}
+    table = lead.get("/w/acme/agents", table_query).content.decode()
+    assert 'name="business_hours" value="true" data-autosubmit checked>' in table
+    rows = reader.get("/api/v1/summaries/agents", table_query).json()["results"]
+    assert [row["first_response"]["avg_seconds"] for row in rows] == [11400.0, 1800.0]
+    cells = re.findall(r'<td data-value="([^"]*)"', table.split("<tbody>", 1)[1])
+    assert "11400.0" in cells and "1800.0" in cells and "223800.0" not in cells
+    page_csv = lead.get("/w/acme/agents", {**table_query, "format": "csv"}).content
+    assert page_csv == reader.get("/api/v1/summaries/agents", {**table_query, "format": "csv"}).content
+    assert b"11400.0" in page_csv
+    assert 'name="business_hours"' not in lead.get("/w/acme/teams", query).content.decode()
+
+
+def test_overview_shows_sla_breaches_and_live_sla_tiles_only_with_a_policy(lead, business_desk, make_client):
+    """Verifies the SLA card and tiles: with a policy, first response breaches 3 of 3 (every wait
+    is over an hour) and resolution breaches 1 of 2 (c3's 25,200 business seconds; c1's 3,900
+    are within 7,200), c2's pending resolution overdue, as the API's overview says, and the live
+    endpoint carries the SLA counters; a workspace without a policy shows neither."""
+    query = {"from": "2026-03-06", "to": "2026-03-12", "tz": "UTC"}
+    page = lead.get("/w/acme/", query).content.decode()
+    assert kpi(page, "sla.first_response_breaches") == "3" and ">3 of 3<" in page
+    assert kpi(page, "sla.resolution_breaches") == "1" and ">1 of 2<" in page
+    api = make_client(business_desk, scopes=("read",)).get("/api/v1/summaries/overview", query).json()
+    assert (api["sla"]["first_response_breaches"], api["sla"]["resolution_breaches"]) == (3, 1)
+    assert 'data-live="overdue_now" data-value="1"' in page
+    assert 'data-live="breaching_within_hour_now" data-value="0"' in page
+    assert api["overdue_now"] == 1 and api["breaching_within_hour_now"] == 0
+    assert lead.get("/w/acme/live", query).json()["overdue_now"] == 1
+    SlaPolicy.objects.filter(workspace=business_desk).delete()
+    page = lead.get("/w/acme/", query).content.decode()
+    assert 'data-kpi="sla.' not in page and 'data-live="overdue_now"' not in page
+    assert 'data-live="open_now"' in page

@@ -1,7 +1,7 @@
 // The dashboard works without this script; it adds the live refresh of the overview's tiles and
-// applies a picked channel, agent, metric or granularity at once.
+// applies a picked channel, agent, metric, granularity or the business-hours switch at once.
 (function () {
-  for (const select of document.querySelectorAll("select[data-autosubmit]")) {
+  for (const select of document.querySelectorAll("[data-autosubmit]")) {
     select.addEventListener("change", () => select.form.submit());
   }
   const live = document.querySelector("[data-live-url]");
