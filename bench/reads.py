@@ -19,8 +19,11 @@ email, 6.5% on the 8th); each channel has a team of agents sized to its share, w
 50,000 x u^2: cust-1 is the busiest, about 0.45% of the conversations). All of it is a hash of the
 conversation number (hashint8extended with a seed per draw), never random(): every run loads the
 same events. A conversation is 8 events: created, assigned (30 s-10 min later), agent reply (up
-to 4 h), customer reply, agent reply, resolved (6 h-2 days), then a reopen for 1 in 10 or a
-page.view, and a purchase with a value. The 90 days end at Berlin midnight 3 days before the load.
+to 4 h), customer reply, agent reply, resolved (6 h-2 days), then a reopen for 1 in 10, a rating
+(score 1-5) for every third of the others, else a page.view, and a purchase with a value. The
+workspace has business hours (Monday-Friday 08:00-18:00 of its zone) and an SLA (first response
+within 1 hour, resolution within 8 business hours), so the reads pay for CSAT, business-time and
+SLA figures. The 90 days end at Berlin midnight 3 days before the load.
 
 Events are generated in SQL (generate_series) and inserted with every trigger on, 10k rows a
 statement, the idempotency key claimed in event_key first as the ingest statement does, so the
@@ -92,6 +95,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
 from analytics import params, partitions, refresh, rollups, summaries  # noqa: E402
+from analytics.business.models import BusinessSchedule, SlaPolicy  # noqa: E402
 from bench.common import scalar  # noqa: E402
 from core.auth import token_create  # noqa: E402
 from core.models import Workspace  # noqa: E402
@@ -107,6 +111,16 @@ TARGET_P95_MS = 25.0
 TARGET_RATIO = 1.2
 BUSINESS_SHARE = 0.9
 TEAM_SHARE = 0.9
+# Ratings, business hours and an SLA, so that the reads pay for CSAT, business-time and SLA figures
+# as a desk that uses them does: every third conversation that is not reopened is rated (its 7th
+# event, conversation.rated, score 1-5, instead of a page view); the workspace's hours are
+# Monday-Friday 08:00-18:00 of its zone; its SLA: first response within 1 hour of calendar time,
+# resolution within 8 business hours.
+QUALITY = {
+    "rated_every": 3,
+    "business_hours": ["08:00", "18:00"],
+    "sla": {"first_response_seconds": 3600, "resolution_business_seconds": 8 * 3600},
+}
 CHANNEL_NAMES = ("email", "chat", "phone", "whatsapp", "messenger", "sms", "instagram", "voice")
 SUMMARY_TABLES = (
     "support_total_hourly",
@@ -118,6 +132,11 @@ SUMMARY_TABLES = (
     "event_name_hourly",
     "event_hourly",
     "customer_interaction_hourly",
+    "support_reply_hourly",
+    "support_csat_hourly",
+    "support_business_hourly",
+    "support_sla_hourly",
+    "conversation_due",
 )
 SHAPE_TABLE = "bench_reads_shape"
 
@@ -160,7 +179,10 @@ conversations AS (
                 THEN (%(team_first)s::int[])[1 + p.ch] + floor(p.u_agent * (%(team_size)s::int[])[1 + p.ch])::int
                 ELSE 1 + floor(p.u_agent * %(agents)s)::int END AS agent_id,
            'cust-' || (1 + floor(%(customers)s * p.u_customer * p.u_customer)::int) AS customer_id,
-           c %% 10 = 0 AS reopens
+           c %% 10 = 0 AS reopens,
+           -- Rated: every rated_every-th conversation that is not reopened (0: none). NULLIF: no
+           -- modulo by zero whatever order the planner evaluates the conditions in.
+           c %% 10 <> 0 AND COALESCE(c %% NULLIF(%(rated_every)s, 0) = 1, false) AS rated
     FROM placed AS p
 ),
 batch AS (
@@ -172,7 +194,8 @@ batch AS (
                     WHEN 3 THEN 'conversation.customer_replied'
                     WHEN 4 THEN 'conversation.agent_replied'
                     WHEN 5 THEN 'conversation.resolved'
-                    WHEN 6 THEN CASE WHEN v.reopens THEN 'conversation.reopened' ELSE 'page.view' END
+                    WHEN 6 THEN CASE WHEN v.reopens THEN 'conversation.reopened'
+                                     WHEN v.rated THEN 'conversation.rated' ELSE 'page.view' END
                     ELSE 'purchase' END AS name,
            v.created_at + make_interval(secs => CASE n.k
                     WHEN 0 THEN 0
@@ -183,14 +206,15 @@ batch AS (
                     WHEN 5 THEN 21600 + (n.c * 17) %% 172800
                     WHEN 6 THEN 200000 + n.c %% 3600
                     ELSE 1800 + n.c %% 3600 END) AS occurred_at,
-           CASE WHEN n.k <= 5 OR (n.k = 6 AND v.reopens) THEN 'conv-' || n.c END AS conversation_id,
+           CASE WHEN n.k <= 5 OR (n.k = 6 AND (v.reopens OR v.rated)) THEN 'conv-' || n.c END AS conversation_id,
            v.channel_id,
            initcap(v.channel_id) AS channel_name,
            CASE WHEN n.k IN (1, 2, 4, 5) THEN v.agent_id END AS agent_id,
            CASE WHEN n.k IN (1, 2, 4, 5) THEN 'Agent ' || v.agent_id END AS agent_name,
            CASE WHEN n.k IN (0, 3, 7) THEN v.customer_id END AS customer_id,
-           CASE WHEN n.k = 6 AND NOT v.reopens THEN 'sess-' || n.c END AS session_id,
-           CASE WHEN n.k = 7 THEN (n.c %% 100) + 0.5 END AS value
+           CASE WHEN n.k = 6 AND NOT v.reopens AND NOT v.rated THEN 'sess-' || n.c END AS session_id,
+           CASE WHEN n.k = 7 THEN (n.c %% 100) + 0.5
+                WHEN n.k = 6 AND v.rated THEN 1 + (n.c * 7) %% 5 END AS value
     FROM numbered AS n
     JOIN conversations AS v USING (c)
 ),
@@ -395,6 +419,7 @@ def new_shape(args) -> dict:
         "end_day": end_day.isoformat(),
         "business_share": BUSINESS_SHARE,
         "team_share": TEAM_SHARE,
+        **QUALITY,
     }
 
 
@@ -415,6 +440,8 @@ def generate_params(shape: dict, workspace_id: int) -> dict:
         "team_first": team_first,
         "team_size": team_size,
         "customers": shape["customers"],
+        # A desk stored before ratings and SLAs were part of it has no rated_every: none rated.
+        "rated_every": shape.get("rated_every", 0),
     }
 
 
@@ -459,6 +486,28 @@ def store_shape(shape: dict) -> None:
 
 def prepare_workspace(shape: dict) -> Workspace:
     workspace, _ = Workspace.objects.get_or_create(slug="bench", defaults={"name": "Bench", "timezone": shape["tz"]})
+    if "sla" in shape and not SlaPolicy.objects.filter(workspace=workspace).exists():
+        # Versions in effect long before the first event, stored as they are (the API would refuse
+        # a past start): the summaries count every conversation under them from the first load on.
+        opening, closing = (int(text[:2]) * 60 + int(text[3:]) for text in shape["business_hours"])
+        since = datetime(2000, 1, 1, tzinfo=UTC)
+        BusinessSchedule.objects.create(
+            workspace=workspace,
+            effective_from=since,
+            time_zone=shape["tz"],
+            weekdays=[1, 2, 3, 4, 5],
+            start_minutes=[opening] * 5,
+            end_minutes=[closing] * 5,
+            holidays=[],
+        )
+        SlaPolicy.objects.create(
+            workspace=workspace,
+            effective_from=since,
+            first_response_seconds=shape["sla"]["first_response_seconds"],
+            first_response_business=False,
+            resolution_seconds=shape["sla"]["resolution_business_seconds"],
+            resolution_business=True,
+        )
     t0, end = span(shape)
     # No default partition: create the raw partitions the 90 days (and the trailing events) fall in.
     moments = [t0 + timedelta(hours=12 * n) for n in range(2 * (shape["days"] + 4))]
