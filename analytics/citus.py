@@ -28,6 +28,12 @@ make the reference tables, distribute `event` and then every other table co-loca
 create the triggers again. Each step checks what is already done, so the command can run again
 (after an interruption, or after a migration created a new table, which it then distributes).
 
+Last, the routed ingest function (sql/citus/tally_ingest_workspace.sql) is created and
+distributed by its workspace_id argument, co-located with `event`: the coordinator then sends a
+one-workspace ingest whole to the worker of that workspace (analytics/services.py uses it when
+`routed_ingest()` finds it). It is replaced when the file changes (its comment holds the file's
+md5), so after a change to the ingest columns `citus_distribute` installs the new one.
+
 The foreign key of `event` to `workspace` is not restored (every other table of Tally has none
 already): a transaction that modifies a table referencing a reference table must run all its
 earlier multi-shard statements over one connection per node, and fails if one ran in parallel
@@ -35,13 +41,22 @@ earlier multi-shard statements over one connection per node, and fails if one ra
 the workspace of the token it authenticated.
 """
 
+import hashlib
 from dataclasses import dataclass
 
 from django.db import connection, transaction
 
+from core.sql import read_sql
+
 REFERENCE_TABLES = ("workspace", "api_token", "business_schedule", "sla_policy")
 ANCHOR = "event"
 DISTRIBUTION_COLUMN = "workspace_id"
+ROUTED_INGEST_FILE = "citus/tally_ingest_workspace.sql"
+ROUTED_INGEST = (
+    "tally_ingest_workspace(bigint, varchar[], varchar[], timestamptz[], varchar[], varchar[], varchar[], varchar[], "
+    "varchar[], varchar[], varchar[], varchar[], varchar[], varchar[], varchar[], varchar[], numeric[], jsonb[], "
+    "varchar[])"
+)
 
 
 def is_citus() -> bool:
@@ -49,6 +64,52 @@ def is_citus() -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus')")
         return cursor.fetchone()[0]
+
+
+_routed: dict[str, bool] = {}
+
+
+def routed_ingest() -> bool:
+    """True when this database is a Citus cluster on which citus_distribute installed the routed
+    ingest function (distributed, delegated inside transactions). Asked once per process and
+    database: plain PostgreSQL answers from pg_extension alone."""
+    name = connection.settings_dict["NAME"]
+    if name not in _routed:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus')")
+            if not cursor.fetchone()[0]:
+                _routed[name] = False
+            else:
+                cursor.execute(
+                    "SELECT EXISTS (SELECT FROM pg_dist_object WHERE objid = to_regprocedure(%s) "
+                    "AND distribution_argument_index IS NOT NULL AND force_delegation)",
+                    [ROUTED_INGEST],
+                )
+                _routed[name] = cursor.fetchone()[0]
+    return _routed[name]
+
+
+def routed_ingest_steps(cursor) -> list["Step"]:
+    """Creating (or replacing) and distributing the routed ingest function, unless the installed
+    one is distributed and was made from the file as it is now."""
+    body = read_sql(ROUTED_INGEST_FILE)
+    digest = hashlib.md5(body.encode()).hexdigest()
+    cursor.execute(
+        "SELECT obj_description(to_regprocedure(%s), 'pg_proc') = %s AND EXISTS (SELECT FROM pg_dist_object "
+        "WHERE objid = to_regprocedure(%s) AND distribution_argument_index IS NOT NULL AND force_delegation)",
+        [ROUTED_INGEST, digest, ROUTED_INGEST],
+    )
+    if cursor.fetchone()[0]:
+        return []
+    return [
+        Step("routed ingest function tally_ingest_workspace", body),
+        Step("routed ingest function: its version", f"COMMENT ON FUNCTION {ROUTED_INGEST} IS '{digest}'"),
+        Step(
+            "routed ingest function: distribute by workspace_id, co-located with event",
+            f"SELECT create_distributed_function('{ROUTED_INGEST}', distribution_arg_name := 'workspace_id', "
+            f"colocate_with := '{ANCHOR}', force_delegation := true)",
+        ),
+    ]
 
 
 def citus_tables(cursor) -> dict[str, str]:
@@ -96,7 +157,7 @@ def plan(cursor, *, shard_count: int | None = None) -> list[Step]:
     pending = [name for name in tables_to_distribute(cursor) if known.get(name) != "distributed"]
     references = [name for name in REFERENCE_TABLES if known.get(name) != "reference"]
     if not pending and not references:
-        return []
+        return routed_ingest_steps(cursor)
     steps = []
     cursor.execute(
         """
@@ -136,6 +197,8 @@ def plan(cursor, *, shard_count: int | None = None) -> list[Step]:
             sql = f"SELECT create_distributed_table('{name}', '{DISTRIBUTION_COLUMN}', colocate_with => '{ANCHOR}')"
         steps.append(Step(f"distribute {name}", sql))
     steps += [Step(f"trigger {name} on {table}", definition) for table, name, definition in triggers]
+    # After the tables: the function is co-located with the distributed event.
+    steps += routed_ingest_steps(cursor)
     return steps
 
 

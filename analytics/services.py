@@ -8,7 +8,7 @@ from django.db import IntegrityError, connection, transaction
 from psycopg2 import errors
 from psycopg2.extras import Json
 
-from analytics import partitions, retention
+from analytics import citus, partitions, retention
 from core.models import Workspace
 
 # unnest() turns the column arrays into rows: one statement, a fixed number of parameters
@@ -50,6 +50,19 @@ SELECT workspace_id, event_id, name, occurred_at, conversation_id,
 FROM batch JOIN claimed USING (workspace_id, event_id)
 ORDER BY workspace_id, event_id
 RETURNING workspace_id, event_id
+"""
+
+# On a Citus cluster (analytics/citus.py) the coordinator plans INSERT_EVENTS "pull to
+# coordinator", a round trip per subplan; the events of one workspace are sent instead as one call
+# of sql/citus/tally_ingest_workspace.sql, which Citus delegates whole to the worker holding that
+# workspace's shards, where it runs the same claim and insert. Same arrays, without workspace_id's.
+INGEST_WORKSPACE = """
+SELECT tally_ingest_workspace(
+    %s::bigint, %s::varchar[], %s::varchar[], %s::timestamptz[], %s::varchar[],
+    %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[],
+    %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[],
+    %s::numeric[], %s::jsonb[], %s::varchar[]
+)
 """
 
 COLUMNS = (
@@ -112,8 +125,19 @@ def insert_params(rows: list[tuple[int, dict]]) -> list:
     return [[workspace_id for workspace_id, _ in rows], *([row[column] for _, row in rows] for column in COLUMNS)]
 
 
+def insert_statement(rows: list[tuple[int, dict]], *, routed: bool) -> tuple[str, list]:
+    """The statement that stores (workspace_id, event_row) pairs, and its parameters: the routed
+    call when `routed` and every row has the same workspace, else INSERT_EVENTS."""
+    workspaces = {workspace_id for workspace_id, _ in rows}
+    if routed and len(workspaces) == 1:
+        return INGEST_WORKSPACE, [workspaces.pop(), *([row[column] for _, row in rows] for column in COLUMNS)]
+    return INSERT_EVENTS, insert_params(rows)
+
+
 def rows_insert(rows: list[tuple[int, dict]]) -> set[tuple[int, str]]:
     """Runs INSERT_EVENTS for (workspace_id, event_row) pairs in one transaction; the keys stored.
+    On a Citus cluster with the routed ingest function, rows of one workspace go through
+    INGEST_WORKSPACE instead (the same claim and insert, delegated to that workspace's worker).
 
     If an event falls outside every partition of the raw table (history older than the oldest
     partition), the statement fails as a whole and nothing is written; the missing partitions are
@@ -133,8 +157,11 @@ def rows_insert(rows: list[tuple[int, dict]]) -> set[tuple[int, str]]:
 
 
 def _rows_insert(rows: list[tuple[int, dict]]) -> set[tuple[int, str]]:
+    sql, params = insert_statement(rows, routed=citus.routed_ingest())
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(INSERT_EVENTS, insert_params(rows))
+        cursor.execute(sql, params)
+        if sql is INGEST_WORKSPACE:
+            return {(params[0], event_id) for event_id in cursor.fetchone()[0]}
         return set(cursor.fetchall())
 
 

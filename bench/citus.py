@@ -1,7 +1,12 @@
 """Ingest through a Citus coordinator against a single node, on the local cluster of
 scripts/citus_cluster.py (coordinator and two workers, all on this machine). The single node is a
 plain database (no citus extension) on the coordinator's own server, so both have the same
-settings and the same cores; rounds alternate single/Citus, Citus/single, ...
+settings and the same cores. Through the coordinator, two forms of the same statements: the
+routed call that the API sends on Citus (sql/citus/tally_ingest_workspace.sql, delegated whole
+to the workspace's worker) and INSERT_EVENTS, which Citus pulls to the coordinator (what the API
+sent before, and still sends for a statement spanning several workspaces). Each statement runs
+in its own BEGIN ... COMMIT, as the API's atomic() sends it (so the routed call is delegated
+with force_delegation). Rounds rotate the order of the three.
 
 On one machine this measures the overhead of the coordinator and of the trigger's shard form
 (planning of EXECUTE, routing, the connection from coordinator to worker), not the scale: the
@@ -31,6 +36,12 @@ from bench.triggers import verify  # noqa: E402
 from scripts import citus_cluster as cluster  # noqa: E402
 
 SINGLE, CITUS = "tally_bench_single", "tally_bench_citus"
+# The three ways an ingest statement is run: (label, database, routed call).
+VARIANTS = (
+    ("single node", SINGLE, False),
+    ("citus, routed", CITUS, True),
+    ("citus, INSERT_EVENTS", CITUS, False),
+)
 
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -75,7 +86,7 @@ def prepare(database: str, *, distributed: bool) -> int:
 
 def per_worker_estimate(rows: list[dict]) -> dict:
     """Events/s of a cluster of 4 and 16 workers, on paper, from the CPU seconds per event that
-    the coordinator and the workers used in the Citus runs (medians over rounds), for nodes of
+    the coordinator and the workers used in the routed Citus runs (medians over rounds), for nodes of
     this machine's cores: a worker does its shards' share of the events, so W workers take W
     times one worker's rate, as long as the nodes that accept ingest keep up (the coordinator,
     or every node: with Citus's metadata on all nodes any of them can take the same SQL)."""
@@ -84,7 +95,7 @@ def per_worker_estimate(rows: list[dict]) -> dict:
     for size, clients in {(row["events_per_statement"], row["clients"]) for row in rows}:
         runs = [
             row for row in rows
-            if row["node"] == "citus coordinator" and (row["events_per_statement"], row["clients"]) == (size, clients)
+            if row["node"] == "citus, routed" and (row["events_per_statement"], row["clients"]) == (size, clients)
         ]  # fmt: skip
         coordinator = statistics.median(row["cpu_seconds"]["coordinator"] / row["events_inserted"] for row in runs)
         workers = statistics.median(
@@ -116,12 +127,12 @@ def per_worker_estimate(rows: list[dict]) -> dict:
 
 
 def cpu_per_event(rows: list[dict]) -> list[dict]:
-    """Median CPU milliseconds per event of all three servers, single node against Citus."""
+    """Median CPU milliseconds per event of all three servers, for each variant."""
     cases = []
     measured = {(row["events_per_statement"], row["clients"]) for row in rows}
     for size, clients in sorted(measured, key=lambda case: (-case[0], case[1])):
         case = {"events_per_statement": size, "clients": clients}
-        for node in ("single node", "citus coordinator"):
+        for node, _, _ in VARIANTS:
             case[node] = round(
                 statistics.median(
                     sum(row["cpu_seconds"].values()) / row["events_inserted"] * 1000
@@ -161,22 +172,23 @@ def main() -> None:
         partitions.ensure(moments)
     django_connection.close()
     statements = {}
-    for database, workspace_id in workspaces.items():
-        url = cluster.url(database)
-        statements[database] = {
-            1000: render_inserts(url=url, workspace_id=workspace_id, events=pool[: args.events], size=1000),
-            1: render_inserts(url=url, workspace_id=workspace_id, events=pool[: args.single_events], size=1),
+    for label, database, routed in VARIANTS:
+        url, workspace_id = cluster.url(database), workspaces[database]
+        statements[label] = {
+            size: render_inserts(url=url, workspace_id=workspace_id, events=pool[:events], size=size, routed=routed)
+            for size, events in ((1000, args.events), (1, args.single_events))
         }
     cases = [(1000, 1), (1, 1), (1, 8)]
     rows = []
     for round_number in range(args.rounds):
-        order = (SINGLE, CITUS) if round_number % 2 == 0 else (CITUS, SINGLE)
+        shift = round_number % len(VARIANTS)
+        order = VARIANTS[shift:] + VARIANTS[:shift]
         for size, clients in cases:
-            for database in order:
+            for label, database, _ in order:
                 url = cluster.url(database)
                 reset(url)
                 before = {node.name: cpu_seconds(node) for node in cluster.NODES}
-                result = run_statements(url=url, statements=statements[database][size], clients=clients)
+                result = run_statements(url=url, statements=statements[label][size], clients=clients, transaction=True)
                 result["cpu_seconds"] = {
                     node.name: round(cpu_seconds(node) - before[node.name], 3) for node in cluster.NODES
                 }
@@ -184,13 +196,13 @@ def main() -> None:
                     round=round_number,
                     events_per_statement=size,
                     clients=clients,
-                    node="citus coordinator" if database == CITUS else "single node",
+                    node=label,
                     verified=verify(url),
                 )
                 result["errors"] = len(result["errors"])
                 rows.append(result)
                 print(
-                    f"round {round_number}  batch {size:>4}  clients {clients}  {result['node']:<17}  "
+                    f"round {round_number}  batch {size:>4}  clients {clients}  {result['node']:<20}  "
                     f"{result['events_per_second']:8.0f} events/s  p50 {result['p50_ms']:7.2f} ms  "
                     f"errors {result['errors']}  verify {result['verified']}",
                     flush=True,
@@ -198,19 +210,21 @@ def main() -> None:
     summary = []
     for size, clients in cases:
         median = {
-            node: statistics.median(
+            label: statistics.median(
                 row["events_per_second"]
                 for row in rows
-                if (row["events_per_statement"], row["clients"], row["node"]) == (size, clients, node)
+                if (row["events_per_statement"], row["clients"], row["node"]) == (size, clients, label)
             )
-            for node in ("single node", "citus coordinator")
+            for label, _, _ in VARIANTS
         }
         summary.append(
             {
                 "events_per_statement": size,
                 "clients": clients,
                 "median_events_per_second": median,
-                "citus_vs_single": median["citus coordinator"] / median["single node"],
+                "routed_vs_single": median["citus, routed"] / median["single node"],
+                "insert_events_vs_single": median["citus, INSERT_EVENTS"] / median["single node"],
+                "routed_vs_insert_events": median["citus, routed"] / median["citus, INSERT_EVENTS"],
             }
         )
     estimate = per_worker_estimate(rows)
@@ -219,8 +233,9 @@ def main() -> None:
     report["benchmark"] = {
         "timestamp": datetime.now(UTC).isoformat(),
         "command": " ".join(["bench/citus.py", *sys.argv[1:]]),
-        "what": "one workspace (one shard group) through the coordinator vs a plain database on the "
-        "coordinator's server; 3 servers on the same 2 cores: overhead, not scale",
+        "what": "one workspace (one shard group) through the coordinator, as the routed call and as "
+        "INSERT_EVENTS, vs a plain database on the coordinator's server; each statement in its own "
+        "BEGIN ... COMMIT as the API sends it; 3 servers on the same 2 cores: overhead, not scale",
         "summary": summary,
         "rows": rows,
         "all_verified": all(row["verified"] for row in rows),
@@ -228,13 +243,21 @@ def main() -> None:
         "estimate": estimate,
     }
     output.write_text(json.dumps(report, indent=2) + "\n")
-    print("\n| events per statement | connections | single node events/s | through coordinator events/s | ratio |")
-    print("| --- | --- | --- | --- | --- |")
+    print(
+        "\n| events per statement | connections | single node events/s | Citus, routed | Citus, INSERT_EVENTS "
+        "| routed / INSERT_EVENTS | CPU ms per event: single / routed / INSERT_EVENTS |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    cpu = {(case["events_per_statement"], case["clients"]): case for case in report["benchmark"]["cpu_ms_per_event"]}
     for row in summary:
         median = row["median_events_per_second"]
+        case = cpu[(row["events_per_statement"], row["clients"])]
         print(
-            f"| {row['events_per_statement']} | {row['clients']} | {median['single node']:.0f} | "
-            f"{median['citus coordinator']:.0f} | {row['citus_vs_single']:.2f} |"
+            f"| {row['events_per_statement']} | {row['clients']} | {median['single node']:,.0f} | "
+            f"{median['citus, routed']:,.0f} ({row['routed_vs_single']:.2f}x) | "
+            f"{median['citus, INSERT_EVENTS']:,.0f} ({row['insert_events_vs_single']:.2f}x) | "
+            f"{row['routed_vs_insert_events']:.2f}x | "
+            f"{case['single node']} / {case['citus, routed']} / {case['citus, INSERT_EVENTS']} |"
         )
     print(
         "\n| events per statement | connections | CPU ms/event coordinator / workers | per worker | 4 workers "

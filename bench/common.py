@@ -120,14 +120,15 @@ def count_events(url: str) -> int:
         return cursor.fetchone()[0]
 
 
-def render_inserts(*, url: str, workspace_id: int, events: list[dict], size: int) -> list[bytes]:
+def render_inserts(*, url: str, workspace_id: int, events: list[dict], size: int, routed: bool = False) -> list[bytes]:
     """The INSERT the API runs (analytics.services), one statement per `size` events, rendered to SQL
-    beforehand so that timing measures the database only. Creates the raw partitions the events
+    beforehand so that timing measures the database only; with `routed`, the call of the routed
+    ingest function that the API sends on a Citus cluster. Creates the raw partitions the events
     need (a week of history reaches into last month's, which migrate does not make)."""
     setup_django(url)
     from analytics import partitions
     from analytics.serializers import EventSerializer
-    from analytics.services import INSERT_EVENTS, event_row, insert_params
+    from analytics.services import event_row, insert_statement
 
     partitions.ensure(datetime.fromisoformat(event["occurred_at"]) for event in events)
 
@@ -138,8 +139,7 @@ def render_inserts(*, url: str, workspace_id: int, events: list[dict], size: int
             serializer = EventSerializer(data=events[start : start + size], many=True)
             serializer.is_valid(raise_exception=True)
             rows = [event_row(event) for event in serializer.validated_data]
-            params = insert_params([(workspace_id, row) for row in rows])
-            statements.append(cursor.mogrify(INSERT_EVENTS, params))
+            statements.append(cursor.mogrify(*insert_statement([(workspace_id, row) for row in rows], routed=routed)))
     connection.close()
     return statements
 
@@ -155,9 +155,12 @@ def backend_cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_statements(*, url: str, statements: list[bytes], clients: int, seconds: float | None = None) -> dict:
+def run_statements(
+    *, url: str, statements: list[bytes], clients: int, seconds: float | None = None, transaction: bool = False
+) -> dict:
     """Runs the statements from `clients` connections at once (dealt round-robin, each its own
-    transaction), until done or `seconds` pass; events/s counts the rows really inserted, and
+    transaction: autocommit, or with `transaction` a BEGIN ... COMMIT block as Django's atomic()
+    sends it), until done or `seconds` pass; events/s counts the rows really inserted, and
     backend CPU is what the connections' server processes used meanwhile (None if not local)."""
     barrier = threading.Barrier(clients + 1)
     stop = threading.Event()
@@ -167,10 +170,12 @@ def run_statements(*, url: str, statements: list[bytes], clients: int, seconds: 
 
     def client(hand: list[bytes]) -> None:
         own = connect(url)
-        own.autocommit = True
+        own.autocommit = not transaction
         with own.cursor() as cursor:
             cursor.execute("SELECT pg_backend_pid()")
             pid = cursor.fetchone()[0]
+            if transaction:
+                own.commit()
             began_cpu = backend_cpu_seconds(pid)
             barrier.wait()
             for statement in hand:
@@ -179,8 +184,12 @@ def run_statements(*, url: str, statements: list[bytes], clients: int, seconds: 
                 began = time.perf_counter()
                 try:
                     cursor.execute(statement)
+                    if transaction:
+                        own.commit()
                 except Exception as exc:  # a deadlock here would be a bug: count it, show it in the table
                     errors.append(type(exc).__name__)
+                    if transaction:
+                        own.rollback()
                 latencies.append(time.perf_counter() - began)
             ended_cpu = backend_cpu_seconds(pid)
             cpu.append(None if began_cpu is None or ended_cpu is None else ended_cpu - began_cpu)

@@ -8,10 +8,11 @@ no Citus).
    invariant tests, the concurrency tests (write slots, lock order), the HTTP API tests (with
    tests/api/test_citus_routing.py: EXPLAIN of every read shows one shard).
 2. A second database with worker1 only: 8 workspaces, 4 connections ingesting through the
-   coordinator (2 single-event, 2 batches of 200 events over several workspaces, a failed
-   statement retried as a client would: event ids make it idempotent), while worker2 is added
-   and the shards are rebalanced onto it, then one shard group is moved back. Then the raw
-   event count equals the events acknowledged, and `rollups verify` finds 0 differences.
+   coordinator (2 single-event, by the routed call of tally_ingest_workspace, 2 batches of 200
+   events over several workspaces, a failed statement retried as a client would: event ids make
+   it idempotent), while worker2 is added and the shards are rebalanced onto it, then one shard
+   group is moved back. Then the raw event count equals the events acknowledged, and `rollups
+   verify` finds 0 differences.
 
 3. On the second database, after the moves: the lifecycle on the cluster (lifecycle_on_the_cluster:
    business hours and SLA settings, 60 days of history with labels, compact, retain, rebuild,
@@ -148,10 +149,12 @@ def run_tests(selected: list[str], previous: dict) -> dict:
 
 
 def ingest_statements(database: str, workspaces: list[int], *, size: int, count: int, seed: int) -> list[bytes]:
-    """`count` INSERT_EVENTS statements of `size` simulated events spread over `workspaces`."""
+    """`count` statements of `size` simulated events spread over `workspaces`, as the API sends
+    them on the cluster: a statement of one workspace (every single event) is the routed call of
+    tally_ingest_workspace, one of several workspaces INSERT_EVENTS."""
     django_for(database)
     from analytics.serializers import EventSerializer
-    from analytics.services import INSERT_EVENTS, event_row, insert_params
+    from analytics.services import event_row, insert_statement
     from analytics.simulation import history
 
     rng = random.Random(seed)
@@ -162,7 +165,7 @@ def ingest_statements(database: str, workspaces: list[int], *, size: int, count:
             serializer = EventSerializer(data=events[start : start + size], many=True)
             serializer.is_valid(raise_exception=True)
             rows = [(rng.choice(workspaces), event_row(event)) for event in serializer.validated_data]
-            statements.append(cursor.mogrify(INSERT_EVENTS, insert_params(rows)))
+            statements.append(cursor.mogrify(*insert_statement(rows, routed=True)))
     return statements
 
 
@@ -203,7 +206,9 @@ def shard_moves_during_ingest() -> dict:
             try:
                 with connection.cursor() as cursor:
                     cursor.execute(statement)
-                    stored = cursor.rowcount
+                    # The routed call returns the array of ids stored, INSERT_EVENTS a row each.
+                    routed = b"tally_ingest_workspace(" in statement[:40]
+                    stored = len(cursor.fetchone()[0]) if routed else cursor.rowcount
                 with lock:
                     stats["statements"] += 1
                     stats["acknowledged"] += stored
@@ -274,7 +279,8 @@ def shard_moves_during_ingest() -> dict:
     return {
         "citus_version": citus_version,
         "database": MOVES_DATABASE,
-        "writers": "2 single-event, 2 batches of 200 over 8 workspaces, through the coordinator",
+        "writers": "2 single-event (the routed call), 2 batches of 200 over 8 workspaces (INSERT_EVENTS), "
+        "through the coordinator",
         "timeline": timeline,
         "statements": stats["statements"],
         "events_acknowledged": stats["acknowledged"],
