@@ -806,8 +806,8 @@ MUTANTS = [
     Mutant(
         "SL1",
         "sql/triggers/event__merge_conversations.sql",
-        "sign * (first_response_seconds > first_response_target)::int",
-        "sign * (first_response_seconds >= first_response_target)::int",
+        "ELSE first_response_calendar_seconds END) > first_response_target)::int",
+        "ELSE first_response_calendar_seconds END) >= first_response_target)::int",
         "a first response exactly on its target counted as a breach",
     ),
     Mutant(

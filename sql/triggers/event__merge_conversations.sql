@@ -295,8 +295,13 @@ reply_pairs AS (
            COALESCE(a.channel_id, '') AS channel_id, COALESCE(a.agent_id, '') AS agent_id,
            EXTRACT(EPOCH FROM a.occurred_at - m.occurred_at) AS seconds
     FROM reply_ordered AS m
+    -- The conversation compared in "C", the order the window above sorted it in: the join then
+    -- keeps to each conversation's few messages. (With the database's collation PostgreSQL 17 and
+    -- later merge-joined on sign and workspace only, every message against every message of the
+    -- statement: 46,000 rows for 354 in a statement of 1000 events.) Equality is the same in both.
     JOIN reply_ordered AS a
-      ON a.sign = m.sign AND a.workspace_id = m.workspace_id AND a.conversation_id = m.conversation_id
+      ON a.sign = m.sign AND a.workspace_id = m.workspace_id
+     AND a.conversation_id COLLATE "C" = m.conversation_id COLLATE "C"
      AND a.from_agent AND a.replies_up_to = m.replies_up_to + 1
     WHERE NOT m.from_agent
 ),
