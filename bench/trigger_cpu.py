@@ -5,6 +5,8 @@ rows) and nothing is committed. Forms:
 
 - `REV`: the summary trigger as the files of git revision REV make it (`HEAD`, `main`, a commit),
   with the business-hours functions (sql/functions/tally_business_*.sql) of that revision too;
+- `REV~CUT`: the same without what `bench/support_figures.py --cut CUT` leaves out of the
+  conversation trigger (`all`: the issue 17 figures; `business-sla`: business hours and SLAs);
 - `off`: no summary trigger (the raw INSERT alone).
 
 The database is made once (`--prepare`): migrated, a workspace with a business schedule (Monday to
@@ -71,10 +73,16 @@ def install_sql(form: str) -> str:
     installed = summary_trigger()
     if form == "off":
         return f"DROP TRIGGER IF EXISTS {installed.get_pgid(Event)} ON event"
+    from bench.support_figures import without_new_figures
+
+    form, _, cut = form.partition("~")
     bodies = {
         f"event__{name}.sql": MARKER.sub("", show(form, f"sql/triggers/event__{name}.sql"))
         for name in SUMMARY_TRIGGER_NAMES
     }
+    if cut:
+        conversations = "event__merge_conversations.sql"
+        bodies[conversations] = without_new_figures(bodies[conversations], cut)
     trigger = pgtrigger.Trigger(
         name=installed.name,
         level=pgtrigger.Statement,
@@ -166,7 +174,9 @@ def main() -> None:
         "timestamp": datetime.now(UTC).isoformat(),
         "command": " ".join(["bench/trigger_cpu.py", *sys.argv[1:]]),
         "revisions": {
-            form: subprocess.run(["git", "rev-parse", "--short", form], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+            form: subprocess.run(
+                ["git", "rev-parse", "--short", form.partition("~")[0]], cwd=ROOT, capture_output=True, text=True
+            ).stdout.strip()
             for form in args.forms
             if form != "off"
         },
