@@ -764,19 +764,15 @@ MUTANTS = [
     Mutant(
         "BH1",
         "sql/triggers/event__merge_conversations.sql",
-        "(after_row).status, (after_row).last_resolved_at",
-        "(before_row).status, (after_row).last_resolved_at",
-        "a row whose only change is its status (a reopen) is skipped by the business-hours part",
+        "(after_row).status, (after_row).last_resolved_at, (after_row).resolver_id)\n               AS resolution_moved",
+        "(before_row).status, (after_row).last_resolved_at, (after_row).resolver_id)\n               AS resolution_moved",
+        "a row whose only change is its status (a reopen) is not measured again by the business-hours and SLA part",
     ),
     Mutant(
         "BH2",
         "sql/triggers/event__merge_conversations.sql",
-        "        WHERE s.workspace_id = v.workspace_id AND s.effective_from <= v.created_at\n"
-        "        ORDER BY s.effective_from DESC\n        LIMIT 1\n    ) AS s ON true\n"
-        "    WHERE v.created_at IS NOT NULL AND (v.first_response_at",
-        "        WHERE s.workspace_id = v.workspace_id AND s.effective_from <= now()\n"
-        "        ORDER BY s.effective_from DESC\n        LIMIT 1\n    ) AS s ON true\n"
-        "    WHERE v.created_at IS NOT NULL AND (v.first_response_at",
+        "        WHERE s.workspace_id = v.workspace_id AND s.effective_from <= v.created_at\n",
+        "        WHERE s.workspace_id = v.workspace_id AND s.effective_from <= now()\n",
         "business time measured with the schedule version in effect now, not at created_at",
     ),
     Mutant(
@@ -789,11 +785,16 @@ MUTANTS = [
     Mutant(
         "BH4",
         "sql/triggers/event__merge_conversations.sql",
-        "           CASE WHEN v.status = 'resolved' THEN v.last_resolved_at END AS resolved_at,\n"
-        "           COALESCE(v.resolver_id, '') AS resolver_id,\n           tally_business_seconds",
-        "           v.last_resolved_at AS resolved_at,\n"
-        "           COALESCE(v.resolver_id, '') AS resolver_id,\n           tally_business_seconds",
+        "           CASE WHEN v.status = 'resolved' THEN v.last_resolved_at END AS resolved_at,\n",
+        "           v.last_resolved_at AS resolved_at,\n",
         "a reopened conversation keeps its business-time resolution",
+    ),
+    Mutant(
+        "BH6",
+        "sql/triggers/event__merge_conversations.sql",
+        "ROW((after_row).created_at, (after_row).channel_id, (after_row).first_response_at, (after_row).first_responder_id)",
+        "ROW((before_row).created_at, (after_row).channel_id, (after_row).first_response_at, (after_row).first_responder_id)",
+        "the first response is not measured again when created_at moves (business time and SLA)",
     ),
     Mutant(
         "BH5",
@@ -805,8 +806,8 @@ MUTANTS = [
     Mutant(
         "SL1",
         "sql/triggers/event__merge_conversations.sql",
-        "sign * (first_response_seconds > first_response_target)::int",
-        "sign * (first_response_seconds >= first_response_target)::int",
+        "ELSE first_response_calendar_seconds END) > first_response_target)::int",
+        "ELSE first_response_calendar_seconds END) >= first_response_target)::int",
         "a first response exactly on its target counted as a breach",
     ),
     Mutant(
