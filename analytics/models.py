@@ -616,7 +616,25 @@ class QualityFigures(models.Model):
         abstract = True
 
 
-class SupportTotalHourly(SupportFigures, QualityFigures):
+class SlaFigures(models.Model):
+    """SLA outcomes of a per-grain support row (total, channel, agent): support_sla_hourly summed over
+    the grain's other keys, kept by the same trigger statement, so the overview and the lists read
+    one row per hour and key for them instead of every channel x agent row."""
+
+    # A database default (not only Django's): rows written by SQL that predates these columns (the
+    # backfill of migration 0039, a DBA's INSERT) get 0 rather than a NOT NULL error.
+    first_response_targeted = models.BigIntegerField(
+        db_default=0, help_text="First responses held to an SLA target (support_sla_hourly)."
+    )
+    first_response_breaches = models.BigIntegerField(db_default=0, help_text="Those over their target.")
+    resolution_targeted = models.BigIntegerField(db_default=0, help_text="Resolutions held to an SLA target.")
+    resolution_breaches = models.BigIntegerField(db_default=0, help_text="Those over their target.")
+
+    class Meta:
+        abstract = True
+
+
+class SupportTotalHourly(SupportFigures, QualityFigures, SlaFigures):
     """support_hourly and support_duration_hourly summed over channels and agents: one row per
     workspace and hour, with both histograms as arrays aligned with DURATION_BINS.
 
@@ -635,7 +653,7 @@ class SupportTotalHourly(SupportFigures, QualityFigures):
         db_table = "support_total_hourly"
 
 
-class SupportChannelHourly(SupportFigures, QualityFigures):
+class SupportChannelHourly(SupportFigures, QualityFigures, SlaFigures):
     """support_hourly and support_duration_hourly summed over agents: one row per workspace, hour
     and channel, with both histograms as arrays aligned with DURATION_BINS.
 
@@ -658,7 +676,7 @@ class SupportChannelHourly(SupportFigures, QualityFigures):
         indexes = [models.Index(fields=["workspace", "channel_id", "bucket"], name="support_channel_hourly_chn_idx")]
 
 
-class SupportAgentHourly(SupportFigures, QualityFigures):
+class SupportAgentHourly(SupportFigures, QualityFigures, SlaFigures):
     """support_hourly and support_duration_hourly summed over channels: one row per workspace, hour
     and agent, with both histograms as arrays aligned with DURATION_BINS.
 
@@ -688,7 +706,7 @@ class SupportAgentHourly(SupportFigures, QualityFigures):
         ]
 
 
-class SupportAgentDaily(SupportFigures, QualityFigures):
+class SupportAgentDaily(SupportFigures, QualityFigures, SlaFigures):
     """The folded part of support_agent_hourly by UTC day: per workspace, day and agent, the sum of
     the day's slot 0 rows (the hours `rollups compact` folded, or rebuild wrote), histograms as
     arrays. Written only by compaction (in the statement that folds the slots) and rebuild, never
@@ -984,6 +1002,7 @@ class RecomputeSupportTotalHourly(pg.ReadOnlyView):
         "analytics.RecomputeSupportDurationHourly",
         "analytics.RecomputeSupportReplyHourly",
         "analytics.RecomputeSupportCsatHourly",
+        "analytics.RecomputeSupportSlaHourly",
     ]
 
     class Meta:
@@ -998,6 +1017,7 @@ class RecomputeSupportChannelHourly(pg.ReadOnlyView):
         "analytics.RecomputeSupportDurationHourly",
         "analytics.RecomputeSupportReplyHourly",
         "analytics.RecomputeSupportCsatHourly",
+        "analytics.RecomputeSupportSlaHourly",
     ]
 
     class Meta:
@@ -1012,6 +1032,7 @@ class RecomputeSupportAgentHourly(pg.ReadOnlyView):
         "analytics.RecomputeSupportDurationHourly",
         "analytics.RecomputeSupportReplyHourly",
         "analytics.RecomputeSupportCsatHourly",
+        "analytics.RecomputeSupportSlaHourly",
     ]
 
     class Meta:

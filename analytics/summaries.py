@@ -73,19 +73,16 @@ TIMESERIES_METRICS.update(
     {f"sla_{figure}": f"sum(h.{figure})::bigint" for figure in ("first_response_breaches", "resolution_breaches")}
 )
 COUNTED = (*COUNTS, "events", "reply_count", "csat_ratings", "sla_first_response_breaches", "sla_resolution_breaches")
-METRIC_TABLES = {
-    "sla_first_response_breaches": "support_sla_hourly",
-    "sla_resolution_breaches": "support_sla_hourly",
-}
-"""The series read from a table of their own (with a channel and an agent column)."""
 QUALITY_METRIC_TABLES = {
     "reply_count": "support_reply_hourly",
     "avg_reply_seconds": "support_reply_hourly",
     "csat_ratings": "support_csat_hourly",
     "csat_satisfied_share": "support_csat_hourly",
+    "sla_first_response_breaches": "support_sla_hourly",
+    "sla_resolution_breaches": "support_sla_hourly",
 }
-"""The reply-time and CSAT series: from the per-grain table of the window like the other support
-figures, and from these (every channel x agent) when both a channel and an agent narrow it."""
+"""The reply-time, CSAT and SLA series: from the per-grain table of the window like the other
+support figures, and from these (every channel x agent) when both a channel and an agent narrow it."""
 STAT_AGGREGATES = {
     "events": "sum(h.events)::bigint",
     "count": "sum(h.value_count)::bigint",
@@ -251,11 +248,21 @@ def csat_sums(alias: str = "c", weight: str = "") -> str:
 # from support_reply_hourly (r) and support_csat_hourly (c), which hold every channel x agent.
 REPLY_SUMS = reply_sums()
 CSAT_SUMS = csat_sums()
-GRAIN_QUALITY_SUMS = "," + reply_sums("h") + csat_sums("h")
+
+
+def sla_sums(alias: str = "sl", weight: str = "") -> str:
+    """The SLA outcomes of rows aliased `alias` (each row's times `weight`), as sla_<figure> columns."""
+    return "".join(
+        f",\n           COALESCE(sum({weight}{alias}.{figure}), 0)::bigint AS sla_{figure}" for figure in SLA_FIGURES
+    )
+
+
+GRAIN_QUALITY_SUMS = "," + reply_sums("h") + csat_sums("h") + sla_sums("h")
 REPLY_COLUMNS = "reply_time_count, reply_time_avg_seconds, reply_bins"
 CSAT_COLUMNS_SQL = ", ".join([*(f"csat_score_{score}" for score in range(1, 6)), "csat_ratings"])
 # SLA outcomes of each key from support_sla_hourly (sl).
-SLA_SUMS = "".join(f",\n           COALESCE(sum(sl.{figure}), 0)::bigint AS sla_{figure}" for figure in SLA_FIGURES)
+SLA_SUMS = sla_sums()
+SLA_COLUMN_LIST = ", ".join(f"sla_{figure}" for figure in SLA_FIGURES)
 SLA_COLUMNS = "".join(f", COALESCE(sl.sla_{figure}, 0) AS sla_{figure}" for figure in SLA_FIGURES)
 # Live SLA counters from conversation_due (d): the pending targets due before now + 1 hour, one
 # index range (workspace_id, due_at); a conversation counts once whichever of its targets is due.
@@ -299,13 +306,7 @@ replies AS ({replies}
 ),
 ratings AS ({ratings}
 ),
-slas AS (
-    SELECT p.key{sla_sums}
-    FROM periods AS p
-    LEFT JOIN support_sla_hourly AS sl
-           ON sl.workspace_id = %(workspace)s AND sl.bucket >= p.lo AND sl.bucket < p.hi {sla_filter}
-          AND sl.bucket >= %(previous_start)s AND sl.bucket < %(end)s
-    GROUP BY p.key
+slas AS ({slas}
 ),
 sla_live AS (
     SELECT{sla_live_sums}
@@ -351,20 +352,31 @@ PERIOD_RATINGS = """
     GROUP BY p.key"""
 
 
-def quality_ctes(window: Window, figures: str, *, grain: bool, replies: str, ratings: str) -> dict:
-    """The bodies of the replies and ratings CTEs and the figures CTE's extra sums: taken from the
-    figures CTE (`figures`) when it reads a per-grain table (`grain`), else the templates `replies`
-    and `ratings` over the channel x agent tables, filtered like the window."""
+PERIOD_SLAS = """
+    SELECT p.key{sla_sums}
+    FROM periods AS p
+    LEFT JOIN support_sla_hourly AS sl
+           ON sl.workspace_id = %(workspace)s AND sl.bucket >= p.lo AND sl.bucket < p.hi {sla_filter}
+          AND sl.bucket >= %(previous_start)s AND sl.bucket < %(end)s
+    GROUP BY p.key"""
+
+
+def quality_ctes(window: Window, figures: str, *, grain: bool, replies: str, ratings: str, slas: str) -> dict:
+    """The bodies of the replies, ratings and slas CTEs and the figures CTE's extra sums: taken from
+    the figures CTE (`figures`) when it reads a per-grain table (`grain`), else the templates
+    `replies`, `ratings` and `slas` over the channel x agent tables, filtered like the window."""
     if grain:
         return {
             "quality_sums": GRAIN_QUALITY_SUMS,
             "replies": f"\n    SELECT key, {REPLY_COLUMNS} FROM {figures}",
             "ratings": f"\n    SELECT key, {CSAT_COLUMNS_SQL} FROM {figures}",
+            "slas": f"\n    SELECT key, {SLA_COLUMN_LIST} FROM {figures}",
         }
     return {
         "quality_sums": "",
         "replies": replies.format(reply_sums=REPLY_SUMS, reply_filter=dimension_filter(window, "r")),
         "ratings": ratings.format(csat_sums=CSAT_SUMS, csat_filter=dimension_filter(window, "c")),
+        "slas": slas.format(sla_sums=SLA_SUMS, sla_filter=dimension_filter(window, "sl")),
     }
 
 
@@ -479,12 +491,15 @@ def overview(*, workspace, window: Window) -> dict:
         histogram=histogram,
         live_filter="AND l.channel_id = %(channel)s" if window.channel is not None else "",
         **quality_ctes(
-            window, figures, grain=support_table(window) is not None, replies=PERIOD_REPLIES, ratings=PERIOD_RATINGS
+            window,
+            figures,
+            grain=support_table(window) is not None,
+            replies=PERIOD_REPLIES,
+            ratings=PERIOD_RATINGS,
+            slas=PERIOD_SLAS,
         ),
         reply_histogram=REPLY_HISTOGRAM,
         quality_columns=QUALITY_COLUMNS.format(resolution_count="f.resolution_count"),
-        sla_sums=SLA_SUMS,
-        sla_filter=dimension_filter(window, "sl"),
         sla_live_sums=SLA_LIVE_SUMS,
         sla_live_filter="AND d.channel_id = %(channel)s" if window.channel is not None else "",
         sla_columns=SLA_COLUMNS,
@@ -554,7 +569,7 @@ def timeseries(*, workspace, window: Window, metric: str, name: str | None = Non
             params["name"] = name
     else:
         grain = support_table(window)
-        table = METRIC_TABLES.get(metric) or grain or QUALITY_METRIC_TABLES.get(metric, "support_hourly")
+        table = grain or QUALITY_METRIC_TABLES.get(metric, "support_hourly")
         if window.business_hours and metric in BUSINESS_METRICS:
             table = "support_business_hourly"
     sql = series_sql(
@@ -650,11 +665,7 @@ replies AS ({replies}
 ),
 ratings AS ({ratings}
 ),
-slas AS (
-    SELECT sl.{key} AS key{sla_sums}
-    FROM support_sla_hourly AS sl
-    WHERE sl.workspace_id = %(workspace)s AND sl.bucket >= %(start)s AND sl.bucket < %(end)s {sla_filter}
-    GROUP BY 1
+slas AS ({slas}
 ),{listed}
 histogram AS (
     SELECT * FROM ({histogram}{reply_histogram}
@@ -692,6 +703,11 @@ DIMENSION_REPLIES = """
     SELECT r.{key} AS key,{reply_sums}
     FROM support_reply_hourly AS r
     WHERE r.workspace_id = %(workspace)s AND r.bucket >= %(start)s AND r.bucket < %(end)s {reply_filter}
+    GROUP BY 1"""
+DIMENSION_SLAS = """
+    SELECT sl.{key} AS key{sla_sums}
+    FROM support_sla_hourly AS sl
+    WHERE sl.workspace_id = %(workspace)s AND sl.bucket >= %(start)s AND sl.bucket < %(end)s {sla_filter}
     GROUP BY 1"""
 DIMENSION_RATINGS = """
     SELECT c.{key} AS key{csat_sums}
@@ -741,6 +757,7 @@ DAY_ROW_COLUMNS = ", ".join(
         "reply_seconds",
         "reply_bins",
         *(f"score_{score}" for score in range(1, 6)),
+        *SLA_FIGURES,
     )
 )
 
@@ -833,11 +850,14 @@ def dimension_rows(*, workspace, window: Window, dimension: str, ordering: str) 
         grain=filters[other] is None,
         replies=DIMENSION_REPLIES.replace("{key}", key),
         ratings=DIMENSION_RATINGS.replace("{key}", key),
+        slas=DIMENSION_SLAS.replace("{key}", key),
     )
     if days is not None:
         rows = AGENT_DAY_ROWS.format(columns=DAY_ROW_COLUMNS)
         sums, bins = figure_sums("h.sign * "), bin_sums("h.sign * ")
-        quality["quality_sums"] = "," + reply_sums("h", "h.sign * ") + csat_sums("h", "h.sign * ")
+        quality["quality_sums"] = (
+            "," + reply_sums("h", "h.sign * ") + csat_sums("h", "h.sign * ") + sla_sums("h", "h.sign * ")
+        )
         params.update(days)
     elif filters[other] is None:
         rows = hourly_rows(f"support_{dimension}_hourly", window)
@@ -878,8 +898,6 @@ def dimension_rows(*, workspace, window: Window, dimension: str, ordering: str) 
         support_rows=rows,
         histogram=histogram,
         percentiles=PERCENTILES,
-        sla_sums=SLA_SUMS,
-        sla_filter=dimension_filter(window, "sl"),
         ordering=ordering_sql(ordering),
         **quality,
         reply_histogram=REPLY_HISTOGRAM,

@@ -104,8 +104,8 @@ MUTANTS = [
     Mutant(
         "T6",
         "sql/triggers/event__merge_conversations.sql",
-        "'{0,60,300,900,1800,3600,7200,14400,28800,86400,259200}'::int[]",
-        "'{0,60,301,900,1800,3600,7200,14400,28800,86400,259200}'::int[]",
+        "CROSS JOIN (SELECT '{0,60,300,900,1800,3600,7200,14400,28800,86400,259200}'::int[] AS starts)",
+        "CROSS JOIN (SELECT '{0,60,301,900,1800,3600,7200,14400,28800,86400,259200}'::int[] AS starts)",
         "trigger histogram bin edge moved by one second",
     ),
     Mutant(
@@ -203,9 +203,9 @@ MUTANTS = [
         "T10",
         "sql/triggers/event__merge_conversations.sql",
         "THEN 'channel' ELSE 'agent' END AS dimension,\n"
-        "           COALESCE(channel_id, agent_id) AS dimension_id,\n           sum(",
+        "           COALESCE(channel_id, agent_id) AS dimension_id,\n           sum(conversations_created)",
         "THEN 'agent' ELSE 'channel' END AS dimension,\n"
-        "           COALESCE(channel_id, agent_id) AS dimension_id,\n           sum(",
+        "           COALESCE(channel_id, agent_id) AS dimension_id,\n           sum(conversations_created)",
         "per-channel counts written to support_agent_hourly and per-agent ones to support_channel_hourly",
     ),
     Mutant(
@@ -616,8 +616,8 @@ MUTANTS = [
     Mutant(
         "LB12",
         "analytics/rollups.py",
-        'summary.table in ("conversation", "conversation_label")',
-        'summary.table == "conversation"',
+        'summary.table in ("conversation", "conversation_label", "conversation_due")',
+        'summary.table in ("conversation", "conversation_due")',
         "a ranged verify or rebuild leaves the label state of the conversations in range out",
     ),
     Mutant(
@@ -764,8 +764,10 @@ MUTANTS = [
     Mutant(
         "BH1",
         "sql/triggers/event__merge_conversations.sql",
-        "(after_row).status, (after_row).last_resolved_at, (after_row).resolver_id)\n               AS resolution_moved",
-        "(before_row).status, (after_row).last_resolved_at, (after_row).resolver_id)\n               AS resolution_moved",
+        "(after_row).status, "
+        "(after_row).last_resolved_at, (after_row).resolver_id)\n               AS resolution_moved",
+        "(before_row).status, "
+        "(after_row).last_resolved_at, (after_row).resolver_id)\n               AS resolution_moved",
         "a row whose only change is its status (a reopen) is not measured again by the business-hours and SLA part",
     ),
     Mutant(
@@ -792,8 +794,10 @@ MUTANTS = [
     Mutant(
         "BH6",
         "sql/triggers/event__merge_conversations.sql",
-        "ROW((after_row).created_at, (after_row).channel_id, (after_row).first_response_at, (after_row).first_responder_id)",
-        "ROW((before_row).created_at, (after_row).channel_id, (after_row).first_response_at, (after_row).first_responder_id)",
+        "ROW((after_row).created_at, (after_row).channel_id, "
+        "(after_row).first_response_at, (after_row).first_responder_id)",
+        "ROW((before_row).created_at, (after_row).channel_id, "
+        "(after_row).first_response_at, (after_row).first_responder_id)",
         "the first response is not measured again when created_at moves (business time and SLA)",
     ),
     Mutant(
@@ -859,8 +863,8 @@ MUTANTS = [
     Mutant(
         "QG2",
         "sql/triggers/event__merge_conversations.sql",
-        "    FROM csat_deltas\n),\ntotal_quality",
-        "    FROM csat_deltas\n    WHERE false\n),\ntotal_quality",
+        "    FROM csat_deltas\n    UNION ALL\n",
+        "    FROM csat_deltas\n    WHERE false\n    UNION ALL\n",
         "the per-grain rows never get the ratings",
     ),
     Mutant(
@@ -894,9 +898,39 @@ MUTANTS = [
     Mutant(
         "QG5",
         "analytics/summaries.py",
-        'quality["quality_sums"] = "," + reply_sums("h", "h.sign * ") + csat_sums("h", "h.sign * ")',
-        'quality["quality_sums"] = "," + reply_sums("h") + csat_sums("h")',
+        '"," + reply_sums("h", "h.sign * ") + csat_sums("h", "h.sign * ") + sla_sums("h", "h.sign * ")',
+        '"," + reply_sums("h") + csat_sums("h") + sla_sums("h", "h.sign * ")',
         "the agent list adds the reply times of the days' hours outside the window instead of taking them back",
+    ),
+    Mutant(
+        "SG1",
+        "sql/triggers/event__merge_conversations.sql",
+        "           resolution_breaches\n    FROM sla_deltas\n),",
+        "           resolution_breaches\n    FROM sla_deltas\n    WHERE sign > 0\n),",
+        "the per-grain rows add SLA outcomes but never take back those of a conversation's earlier version",
+    ),
+    Mutant(
+        "SG2",
+        "sql/triggers/event__merge_conversations.sql",
+        "           0, 0, 0, 0, 0, first_response_targeted, first_response_breaches, resolution_targeted,\n"
+        "           resolution_breaches\n    FROM sla_deltas",
+        "           0, 0, 0, 0, 0, first_response_targeted, first_response_targeted, resolution_targeted,\n"
+        "           resolution_breaches\n    FROM sla_deltas",
+        "the per-grain rows count every targeted first response as a breach",
+    ),
+    Mutant(
+        "SG3",
+        "analytics/summaries.py",
+        '"," + reply_sums("h", "h.sign * ") + csat_sums("h", "h.sign * ") + sla_sums("h", "h.sign * ")',
+        '"," + reply_sums("h", "h.sign * ") + csat_sums("h", "h.sign * ") + sla_sums("h")',
+        "the agent list adds the SLA outcomes of the days' hours outside the window instead of taking them back",
+    ),
+    Mutant(
+        "SG4",
+        "analytics/migrations/0046_backfill_sla_per_grain.py",
+        'ON CONFLICT ({key_list}{", slot" if slot else ""}) DO UPDATE SET {added};',
+        'ON CONFLICT ({key_list}{", slot" if slot else ""}) DO NOTHING;',
+        "the backfill leaves an hour's existing slot 0 row without its SLA outcomes",
     ),
     Mutant(
         "QG6",

@@ -31,7 +31,11 @@ SELECT workspace_id,
              sum(reply_bins[5]), sum(reply_bins[6]), sum(reply_bins[7]), sum(reply_bins[8]),
              sum(reply_bins[9]), sum(reply_bins[10]), sum(reply_bins[11])]::bigint[] AS reply_bins,
        sum(score_1)::bigint AS score_1, sum(score_2)::bigint AS score_2, sum(score_3)::bigint AS score_3,
-       sum(score_4)::bigint AS score_4, sum(score_5)::bigint AS score_5
+       sum(score_4)::bigint AS score_4, sum(score_5)::bigint AS score_5,
+       sum(first_response_targeted)::bigint AS first_response_targeted,
+       sum(first_response_breaches)::bigint AS first_response_breaches,
+       sum(resolution_targeted)::bigint AS resolution_targeted,
+       sum(resolution_breaches)::bigint AS resolution_breaches
 FROM support_agent_hourly
 WHERE slot = 0
 GROUP BY workspace_id, date_trunc('day', bucket, 'UTC'), agent_id;

@@ -43,8 +43,8 @@ histograms AS (
     GROUP BY 1, 2, 3
 ),
 quality AS (
-    -- Reply times (recompute_support_reply_hourly) and CSAT (recompute_support_csat_hourly) summed
-    -- to this grain.
+    -- Reply times (recompute_support_reply_hourly), CSAT (recompute_support_csat_hourly) and SLA
+    -- outcomes (recompute_support_sla_hourly) summed to this grain.
     SELECT workspace_id, bucket, agent_id,
            sum(reply_count)::bigint AS reply_count,
            sum(reply_seconds) AS reply_seconds,
@@ -52,15 +52,25 @@ quality AS (
                  sum(reply_bins[5]), sum(reply_bins[6]), sum(reply_bins[7]), sum(reply_bins[8]),
                  sum(reply_bins[9]), sum(reply_bins[10]), sum(reply_bins[11])]::bigint[] AS reply_bins,
            sum(score_1)::bigint AS score_1, sum(score_2)::bigint AS score_2, sum(score_3)::bigint AS score_3,
-           sum(score_4)::bigint AS score_4, sum(score_5)::bigint AS score_5
+           sum(score_4)::bigint AS score_4, sum(score_5)::bigint AS score_5,
+           sum(first_response_targeted)::bigint AS first_response_targeted,
+           sum(first_response_breaches)::bigint AS first_response_breaches,
+           sum(resolution_targeted)::bigint AS resolution_targeted,
+           sum(resolution_breaches)::bigint AS resolution_breaches
     FROM (
         SELECT workspace_id, bucket, agent_id, reply_count, reply_seconds, reply_bins,
-               0 AS score_1, 0 AS score_2, 0 AS score_3, 0 AS score_4, 0 AS score_5
+               0 AS score_1, 0 AS score_2, 0 AS score_3, 0 AS score_4, 0 AS score_5,
+               0 AS first_response_targeted, 0 AS first_response_breaches, 0 AS resolution_targeted,
+               0 AS resolution_breaches
         FROM recompute_support_reply_hourly
         UNION ALL
         SELECT workspace_id, bucket, agent_id, 0, 0, array_fill(0::bigint, ARRAY[11]),
-               score_1, score_2, score_3, score_4, score_5
+               score_1, score_2, score_3, score_4, score_5, 0, 0, 0, 0
         FROM recompute_support_csat_hourly
+        UNION ALL
+        SELECT workspace_id, bucket, agent_id, 0, 0, array_fill(0::bigint, ARRAY[11]), 0, 0, 0, 0, 0,
+               first_response_targeted, first_response_breaches, resolution_targeted, resolution_breaches
+        FROM recompute_support_sla_hourly
     ) AS q
     GROUP BY 1, 2, 3
 )
@@ -81,7 +91,11 @@ SELECT workspace_id, bucket, agent_id,
        COALESCE(q.reply_seconds, 0) AS reply_seconds,
        COALESCE(q.reply_bins, array_fill(0::bigint, ARRAY[11])) AS reply_bins,
        COALESCE(q.score_1, 0) AS score_1, COALESCE(q.score_2, 0) AS score_2, COALESCE(q.score_3, 0) AS score_3,
-       COALESCE(q.score_4, 0) AS score_4, COALESCE(q.score_5, 0) AS score_5
+       COALESCE(q.score_4, 0) AS score_4, COALESCE(q.score_5, 0) AS score_5,
+       COALESCE(q.first_response_targeted, 0) AS first_response_targeted,
+       COALESCE(q.first_response_breaches, 0) AS first_response_breaches,
+       COALESCE(q.resolution_targeted, 0) AS resolution_targeted,
+       COALESCE(q.resolution_breaches, 0) AS resolution_breaches
 FROM counts AS c
 FULL JOIN histograms AS h USING (workspace_id, bucket, agent_id)
 FULL JOIN quality AS q USING (workspace_id, bucket, agent_id);

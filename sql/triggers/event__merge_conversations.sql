@@ -39,7 +39,7 @@
 -- support_total_hourly, support_channel_hourly, support_team_hourly, support_label_hourly,
 -- support_business_hourly, support_sla_hourly, conversation_due, support_agent_hourly,
 -- support_live). The same statement pairs the touched conversations' messages (reply times)
--- and adds them, with CSAT, to the per-total, channel and agent rows. The
+-- and adds them, with CSAT and the SLA outcomes, to the per-total, channel and agent rows. The
 -- summaries are written in this connection's write slot (sql/functions/tally_write_slot.sql):
 -- concurrent connections touch different rows of the same workspace-hour and channel, so only
 -- writers of the same conversation wait for each other.
@@ -496,17 +496,126 @@ csat_upsert AS (
         score_4 = r.score_4 + EXCLUDED.score_4,
         score_5 = r.score_5 + EXCLUDED.score_5
 ),
--- Reply times (reply_sums) and CSAT (csat_deltas) per hour, channel and agent, summed below to
--- the grains of support_total_hourly, support_channel_hourly and support_agent_hourly, so
--- their reads need no scan of every channel x agent row of the reply and CSAT tables.
+-- Business hours (support_business_hourly): the first response and resolution of each changed
+-- row measured in the open hours of the schedule version in effect at its created_at
+-- (sql/functions/tally_business_seconds.sql; calendar time without a version), -1 as the row
+-- was and +1 as it is, in the same hours, channels and agents as support_hourly's durations.
+-- The versions are append-only and never dated before an event that may exist, so the version
+-- a row was measured with is still the one found for it here. A row whose created_at, channel,
+-- first response, resolution and their agents are unchanged would add what it takes back: it is
+-- skipped before the measuring; so is each of the two figures whose own inputs are unchanged
+-- (first_response_moved, resolution_moved: a resolution leaves the first response as it was),
+-- for business time and SLAs alike, which share the measuring below.
+business_changed AS (
+    SELECT before_row, after_row,
+           ROW((before_row).created_at, (before_row).channel_id, (before_row).first_response_at, (before_row).first_responder_id)
+               IS DISTINCT FROM
+               ROW((after_row).created_at, (after_row).channel_id, (after_row).first_response_at, (after_row).first_responder_id)
+               AS first_response_moved,
+           ROW((before_row).created_at, (before_row).channel_id, (before_row).status, (before_row).last_resolved_at, (before_row).resolver_id)
+               IS DISTINCT FROM
+               ROW((after_row).created_at, (after_row).channel_id, (after_row).status, (after_row).last_resolved_at, (after_row).resolver_id)
+               AS resolution_moved
+    FROM changed
+    WHERE ROW((before_row).created_at, (before_row).channel_id, (before_row).first_response_at, (before_row).first_responder_id, (before_row).status, (before_row).last_resolved_at, (before_row).resolver_id)
+          IS DISTINCT FROM
+          ROW((after_row).created_at, (after_row).channel_id, (after_row).first_response_at, (after_row).first_responder_id, (after_row).status, (after_row).last_resolved_at, (after_row).resolver_id)
+),
+business_versions AS (
+    SELECT -1 AS sign, first_response_moved, resolution_moved, (before_row).* FROM business_changed
+    UNION ALL
+    SELECT 1 AS sign, first_response_moved, resolution_moved, (after_row).* FROM business_changed
+),
+-- Each version once with its schedule and SLA policy versions (one look-up each), the first
+-- response and resolution in business time where a figure moved (each duration measured once,
+-- for support_business_hourly and for an SLA target in business time), and, as the row is, the
+-- instant each pending target falls due.
+business_timed AS (
+    SELECT v.sign, v.workspace_id, v.conversation_id, COALESCE(v.channel_id, '') AS channel_id,
+           v.first_response_at, COALESCE(v.first_responder_id, '') AS first_responder_id,
+           CASE WHEN v.status = 'resolved' THEN v.last_resolved_at END AS resolved_at,
+           COALESCE(v.resolver_id, '') AS resolver_id,
+           v.first_response_moved, v.resolution_moved,
+           CASE WHEN v.first_response_moved
+                THEN tally_business_seconds(v.created_at, v.first_response_at, s.time_zone, s.weekdays, s.start_minutes, s.end_minutes, s.holidays) END AS first_response_seconds,
+           CASE WHEN v.resolution_moved AND v.status = 'resolved'
+                THEN tally_business_seconds(v.created_at, v.last_resolved_at, s.time_zone, s.weekdays, s.start_minutes, s.end_minutes, s.holidays) END AS resolution_seconds,
+           GREATEST(0, EXTRACT(EPOCH FROM v.first_response_at - v.created_at)) AS first_response_calendar_seconds,
+           GREATEST(0, EXTRACT(EPOCH FROM v.last_resolved_at - v.created_at)) AS resolution_calendar_seconds,
+           v.status = 'open' AND v.first_response_at IS NULL AND p.first_response_seconds IS NOT NULL
+               AS first_response_pending,
+           v.status = 'open' AND p.resolution_seconds IS NOT NULL AS resolution_pending,
+           p.first_response_seconds AS first_response_target,
+           p.first_response_business,
+           p.resolution_seconds AS resolution_target,
+           p.resolution_business,
+           CASE WHEN v.sign = 1 AND v.status = 'open' AND v.first_response_at IS NULL
+                     AND p.first_response_seconds IS NOT NULL
+                THEN CASE WHEN p.first_response_business
+                          THEN tally_business_due(v.created_at, p.first_response_seconds, s.time_zone, s.weekdays, s.start_minutes, s.end_minutes, s.holidays)
+                          ELSE v.created_at + make_interval(secs => p.first_response_seconds) END
+           END AS first_response_due_at,
+           CASE WHEN v.sign = 1 AND v.status = 'open' AND p.resolution_seconds IS NOT NULL
+                THEN CASE WHEN p.resolution_business
+                          THEN tally_business_due(v.created_at, p.resolution_seconds, s.time_zone, s.weekdays, s.start_minutes, s.end_minutes, s.holidays)
+                          ELSE v.created_at + make_interval(secs => p.resolution_seconds) END
+           END AS resolution_due_at
+    FROM business_versions AS v
+    LEFT JOIN LATERAL (
+        SELECT s.time_zone, s.weekdays, s.start_minutes, s.end_minutes, s.holidays
+        FROM business_schedule AS s
+        WHERE s.workspace_id = v.workspace_id AND s.effective_from <= v.created_at
+        ORDER BY s.effective_from DESC
+        LIMIT 1
+    ) AS s ON true
+    LEFT JOIN LATERAL (
+        SELECT p.first_response_seconds, p.first_response_business, p.resolution_seconds, p.resolution_business
+        FROM sla_policy AS p
+        WHERE p.workspace_id = v.workspace_id AND p.effective_from <= v.created_at
+        ORDER BY p.effective_from DESC
+        LIMIT 1
+    ) AS p ON true
+    WHERE v.created_at IS NOT NULL
+),
+-- SLA outcomes (support_sla_hourly, and summed below to the per-total, channel and agent rows):
+-- the same changed rows (business_timed), held to the SLA policy version in effect at
+-- created_at, each target measured in calendar or business time (the business schedule version
+-- in effect at created_at) as the policy says. A first response (a resolution, while resolved)
+-- with a target counts as targeted in its hour, channel and agent, and as a breach when its time
+-- exceeds the target; -1 as the row was, +1 as it is.
+sla_deltas (workspace_id, bucket, channel_id, agent_id, first_response_targeted, first_response_breaches,
+            resolution_targeted, resolution_breaches) AS (
+    SELECT workspace_id, date_trunc('hour', first_response_at, 'UTC'), channel_id, first_responder_id,
+           sign, sign * ((CASE WHEN first_response_business THEN first_response_seconds
+                               ELSE first_response_calendar_seconds END) > first_response_target)::int, 0, 0
+    FROM business_timed
+    WHERE first_response_at IS NOT NULL AND first_response_target IS NOT NULL AND first_response_moved
+    UNION ALL
+    SELECT workspace_id, date_trunc('hour', resolved_at, 'UTC'), channel_id, resolver_id,
+           0, 0, sign, sign * ((CASE WHEN resolution_business THEN resolution_seconds
+                                     ELSE resolution_calendar_seconds END) > resolution_target)::int
+    FROM business_timed
+    WHERE resolved_at IS NOT NULL AND resolution_target IS NOT NULL AND resolution_moved
+),
+-- Reply times (reply_sums), CSAT (csat_deltas) and SLA outcomes (sla_deltas) per hour, channel
+-- and agent, summed below to the grains of support_total_hourly, support_channel_hourly and
+-- support_agent_hourly, so their reads need no scan of every channel x agent row of the reply,
+-- CSAT and SLA tables.
 quality_deltas AS (
     SELECT workspace_id, bucket, channel_id, agent_id, reply_count, reply_seconds, reply_bins,
-           0 AS score_1, 0 AS score_2, 0 AS score_3, 0 AS score_4, 0 AS score_5
+           0 AS score_1, 0 AS score_2, 0 AS score_3, 0 AS score_4, 0 AS score_5,
+           0 AS first_response_targeted, 0 AS first_response_breaches, 0 AS resolution_targeted,
+           0 AS resolution_breaches
     FROM reply_sums
     UNION ALL
     SELECT workspace_id, bucket, channel_id, agent_id, 0, 0, array_fill(0::bigint, ARRAY[11]),
-           score_1, score_2, score_3, score_4, score_5
+           score_1, score_2, score_3, score_4, score_5, 0, 0, 0, 0
     FROM csat_deltas
+    UNION ALL
+    SELECT workspace_id, bucket, channel_id, agent_id, 0, 0, array_fill(0::bigint, ARRAY[11]),
+           0, 0, 0, 0, 0, first_response_targeted, first_response_breaches, resolution_targeted,
+           resolution_breaches
+    FROM sla_deltas
 ),
 total_quality AS (
     SELECT workspace_id, bucket,
@@ -515,7 +624,10 @@ total_quality AS (
                  sum(reply_bins[5]), sum(reply_bins[6]), sum(reply_bins[7]), sum(reply_bins[8]),
                  sum(reply_bins[9]), sum(reply_bins[10]), sum(reply_bins[11])]::bigint[] AS reply_bins,
            sum(score_1) AS score_1, sum(score_2) AS score_2, sum(score_3) AS score_3,
-           sum(score_4) AS score_4, sum(score_5) AS score_5
+           sum(score_4) AS score_4, sum(score_5) AS score_5,
+           sum(first_response_targeted) AS first_response_targeted,
+           sum(first_response_breaches) AS first_response_breaches,
+           sum(resolution_targeted) AS resolution_targeted, sum(resolution_breaches) AS resolution_breaches
     FROM quality_deltas
     GROUP BY 1, 2
 ),
@@ -528,7 +640,10 @@ dimension_quality AS (
                  sum(reply_bins[5]), sum(reply_bins[6]), sum(reply_bins[7]), sum(reply_bins[8]),
                  sum(reply_bins[9]), sum(reply_bins[10]), sum(reply_bins[11])]::bigint[] AS reply_bins,
            sum(score_1) AS score_1, sum(score_2) AS score_2, sum(score_3) AS score_3,
-           sum(score_4) AS score_4, sum(score_5) AS score_5
+           sum(score_4) AS score_4, sum(score_5) AS score_5,
+           sum(first_response_targeted) AS first_response_targeted,
+           sum(first_response_breaches) AS first_response_breaches,
+           sum(resolution_targeted) AS resolution_targeted, sum(resolution_breaches) AS resolution_breaches
     FROM quality_deltas
     GROUP BY GROUPING SETS ((workspace_id, bucket, channel_id), (workspace_id, bucket, agent_id))
 ),
@@ -571,7 +686,8 @@ total_upsert AS (
         (workspace_id, bucket, slot, conversations_created, conversations_assigned, agent_replies,
          customer_replies, resolutions, reopens, first_response_count, first_response_seconds,
          resolution_count, resolution_seconds, first_response_bins, resolution_bins,
-         reply_count, reply_seconds, reply_bins, score_1, score_2, score_3, score_4, score_5)
+         reply_count, reply_seconds, reply_bins, score_1, score_2, score_3, score_4, score_5,
+         first_response_targeted, first_response_breaches, resolution_targeted, resolution_breaches)
     SELECT workspace_id, bucket, tally_write_slot(),
            COALESCE(c.conversations_created, 0), COALESCE(c.conversations_assigned, 0),
            COALESCE(c.agent_replies, 0), COALESCE(c.customer_replies, 0),
@@ -583,7 +699,9 @@ total_upsert AS (
            COALESCE(q.reply_count, 0), COALESCE(q.reply_seconds, 0),
            COALESCE(q.reply_bins, array_fill(0::bigint, ARRAY[11])),
            COALESCE(q.score_1, 0), COALESCE(q.score_2, 0), COALESCE(q.score_3, 0),
-           COALESCE(q.score_4, 0), COALESCE(q.score_5, 0)
+           COALESCE(q.score_4, 0), COALESCE(q.score_5, 0),
+           COALESCE(q.first_response_targeted, 0), COALESCE(q.first_response_breaches, 0),
+           COALESCE(q.resolution_targeted, 0), COALESCE(q.resolution_breaches, 0)
     FROM total_counts AS c
     FULL JOIN total_histograms AS h USING (workspace_id, bucket)
     FULL JOIN total_quality AS q USING (workspace_id, bucket)
@@ -595,6 +713,8 @@ total_upsert AS (
        OR 0 <> ANY (h.first_response_bins) OR 0 <> ANY (h.resolution_bins)
        OR q.reply_count <> 0 OR q.reply_seconds <> 0 OR 0 <> ANY (q.reply_bins)
        OR q.score_1 <> 0 OR q.score_2 <> 0 OR q.score_3 <> 0 OR q.score_4 <> 0 OR q.score_5 <> 0
+       OR q.first_response_targeted <> 0 OR q.first_response_breaches <> 0
+       OR q.resolution_targeted <> 0 OR q.resolution_breaches <> 0
     ORDER BY 1, 2
     ON CONFLICT (workspace_id, bucket, slot) DO UPDATE SET
         conversations_created = t.conversations_created + EXCLUDED.conversations_created,
@@ -617,7 +737,11 @@ total_upsert AS (
         score_2 = t.score_2 + EXCLUDED.score_2,
         score_3 = t.score_3 + EXCLUDED.score_3,
         score_4 = t.score_4 + EXCLUDED.score_4,
-        score_5 = t.score_5 + EXCLUDED.score_5
+        score_5 = t.score_5 + EXCLUDED.score_5,
+        first_response_targeted = t.first_response_targeted + EXCLUDED.first_response_targeted,
+        first_response_breaches = t.first_response_breaches + EXCLUDED.first_response_breaches,
+        resolution_targeted = t.resolution_targeted + EXCLUDED.resolution_targeted,
+        resolution_breaches = t.resolution_breaches + EXCLUDED.resolution_breaches
 ),
 -- The same net deltas summed over agents (one row per channel and hour) and over channels (one
 -- row per agent and hour), with the histograms as arrays as in support_total_hourly: what the
@@ -692,7 +816,11 @@ dimension_rows AS (
            COALESCE(q.reply_count, 0) AS reply_count, COALESCE(q.reply_seconds, 0) AS reply_seconds,
            COALESCE(q.reply_bins, array_fill(0::bigint, ARRAY[11])) AS reply_bins,
            COALESCE(q.score_1, 0) AS score_1, COALESCE(q.score_2, 0) AS score_2, COALESCE(q.score_3, 0) AS score_3,
-           COALESCE(q.score_4, 0) AS score_4, COALESCE(q.score_5, 0) AS score_5
+           COALESCE(q.score_4, 0) AS score_4, COALESCE(q.score_5, 0) AS score_5,
+           COALESCE(q.first_response_targeted, 0) AS first_response_targeted,
+           COALESCE(q.first_response_breaches, 0) AS first_response_breaches,
+           COALESCE(q.resolution_targeted, 0) AS resolution_targeted,
+           COALESCE(q.resolution_breaches, 0) AS resolution_breaches
     FROM dimension_counts AS c
     FULL JOIN dimension_histograms AS h USING (workspace_id, bucket, dimension, dimension_id)
     FULL JOIN dimension_quality AS q USING (workspace_id, bucket, dimension, dimension_id)
@@ -704,17 +832,21 @@ dimension_rows AS (
        OR 0 <> ANY (h.first_response_bins) OR 0 <> ANY (h.resolution_bins)
        OR q.reply_count <> 0 OR q.reply_seconds <> 0 OR 0 <> ANY (q.reply_bins)
        OR q.score_1 <> 0 OR q.score_2 <> 0 OR q.score_3 <> 0 OR q.score_4 <> 0 OR q.score_5 <> 0
+       OR q.first_response_targeted <> 0 OR q.first_response_breaches <> 0
+       OR q.resolution_targeted <> 0 OR q.resolution_breaches <> 0
 ),
 channel_upsert AS (
     INSERT INTO support_channel_hourly AS ch
         (workspace_id, bucket, channel_id, slot, conversations_created, conversations_assigned, agent_replies,
          customer_replies, resolutions, reopens, first_response_count, first_response_seconds,
          resolution_count, resolution_seconds, first_response_bins, resolution_bins,
-         reply_count, reply_seconds, reply_bins, score_1, score_2, score_3, score_4, score_5)
+         reply_count, reply_seconds, reply_bins, score_1, score_2, score_3, score_4, score_5,
+         first_response_targeted, first_response_breaches, resolution_targeted, resolution_breaches)
     SELECT workspace_id, bucket, dimension_id, tally_write_slot(), conversations_created, conversations_assigned, agent_replies,
            customer_replies, resolutions, reopens, first_response_count,
            first_response_seconds, resolution_count, resolution_seconds, first_response_bins, resolution_bins,
-           reply_count, reply_seconds, reply_bins, score_1, score_2, score_3, score_4, score_5
+           reply_count, reply_seconds, reply_bins, score_1, score_2, score_3, score_4, score_5,
+           first_response_targeted, first_response_breaches, resolution_targeted, resolution_breaches
     FROM dimension_rows
     WHERE dimension = 'channel'
     ORDER BY 1, 2, 3
@@ -738,7 +870,11 @@ channel_upsert AS (
         score_2 = ch.score_2 + EXCLUDED.score_2,
         score_3 = ch.score_3 + EXCLUDED.score_3,
         score_4 = ch.score_4 + EXCLUDED.score_4,
-        score_5 = ch.score_5 + EXCLUDED.score_5
+        score_5 = ch.score_5 + EXCLUDED.score_5,
+        first_response_targeted = ch.first_response_targeted + EXCLUDED.first_response_targeted,
+        first_response_breaches = ch.first_response_breaches + EXCLUDED.first_response_breaches,
+        resolution_targeted = ch.resolution_targeted + EXCLUDED.resolution_targeted,
+        resolution_breaches = ch.resolution_breaches + EXCLUDED.resolution_breaches
 ),
 -- Per team (of the conversation's latest assignment, '' for none): each changed conversation as
 -- it was (-1) and as it is (+1), created in its created hour, first response and resolution
@@ -916,87 +1052,9 @@ label_upsert AS (
         score_4 = lb.score_4 + EXCLUDED.score_4,
         score_5 = lb.score_5 + EXCLUDED.score_5
 ),
--- Business hours (support_business_hourly): the first response and resolution of each changed
--- row measured in the open hours of the schedule version in effect at its created_at
--- (sql/functions/tally_business_seconds.sql; calendar time without a version), -1 as the row
--- was and +1 as it is, in the same hours, channels and agents as support_hourly's durations.
--- The versions are append-only and never dated before an event that may exist, so the version
--- a row was measured with is still the one found for it here. A row whose created_at, channel,
--- first response, resolution and their agents are unchanged would add what it takes back: it is
--- skipped before the measuring; so is each of the two figures whose own inputs are unchanged
--- (first_response_moved, resolution_moved: a resolution leaves the first response as it was),
--- for business time and SLAs alike, which share the measuring below.
-business_changed AS (
-    SELECT before_row, after_row,
-           ROW((before_row).created_at, (before_row).channel_id, (before_row).first_response_at, (before_row).first_responder_id)
-               IS DISTINCT FROM
-               ROW((after_row).created_at, (after_row).channel_id, (after_row).first_response_at, (after_row).first_responder_id)
-               AS first_response_moved,
-           ROW((before_row).created_at, (before_row).channel_id, (before_row).status, (before_row).last_resolved_at, (before_row).resolver_id)
-               IS DISTINCT FROM
-               ROW((after_row).created_at, (after_row).channel_id, (after_row).status, (after_row).last_resolved_at, (after_row).resolver_id)
-               AS resolution_moved
-    FROM changed
-    WHERE ROW((before_row).created_at, (before_row).channel_id, (before_row).first_response_at, (before_row).first_responder_id, (before_row).status, (before_row).last_resolved_at, (before_row).resolver_id)
-          IS DISTINCT FROM
-          ROW((after_row).created_at, (after_row).channel_id, (after_row).first_response_at, (after_row).first_responder_id, (after_row).status, (after_row).last_resolved_at, (after_row).resolver_id)
-),
-business_versions AS (
-    SELECT -1 AS sign, first_response_moved, resolution_moved, (before_row).* FROM business_changed
-    UNION ALL
-    SELECT 1 AS sign, first_response_moved, resolution_moved, (after_row).* FROM business_changed
-),
--- Each version once with its schedule and SLA policy versions (one look-up each), the first
--- response and resolution in business time where a figure moved (each duration measured once,
--- for support_business_hourly and for an SLA target in business time), and, as the row is, the
--- instant each pending target falls due.
-business_timed AS (
-    SELECT v.sign, v.workspace_id, v.conversation_id, COALESCE(v.channel_id, '') AS channel_id,
-           v.first_response_at, COALESCE(v.first_responder_id, '') AS first_responder_id,
-           CASE WHEN v.status = 'resolved' THEN v.last_resolved_at END AS resolved_at,
-           COALESCE(v.resolver_id, '') AS resolver_id,
-           v.first_response_moved, v.resolution_moved,
-           CASE WHEN v.first_response_moved
-                THEN tally_business_seconds(v.created_at, v.first_response_at, s.time_zone, s.weekdays, s.start_minutes, s.end_minutes, s.holidays) END AS first_response_seconds,
-           CASE WHEN v.resolution_moved AND v.status = 'resolved'
-                THEN tally_business_seconds(v.created_at, v.last_resolved_at, s.time_zone, s.weekdays, s.start_minutes, s.end_minutes, s.holidays) END AS resolution_seconds,
-           GREATEST(0, EXTRACT(EPOCH FROM v.first_response_at - v.created_at)) AS first_response_calendar_seconds,
-           GREATEST(0, EXTRACT(EPOCH FROM v.last_resolved_at - v.created_at)) AS resolution_calendar_seconds,
-           v.status = 'open' AND v.first_response_at IS NULL AND p.first_response_seconds IS NOT NULL
-               AS first_response_pending,
-           v.status = 'open' AND p.resolution_seconds IS NOT NULL AS resolution_pending,
-           p.first_response_seconds AS first_response_target,
-           p.first_response_business,
-           p.resolution_seconds AS resolution_target,
-           p.resolution_business,
-           CASE WHEN v.sign = 1 AND v.status = 'open' AND v.first_response_at IS NULL
-                     AND p.first_response_seconds IS NOT NULL
-                THEN CASE WHEN p.first_response_business
-                          THEN tally_business_due(v.created_at, p.first_response_seconds, s.time_zone, s.weekdays, s.start_minutes, s.end_minutes, s.holidays)
-                          ELSE v.created_at + make_interval(secs => p.first_response_seconds) END
-           END AS first_response_due_at,
-           CASE WHEN v.sign = 1 AND v.status = 'open' AND p.resolution_seconds IS NOT NULL
-                THEN CASE WHEN p.resolution_business
-                          THEN tally_business_due(v.created_at, p.resolution_seconds, s.time_zone, s.weekdays, s.start_minutes, s.end_minutes, s.holidays)
-                          ELSE v.created_at + make_interval(secs => p.resolution_seconds) END
-           END AS resolution_due_at
-    FROM business_versions AS v
-    LEFT JOIN LATERAL (
-        SELECT s.time_zone, s.weekdays, s.start_minutes, s.end_minutes, s.holidays
-        FROM business_schedule AS s
-        WHERE s.workspace_id = v.workspace_id AND s.effective_from <= v.created_at
-        ORDER BY s.effective_from DESC
-        LIMIT 1
-    ) AS s ON true
-    LEFT JOIN LATERAL (
-        SELECT p.first_response_seconds, p.first_response_business, p.resolution_seconds, p.resolution_business
-        FROM sla_policy AS p
-        WHERE p.workspace_id = v.workspace_id AND p.effective_from <= v.created_at
-        ORDER BY p.effective_from DESC
-        LIMIT 1
-    ) AS p ON true
-    WHERE v.created_at IS NOT NULL
-),
+-- Business hours (support_business_hourly): business_timed (above) as deltas per hour, channel
+-- and agent, -1 as the row was and +1 as it is, in the same hours, channels and agents as
+-- support_hourly's durations.
 business_deltas (workspace_id, bucket, channel_id, agent_id, metric, seconds, sign) AS (
     SELECT workspace_id, date_trunc('hour', first_response_at, 'UTC'), channel_id, first_responder_id,
            'first_response', first_response_seconds, sign
@@ -1065,27 +1123,9 @@ business_upsert AS (
         resolution_bins = tally_add_bins(bh.resolution_bins, EXCLUDED.resolution_bins)
 ),
 -- End of business hours.
--- SLAs (support_sla_hourly, conversation_due): the same changed rows (business_timed), held to
--- the SLA policy version in effect at created_at, each target measured in calendar or business
--- time (the business schedule version in effect at created_at) as the policy says. A first
--- response (a resolution, while resolved) with a target counts as targeted in its hour, channel
--- and agent, and as a breach when its time exceeds the target; -1 as the row was, +1 as it is.
+-- SLAs (support_sla_hourly, conversation_due): sla_deltas (above) per hour, channel and agent;
 -- conversation_due holds the targets still pending (no agent reply yet; open) with the instant
 -- the time reaches the target: the row as it is replaces the row as it was.
-sla_deltas (workspace_id, bucket, channel_id, agent_id, first_response_targeted, first_response_breaches,
-            resolution_targeted, resolution_breaches) AS (
-    SELECT workspace_id, date_trunc('hour', first_response_at, 'UTC'), channel_id, first_responder_id,
-           sign, sign * ((CASE WHEN first_response_business THEN first_response_seconds
-                               ELSE first_response_calendar_seconds END) > first_response_target)::int, 0, 0
-    FROM business_timed
-    WHERE first_response_at IS NOT NULL AND first_response_target IS NOT NULL AND first_response_moved
-    UNION ALL
-    SELECT workspace_id, date_trunc('hour', resolved_at, 'UTC'), channel_id, resolver_id,
-           0, 0, sign, sign * ((CASE WHEN resolution_business THEN resolution_seconds
-                                     ELSE resolution_calendar_seconds END) > resolution_target)::int
-    FROM business_timed
-    WHERE resolved_at IS NOT NULL AND resolution_target IS NOT NULL AND resolution_moved
-),
 sla_upsert AS (
     INSERT INTO support_sla_hourly AS sl
         (workspace_id, bucket, channel_id, agent_id, slot, first_response_targeted, first_response_breaches,
@@ -1141,11 +1181,13 @@ agent_upsert AS (
         (workspace_id, bucket, agent_id, slot, conversations_created, conversations_assigned, agent_replies,
          customer_replies, resolutions, reopens, first_response_count, first_response_seconds,
          resolution_count, resolution_seconds, first_response_bins, resolution_bins,
-         reply_count, reply_seconds, reply_bins, score_1, score_2, score_3, score_4, score_5)
+         reply_count, reply_seconds, reply_bins, score_1, score_2, score_3, score_4, score_5,
+         first_response_targeted, first_response_breaches, resolution_targeted, resolution_breaches)
     SELECT workspace_id, bucket, dimension_id, tally_write_slot(), conversations_created, conversations_assigned, agent_replies,
            customer_replies, resolutions, reopens, first_response_count,
            first_response_seconds, resolution_count, resolution_seconds, first_response_bins, resolution_bins,
-           reply_count, reply_seconds, reply_bins, score_1, score_2, score_3, score_4, score_5
+           reply_count, reply_seconds, reply_bins, score_1, score_2, score_3, score_4, score_5,
+           first_response_targeted, first_response_breaches, resolution_targeted, resolution_breaches
     FROM dimension_rows
     WHERE dimension = 'agent'
     ORDER BY 1, 2, 3
@@ -1169,7 +1211,11 @@ agent_upsert AS (
         score_2 = ag.score_2 + EXCLUDED.score_2,
         score_3 = ag.score_3 + EXCLUDED.score_3,
         score_4 = ag.score_4 + EXCLUDED.score_4,
-        score_5 = ag.score_5 + EXCLUDED.score_5
+        score_5 = ag.score_5 + EXCLUDED.score_5,
+        first_response_targeted = ag.first_response_targeted + EXCLUDED.first_response_targeted,
+        first_response_breaches = ag.first_response_breaches + EXCLUDED.first_response_breaches,
+        resolution_targeted = ag.resolution_targeted + EXCLUDED.resolution_targeted,
+        resolution_breaches = ag.resolution_breaches + EXCLUDED.resolution_breaches
 )
 INSERT INTO support_live AS l (workspace_id, channel_id, slot, open, unassigned, unanswered)
 SELECT workspace_id,

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from analytics import params, rollups, services, summaries
 from tests.analytics.test_invariant import PROPERTY_SETTINGS, reset_tables
-from tests.factories import BASE, SUPPORT, examples, support_event, validated
+from tests.factories import BASE, SUPPORT, add_sla_policies, examples, support_event, validated
 
 # Three days of events from BASE (Monday 2 March 2026, 08:00 UTC): three UTC midnights inside.
 SPREAD_MINUTES = 3 * 24 * 60
@@ -64,9 +64,17 @@ def window(start_half_hours: int, length_half_hours: int) -> params.Window:
     )
 
 
-# The figures compared: counts, durations, reply times and CSAT (the response rate aside, which
-# divides by the resolutions already compared).
-COMPARED = (*summaries.COUNTS, *summaries.DURATIONS, summaries.REPLY_TIME, "csat")
+# The figures compared: counts, durations, reply times, CSAT (the response rate aside, which
+# divides by the resolutions already compared) and SLA outcomes.
+COMPARED = (*summaries.COUNTS, *summaries.DURATIONS, summaries.REPLY_TIME, "csat", "sla")
+
+
+@pytest.fixture
+def sla_policy(workspace):
+    """First response within 10 minutes and resolution within an hour, in calendar time, so the
+    conversations' SLA outcomes are compared too."""
+    add_sla_policies(workspace, [("2000-01-01T00:00:00Z", (600, False), (3600, False))])
+    return workspace
 
 
 def agent_rows(workspace, span: params.Window) -> dict[str, dict]:
@@ -121,10 +129,12 @@ def agent_overview(workspace, span: params.Window, agent: str) -> dict:
     horizons=[40],
     spans=[(44, 68)],
 )
-def test_agent_list_over_days_equals_each_agents_hourly_overview(workspace, events, late_share, horizons, spans):
+def test_agent_list_over_days_equals_each_agents_hourly_overview(
+    workspace, sla_policy, events, late_share, horizons, spans
+):
     """Verifies every agent row of the list (read by day) equals the agent's overview (read by
-    hour), reply times and CSAT included, and verify finds 0 differences, after compactions and
-    late events."""
+    hour), reply times, CSAT and SLA outcomes included, and verify finds 0 differences, after
+    compactions and late events."""
     reset_tables()
     early = events[: round(len(events) * (1 - late_share))]
     if early:
