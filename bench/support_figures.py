@@ -1,9 +1,10 @@
 """What CSAT, the per-team and per-label figures, reply times, business hours and SLAs cost on
 ingest: the same simulated events (with ratings and teams) ingested with the conversation trigger
-as installed, and with the same trigger without those figures (the team, label, business-hours and
-SLA CTEs cut out of sql/triggers/event__merge_conversations.sql, and the reply-time and CSAT CTEs
-fed nothing: they share the per-grain upserts with the other figures; everything else identical). With `--cut
-business-sla` only the business-hours and SLA CTEs are cut: what those cost alone. The workspace
+as installed, and with the same trigger without those figures (the team and label CTEs and the
+business-hours and SLA upserts cut out of sql/triggers/event__merge_conversations.sql, and the
+reply-time, CSAT, business-hours and SLA CTEs fed nothing: they share the per-grain upserts with
+the other figures; everything else identical). With `--cut business-sla` only the business-hours
+and SLA inputs are emptied: what those cost alone. The workspace
 has a business schedule (Monday to Friday 09:00-18:00, a holiday) and SLA targets (first response
 1 h in business time, resolution 1 day in calendar time) in effect for the whole simulated week,
 so every conversation is measured and held to them. Batches of 1000 on one
@@ -49,9 +50,13 @@ from bench.triggers import verify  # noqa: E402
 FORMS = ("with", "without")
 # The per-team, per-label, business-hours and SLA CTEs: one span, cut out.
 TEAM_TO_SLA = ("-- Per team (of the conversation's latest assignment", "agent_upsert AS (")
-# The business-hours and SLA CTEs, a block of their own inside that span.
-BUSINESS_SLA_START = "-- Business hours (support_business_hourly)"
-BUSINESS_SLA_END = "-- End of SLAs.\n"
+# The business-hours and SLA measuring (business_changed ... sla_deltas) comes before the per-grain
+# upserts, which add the SLA outcomes: it is not cut but fed nothing, so every business-hours and
+# SLA CTE gets no rows.
+BUSINESS_SLA_EMPTIED = (
+    "    FROM changed\n    WHERE ROW((before_row).created_at,",
+    "    FROM changed\n    WHERE false AND ROW((before_row).created_at,",
+)
 # Reply times and CSAT feed the per-grain upserts the other figures share, so they are not cut but
 # emptied: the statement's messages and ratings read nothing, and the CTEs that pair and sum them
 # (and the reply and CSAT upserts) get no rows.
@@ -63,8 +68,8 @@ EMPTIED = (
     ("    FROM versions\n    WHERE rated_at IS NOT NULL\n", "    FROM versions\n    WHERE false\n"),
 )
 CUTS = {
-    "all": ((TEAM_TO_SLA,), EMPTIED),
-    "business-sla": (((BUSINESS_SLA_START, BUSINESS_SLA_END),), ()),
+    "all": ((TEAM_TO_SLA,), (*EMPTIED, BUSINESS_SLA_EMPTIED)),
+    "business-sla": ((), (BUSINESS_SLA_EMPTIED,)),
 }
 SCHEDULE_AND_TARGETS = """
 INSERT INTO business_schedule (workspace_id, effective_from, time_zone, weekdays, start_minutes, end_minutes,
@@ -78,13 +83,13 @@ VALUES (%(workspace)s, '2000-01-01T00:00Z', 3600, true, 86400, false, now());
 
 
 def without_new_figures(sql: str, cut: str = "all") -> str:
-    """The installed statements of event__merge_conversations.sql without the team, label,
-    business-hours and SLA CTEs and with the reply-time and CSAT inputs emptied; with
-    cut="business-sla", without the business-hours and SLA CTEs only."""
+    """The installed statements of event__merge_conversations.sql without the team and label CTEs
+    and the business-hours and SLA upserts, with the reply-time, CSAT, business-hours and SLA inputs
+    emptied; with cut="business-sla", with the business-hours and SLA inputs emptied only."""
     spans, emptied = CUTS[cut]
     for start, end in spans:
         begin = sql.index(start)
-        sql = sql[:begin] + sql[sql.index(end, begin) + (len(end) if end == BUSINESS_SLA_END else 0) :]
+        sql = sql[:begin] + sql[sql.index(end, begin) :]
     for text, replacement in emptied:
         assert text in sql, text
         sql = sql.replace(text, replacement)

@@ -22,7 +22,8 @@ contention between connections, which bench/trigger_forms.py and bench/support_f
 measure.
 
     env -u DATABASE_URL TALLY_PGDATA=/tmp/pgcpu .venv/bin/python bench/trigger_cpu.py --prepare main HEAD off
-    env -u DATABASE_URL TALLY_PGDATA=/tmp/pgcpu .venv/bin/python bench/trigger_cpu.py --schedule --size 1 --statements 300 main HEAD off
+    env -u DATABASE_URL TALLY_PGDATA=/tmp/pgcpu .venv/bin/python bench/trigger_cpu.py --schedule --size 1 \
+        --statements 300 main HEAD off
 """
 
 import argparse
@@ -59,7 +60,9 @@ END = datetime(2026, 12, 8, tzinfo=UTC)
 
 
 def show(revision: str, path: str) -> str:
-    return subprocess.run(["git", "show", f"{revision}:{path}"], cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["git", "show", f"{revision}:{path}"], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout
 
 
 def install_sql(form: str) -> str:
@@ -128,7 +131,9 @@ def main() -> None:
     earlier, later = pool[: args.history], pool[args.history : wanted]
     if args.prepare:
         reset(url)
-        run_statements(url=url, statements=render_inserts(url=url, workspace_id=workspace_id, events=earlier, size=1000), clients=1)
+        run_statements(
+            url=url, statements=render_inserts(url=url, workspace_id=workspace_id, events=earlier, size=1000), clients=1
+        )
         with connect(url) as connection, connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     statements = render_inserts(url=url, workspace_id=workspace_id, events=later, size=args.size)
@@ -195,7 +200,8 @@ def main() -> None:
     print("| form | backend CPU ms per statement | wall ms (median) | CPU / first |")
     print("| --- | --- | --- | --- |")
     for row in summary:
-        print(f"| {row['form']} | {row['cpu_ms_per_statement']:.2f} | {row['wall_ms_median']:.2f} | {row['cpu_vs_first']:.3f} |")
+        cpu, wall = row["cpu_ms_per_statement"], row["wall_ms_median"]
+        print(f"| {row['form']} | {cpu:.2f} | {wall:.2f} | {row['cpu_vs_first']:.3f} |")
 
 
 if __name__ == "__main__":
