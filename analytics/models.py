@@ -731,7 +731,8 @@ class SupportAgentDaily(SupportFigures, QualityFigures, SlaFigures):
 
 class SupportLive(models.Model):
     """Live counters per channel: open (created, not resolved since the last reopen),
-    unassigned (open, never assigned), unanswered (open, no agent reply yet)."""
+    unassigned (open, never assigned), unanswered (open, no agent reply yet), sla_pending
+    (conversations with a row in conversation_due: what the overdue read subtracts from)."""
 
     pk = models.CompositePrimaryKey("workspace", "channel_id", "slot")
     workspace = workspace_key("+")
@@ -740,6 +741,7 @@ class SupportLive(models.Model):
     open = models.BigIntegerField(default=0)
     unassigned = models.BigIntegerField(default=0)
     unanswered = models.BigIntegerField(default=0)
+    sla_pending = models.BigIntegerField(default=0, db_default=0)
 
     class Meta:
         db_table = "support_live"
@@ -1058,7 +1060,7 @@ class RecomputeEventNameHourly(pg.ReadOnlyView):
 
 class RecomputeSupportLive(pg.ReadOnlyView):
     sql = recompute_sql("support_live")
-    dependencies = ["analytics.RecomputeConversation"]
+    dependencies = ["analytics.RecomputeConversation", "analytics.RecomputeConversationDue"]
 
     class Meta:
         managed = False

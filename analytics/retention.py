@@ -316,11 +316,11 @@ RECOMPUTE_ORDER = (
     "support_agent_hourly",
     "event_name_hourly",
     "event_property_hourly",
+    "conversation_due",
     "support_live",
     "support_team_hourly",
     "support_label_hourly",
     "support_business_hourly",
-    "conversation_due",
     "session",
     "event_unique_hourly",
 )
@@ -339,7 +339,7 @@ READ_BY_OTHERS = frozenset(
 )
 """The recompute views that other recompute views read: recompute_conversation (by the support_*
 views), recompute_support_hourly and recompute_support_duration_hourly (by the per-total, channel
-and agent ones)."""
+and agent ones), recompute_conversation_due (by recompute_support_live)."""
 
 
 def shadow_recomputes(cursor, *, workspace_id: int | None = None) -> None:

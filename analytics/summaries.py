@@ -264,11 +264,24 @@ CSAT_COLUMNS_SQL = ", ".join([*(f"csat_score_{score}" for score in range(1, 6)),
 SLA_SUMS = sla_sums()
 SLA_COLUMN_LIST = ", ".join(f"sla_{figure}" for figure in SLA_FIGURES)
 SLA_COLUMNS = "".join(f", COALESCE(sl.sla_{figure}, 0) AS sla_{figure}" for figure in SLA_FIGURES)
-# Live SLA counters from conversation_due (d): the pending targets due before now + 1 hour, one
-# index range (workspace_id, due_at); a conversation counts once whichever of its targets is due.
+# Live SLA counters from conversation_due (d), read over the targets not yet due only (one index
+# range (workspace_id, due_at) from now on), never over the overdue backlog: breaching within the
+# hour counts the conversations with a target due in [now, now + 1 hour); not_overdue those whose
+# targets are all due at or after now (no target of theirs due before now: one primary-key probe
+# each). overdue_now is then support_live.sla_pending (the conversations with a pending target,
+# kept by the trigger) minus not_overdue. A conversation's targets share its channel, so the same
+# holds per channel.
 SLA_LIVE_SUMS = """
-           count(DISTINCT d.conversation_id) FILTER (WHERE d.due_at >= now()) AS breaching_within_hour_now,
-           count(DISTINCT d.conversation_id) FILTER (WHERE d.due_at < now()) AS overdue_now"""
+           count(DISTINCT d.conversation_id) FILTER (WHERE d.due_at < now() + interval '1 hour')
+               AS breaching_within_hour_now,
+           count(DISTINCT d.conversation_id) FILTER (
+               WHERE NOT EXISTS (
+                   SELECT 1
+                   FROM conversation_due AS o
+                   WHERE o.workspace_id = d.workspace_id AND o.conversation_id = d.conversation_id
+                     AND o.due_at < now()
+               )
+           ) AS not_overdue"""
 REPLY_HISTOGRAM = """
     UNION ALL
     SELECT q.key, 'reply_time', u.bin_start_seconds, u.n
@@ -311,7 +324,7 @@ slas AS ({slas}
 sla_live AS (
     SELECT{sla_live_sums}
     FROM conversation_due AS d
-    WHERE d.workspace_id = %(workspace)s AND d.due_at < now() + interval '1 hour' {sla_live_filter}
+    WHERE d.workspace_id = %(workspace)s AND d.due_at >= now() {sla_live_filter}
 ),
 histogram AS ({histogram}{reply_histogram}
 ),
@@ -319,13 +332,14 @@ histogram AS ({histogram}{reply_histogram}
 live AS (
     SELECT COALESCE(sum(l.open), 0)::bigint AS open_now,
            COALESCE(sum(l.unassigned), 0)::bigint AS unassigned_now,
-           COALESCE(sum(l.unanswered), 0)::bigint AS unanswered_now
+           COALESCE(sum(l.unanswered), 0)::bigint AS unanswered_now,
+           COALESCE(sum(l.sla_pending), 0)::bigint AS sla_pending_now
     FROM support_live AS l
     WHERE l.workspace_id = %(workspace)s {live_filter}
 )
 SELECT f.key AS period,{figure_columns}{quality_columns}{sla_columns},
        live.open_now, live.unassigned_now, live.unanswered_now,
-       sla_live.breaching_within_hour_now, sla_live.overdue_now
+       sla_live.breaching_within_hour_now, live.sla_pending_now - sla_live.not_overdue AS overdue_now
 FROM figures AS f
 LEFT JOIN percentiles AS p USING (key)
 LEFT JOIN replies AS q USING (key)
@@ -794,10 +808,11 @@ LIVE_COLUMNS = """,
            COALESCE(l.unassigned, 0) AS unassigned_now,
            COALESCE(l.unanswered, 0) AS unanswered_now,
            COALESCE(due.breaching_within_hour_now, 0) AS breaching_within_hour_now,
-           COALESCE(due.overdue_now, 0) AS overdue_now"""
+           (COALESCE(l.sla_pending, 0) - COALESCE(due.not_overdue, 0))::bigint AS overdue_now"""
 LIVE_JOIN = """
     LEFT JOIN (
-        SELECT channel_id, sum(open) AS open, sum(unassigned) AS unassigned, sum(unanswered) AS unanswered
+        SELECT channel_id, sum(open) AS open, sum(unassigned) AS unassigned, sum(unanswered) AS unanswered,
+               sum(sla_pending) AS sla_pending
         FROM support_live
         WHERE workspace_id = %(workspace)s
         GROUP BY channel_id
@@ -805,7 +820,7 @@ LIVE_JOIN = """
     LEFT JOIN (
         SELECT d.channel_id,{sla_live_sums}
         FROM conversation_due AS d
-        WHERE d.workspace_id = %(workspace)s AND d.due_at < now() + interval '1 hour'
+        WHERE d.workspace_id = %(workspace)s AND d.due_at >= now()
         GROUP BY d.channel_id
     ) AS due ON due.channel_id = dim.channel_id""".replace("{sla_live_sums}", SLA_LIVE_SUMS)
 

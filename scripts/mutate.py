@@ -939,6 +939,42 @@ MUTANTS = [
         "        FROM recompute_support_csat_hourly\n        WHERE false\n",
         "the channel recomputation leaves out the ratings, so verify cannot see a lost one",
     ),
+    Mutant(
+        "LV1",
+        "sql/triggers/event__merge_conversations.sql",
+        "WHERE sign = -1 AND (first_response_pending OR resolution_pending)\n    )\n    UNION ALL",
+        "WHERE sign = -1 AND first_response_pending\n    )\n    UNION ALL",
+        "sla_pending never takes back a conversation whose only pending target was the resolution",
+    ),
+    Mutant(
+        "LV2",
+        "sql/triggers/event__merge_conversations.sql",
+        "    SELECT DISTINCT workspace_id, channel_id, conversation_id, 1\n    FROM sla_pending",
+        "    SELECT workspace_id, channel_id, conversation_id, 1\n    FROM sla_pending",
+        "sla_pending counts a conversation once per pending target instead of once",
+    ),
+    Mutant(
+        "LV3",
+        "analytics/summaries.py",
+        "AND o.conversation_id = d.conversation_id\n                     AND o.due_at < now()",
+        "AND o.conversation_id = d.conversation_id\n                     AND o.due_at < now() AND o.kind = d.kind",
+        "the overdue read takes a conversation with a target due later as not overdue, whatever its other target",
+    ),
+    Mutant(
+        "LV4",
+        "sql/recompute/support_live.sql",
+        "COALESCE(p.sla_pending, 0) AS sla_pending",
+        "0::bigint AS sla_pending",
+        "recompute_support_live without the pending conversations, so verify cannot see a wrong counter",
+    ),
+    Mutant(
+        "LV5",
+        "analytics/migrations/0048_backfill_live_sla_pending.py",
+        "ON CONFLICT (workspace_id, channel_id, slot) DO UPDATE SET\n"
+        "    sla_pending = l.sla_pending + EXCLUDED.sla_pending;",
+        "ON CONFLICT (workspace_id, channel_id, slot) DO NOTHING;",
+        "the backfill leaves a channel whose slot 0 row already exists without its pending conversations",
+    ),
 ]
 
 

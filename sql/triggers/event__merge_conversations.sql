@@ -1,7 +1,8 @@
 -- Trigger:   AFTER INSERT ON event, FOR EACH STATEMENT, new rows as new_events.
--- Reads:     new_events named conversation.*, the conversation rows they touch, and
+-- Reads:     new_events named conversation.*, the conversation rows they touch,
 --            business_schedule and sla_policy (the versions in effect at each changed row's
---            created_at).
+--            created_at), and the conversation_due rows of the changed conversations that had a
+--            pending target.
 -- Keeps:     conversation            = sql/recompute/conversation.sql
 --            support_hourly          = sql/recompute/support_hourly.sql
 --            support_duration_hourly = sql/recompute/support_duration_hourly.sql
@@ -1175,6 +1176,23 @@ sla_due_upsert AS (
         channel_id = EXCLUDED.channel_id,
         due_at = EXCLUDED.due_at
 ),
+-- Conversations with a pending target (support_live.sla_pending, what the overdue read subtracts
+-- from): -1 for each changed conversation that conversation_due holds before this statement (every
+-- part of one statement sees the table as it was), in the channel stored there, and +1 for each
+-- that sla_pending writes. Read from conversation_due rather than from first_response_pending and
+-- resolution_pending: a target in business time whose schedule never opens long enough is
+-- pending without a row, and the counter must count exactly the conversations of the rows.
+sla_holders (workspace_id, channel_id, conversation_id, sign) AS (
+    SELECT DISTINCT d.workspace_id, d.channel_id, d.conversation_id, -1
+    FROM conversation_due AS d
+    WHERE (d.workspace_id, d.conversation_id) IN (
+        SELECT workspace_id, conversation_id FROM business_timed
+        WHERE sign = -1 AND (first_response_pending OR resolution_pending)
+    )
+    UNION ALL
+    SELECT DISTINCT workspace_id, channel_id, conversation_id, 1
+    FROM sla_pending
+),
 -- End of SLAs.
 agent_upsert AS (
     INSERT INTO support_agent_hourly AS ag
@@ -1217,23 +1235,32 @@ agent_upsert AS (
         resolution_targeted = ag.resolution_targeted + EXCLUDED.resolution_targeted,
         resolution_breaches = ag.resolution_breaches + EXCLUDED.resolution_breaches
 )
-INSERT INTO support_live AS l (workspace_id, channel_id, slot, open, unassigned, unanswered)
+INSERT INTO support_live AS l (workspace_id, channel_id, slot, open, unassigned, unanswered, sla_pending)
 SELECT workspace_id,
        channel_id,
        tally_write_slot(),
-       sum(sign),
-       COALESCE(sum(sign) FILTER (WHERE first_assigned_at IS NULL), 0),
-       COALESCE(sum(sign) FILTER (WHERE first_response_at IS NULL), 0)
-FROM timed
-WHERE status = 'open'
+       sum(open),
+       sum(unassigned),
+       sum(unanswered),
+       sum(sla_pending)
+FROM (
+    SELECT workspace_id, channel_id, sign AS open,
+           CASE WHEN first_assigned_at IS NULL THEN sign ELSE 0 END AS unassigned,
+           CASE WHEN first_response_at IS NULL THEN sign ELSE 0 END AS unanswered,
+           0 AS sla_pending
+    FROM timed
+    WHERE status = 'open'
+    UNION ALL
+    SELECT workspace_id, channel_id, 0, 0, 0, sign
+    FROM sla_holders
+) AS live_deltas
 GROUP BY 1, 2
-HAVING sum(sign) <> 0
-    OR sum(sign) FILTER (WHERE first_assigned_at IS NULL) <> 0
-    OR sum(sign) FILTER (WHERE first_response_at IS NULL) <> 0
+HAVING sum(open) <> 0 OR sum(unassigned) <> 0 OR sum(unanswered) <> 0 OR sum(sla_pending) <> 0
 ORDER BY 1, 2
 ON CONFLICT (workspace_id, channel_id, slot) DO UPDATE SET
     open = l.open + EXCLUDED.open,
     unassigned = l.unassigned + EXCLUDED.unassigned,
-    unanswered = l.unanswered + EXCLUDED.unanswered;
+    unanswered = l.unanswered + EXCLUDED.unanswered,
+    sla_pending = l.sla_pending + EXCLUDED.sla_pending;
 -- @end support summaries
 RETURN NULL;

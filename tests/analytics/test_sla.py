@@ -19,11 +19,14 @@ Targets: first response 900 s in business time, resolution 4 h (14,400 s) in cal
               met; open: its resolution is pending, due 14:00
 """
 
+import importlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
+from analytics import erasure, rollups
 from analytics.models import ConversationDue, SupportSlaHourly
 from tests.analytics.test_business_hours import EVENTS as DESK
 from tests.analytics.test_business_hours import RANGE, SCHEDULE, event, hour
@@ -255,3 +258,134 @@ def test_the_admin_adds_sla_versions_by_the_same_rules(admin_client, workspace):
     assert valid.is_valid(), valid.errors
     stored = valid.save()
     assert (stored.first_response_seconds, stored.resolution_seconds, stored.resolution_business) == (600, 3600, True)
+
+
+def live_formula(workspace, channel: str | None = None) -> tuple[int, int]:
+    """(breaching within the hour, overdue) as the read computed them before support_live kept
+    sla_pending: distinct conversations of conversation_due with a target due in [now, now + 1 h),
+    and with one due before now."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT count(DISTINCT conversation_id)
+                       FILTER (WHERE due_at >= now() AND due_at < now() + interval '1 hour'),
+                   count(DISTINCT conversation_id) FILTER (WHERE due_at < now())
+            FROM conversation_due
+            WHERE workspace_id = %s AND (%s::text IS NULL OR channel_id = %s)
+            """,
+            [workspace.id, channel, channel],
+        )
+        return cursor.fetchone()
+
+
+@pytest.mark.django_db
+def test_live_counters_stay_exact_through_replies_resolutions_reopens_channel_moves_and_erasure(client_for, workspace):
+    """Verifies breaching_within_hour_now and overdue_now (overview, per channel filter, channel
+    list) against the read-time formula over conversation_due and against numbers by hand, and
+    `rollups` differences empty, after each step: targets created (first response 1 h, resolution
+    3 h, calendar time), m1 answered, m3 resolved, m3 reopened, m2 moved from chat to email by an
+    earlier created event, then erasure of m1's reply, of that created event and of all of m4."""
+    add_sla_policies(workspace, [("2000-01-01T00:00:00Z", (3600, False), (10800, False))])
+    now = timezone.now().replace(microsecond=0)
+
+    def live(name: str, kind: str, minutes_ago: int, conversation: str, channel: str, **extra) -> dict:
+        occurred = (now - timedelta(minutes=minutes_ago)).isoformat().replace("+00:00", "Z")
+        return {
+            "id": name,
+            "name": f"conversation.{kind}",
+            "occurred_at": occurred,
+            "conversation_id": conversation,
+            "channel": channel,
+            **extra,
+        }
+
+    def check(expected: dict) -> None:
+        """expected: {None (all) or channel: (breaching within the hour, overdue)}."""
+        channels = {
+            row["id"]: (row["breaching_within_hour_now"], row["overdue_now"])
+            for row in client_for.get("/api/v1/summaries/channels").json()["results"]
+        }
+        for channel, figures in expected.items():
+            params = {} if channel is None else {"channel": channel}
+            overview = client_for.get("/api/v1/summaries/overview", params).json()
+            assert (overview["breaching_within_hour_now"], overview["overdue_now"]) == figures, channel
+            assert live_formula(workspace, channel) == figures, channel
+            if channel is not None:
+                assert channels[channel] == figures, channel
+        assert rollups.differences() == []
+
+    post_as(
+        client_for,
+        [
+            live("m1-created", "created", 90, "m1", "chat"),
+            live("m2-created", "created", 30, "m2", "chat"),
+            live("m3-created", "created", 200, "m3", "email"),
+            live("m4-created", "created", 10, "m4", "email"),
+            live("m4-customer", "customer_replied", 8, "m4", "email", customer="cu4"),
+        ],
+        "batch",
+    )
+    check({None: (2, 2), "chat": (1, 1), "email": (1, 1)})
+    post_as(client_for, [live("m1-reply", "agent_replied", 5, "m1", "chat", agent="a1")], "one_by_one")
+    check({None: (2, 1), "chat": (1, 0), "email": (1, 1)})
+    post_as(client_for, [live("m3-resolved", "resolved", 4, "m3", "email", agent="a1")], "one_by_one")
+    check({None: (2, 0), "chat": (1, 0), "email": (1, 0)})
+    post_as(client_for, [live("m3-reopened", "reopened", 3, "m3", "email")], "one_by_one")
+    check({None: (2, 1), "chat": (1, 0), "email": (1, 1)})
+    post_as(client_for, [live("m2-created-earlier", "created", 40, "m2", "email")], "one_by_one")
+    check({None: (2, 1), "chat": (0, 0), "email": (2, 1)})
+    assert erasure.erase_events(workspace=workspace, event_ids=["m1-reply"]) == ["m1-reply"]
+    check({None: (2, 2), "chat": (0, 1), "email": (2, 1)})
+    erased = erasure.erase_events(workspace=workspace, event_ids=["m2-created-earlier", "m4-created", "m4-customer"])
+    assert sorted(erased) == ["m2-created-earlier", "m4-created", "m4-customer"]
+    check({None: (1, 2), "chat": (1, 1), "email": (0, 1)})
+
+
+@pytest.mark.django_db
+def test_the_backfill_migration_counts_the_conversations_of_the_stored_pending_targets(client_for, workspace):
+    """Verifies the SQL of migration 0048 (databases upgraded with pending targets already stored):
+    with support_live.sla_pending zeroed, verify finds the difference and the overdue figure is
+    wrong; the backfill gives back what the trigger kept (2 conversations in chat: l1 with two
+    targets, l2 with one; 1 in email, whose slot 0 row exists) and verify is clean."""
+    backfill = importlib.import_module("analytics.migrations.0048_backfill_live_sla_pending")
+    add_sla_policies(workspace, [("2000-01-01T00:00:00Z", (3600, False), (10800, False))])
+    now = timezone.now().replace(microsecond=0)
+
+    def created(conversation: str, minutes_ago: int, channel: str) -> dict:
+        occurred = (now - timedelta(minutes=minutes_ago)).isoformat().replace("+00:00", "Z")
+        return {
+            "id": f"{conversation}-created",
+            "name": "conversation.created",
+            "occurred_at": occurred,
+            "conversation_id": conversation,
+            "channel": channel,
+        }
+
+    post_as(client_for, [created("l1", 90, "chat"), created("l2", 20, "chat"), created("l3", 200, "email")], "batch")
+    post_as(
+        client_for,
+        [{**created("l2", 10, "chat"), "id": "l2-reply", "name": "conversation.agent_replied", "agent": "a1"}],
+        "batch",
+    )
+
+    def sla_pending() -> dict:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT channel_id, sum(sla_pending) FROM support_live GROUP BY 1 ORDER BY 1")
+            return dict(cursor.fetchall())
+
+    kept = sla_pending()
+    assert kept == {"chat": 2, "email": 1}
+    # email's row moved to slot 0 (readers sum the slots: the same figures), where the backfill then
+    # meets an existing row; chat's stays in this connection's slot (1-16), so the backfill creates
+    # chat's slot 0 row.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE support_live SET sla_pending = 0, slot = CASE WHEN channel_id = 'email' THEN 0 ELSE slot END"
+        )
+    assert {d.table for d in rollups.differences()} == {"support_live"}
+    assert client_for.get("/api/v1/summaries/overview").json()["overdue_now"] == -1
+    with connection.cursor() as cursor:
+        cursor.execute(backfill.BACKFILL)
+    assert sla_pending() == kept
+    assert client_for.get("/api/v1/summaries/overview").json()["overdue_now"] == 2
+    assert rollups.differences() == []
