@@ -267,21 +267,19 @@ SLA_COLUMNS = "".join(f", COALESCE(sl.sla_{figure}, 0) AS sla_{figure}" for figu
 # Live SLA counters from conversation_due (d), read over the targets not yet due only (one index
 # range (workspace_id, due_at) from now on), never over the overdue backlog: breaching within the
 # hour counts the conversations with a target due in [now, now + 1 hour); not_overdue those whose
-# targets are all due at or after now (no target of theirs due before now: one primary-key probe
-# each). overdue_now is then support_live.sla_pending (the conversations with a pending target,
-# kept by the trigger) minus not_overdue. A conversation's targets share its channel, so the same
-# holds per channel.
+# targets are all due at or after now (no target of theirs due before now: a join on the primary
+# key, o, which finds the conversation's other target when it is overdue). overdue_now is then
+# support_live.sla_pending (the conversations with a pending target, kept by the trigger) minus
+# not_overdue. A conversation's targets share its channel, so the same holds per channel. A join,
+# not NOT EXISTS inside the aggregate's FILTER: Citus cannot push a subquery in the select list
+# down past an aggregate, and the join is co-located (workspace_id on both sides).
 SLA_LIVE_SUMS = """
            count(DISTINCT d.conversation_id) FILTER (WHERE d.due_at < now() + interval '1 hour')
                AS breaching_within_hour_now,
-           count(DISTINCT d.conversation_id) FILTER (
-               WHERE NOT EXISTS (
-                   SELECT 1
-                   FROM conversation_due AS o
-                   WHERE o.workspace_id = d.workspace_id AND o.conversation_id = d.conversation_id
-                     AND o.due_at < now()
-               )
-           ) AS not_overdue"""
+           count(DISTINCT d.conversation_id) FILTER (WHERE o.conversation_id IS NULL) AS not_overdue"""
+SLA_LIVE_ROWS = """conversation_due AS d
+    LEFT JOIN conversation_due AS o
+           ON o.workspace_id = d.workspace_id AND o.conversation_id = d.conversation_id AND o.due_at < now()"""
 REPLY_HISTOGRAM = """
     UNION ALL
     SELECT q.key, 'reply_time', u.bin_start_seconds, u.n
@@ -323,7 +321,7 @@ slas AS ({slas}
 ),
 sla_live AS (
     SELECT{sla_live_sums}
-    FROM conversation_due AS d
+    FROM {sla_live_rows}
     WHERE d.workspace_id = %(workspace)s AND d.due_at >= now() {sla_live_filter}
 ),
 histogram AS ({histogram}{reply_histogram}
@@ -515,6 +513,7 @@ def overview(*, workspace, window: Window) -> dict:
         reply_histogram=REPLY_HISTOGRAM,
         quality_columns=QUALITY_COLUMNS.format(resolution_count="f.resolution_count"),
         sla_live_sums=SLA_LIVE_SUMS,
+        sla_live_rows=SLA_LIVE_ROWS,
         sla_live_filter="AND d.channel_id = %(channel)s" if window.channel is not None else "",
         sla_columns=SLA_COLUMNS,
     )
@@ -819,10 +818,12 @@ LIVE_JOIN = """
     ) AS l ON l.channel_id = dim.channel_id
     LEFT JOIN (
         SELECT d.channel_id,{sla_live_sums}
-        FROM conversation_due AS d
+        FROM {sla_live_rows}
         WHERE d.workspace_id = %(workspace)s AND d.due_at >= now()
         GROUP BY d.channel_id
-    ) AS due ON due.channel_id = dim.channel_id""".replace("{sla_live_sums}", SLA_LIVE_SUMS)
+    ) AS due ON due.channel_id = dim.channel_id""".replace("{sla_live_sums}", SLA_LIVE_SUMS).replace(
+    "{sla_live_rows}", SLA_LIVE_ROWS
+)
 
 QUALITY_FIGURES = (
     *(f"{REPLY_TIME}_{figure}" for figure in DURATION_FIGURES),

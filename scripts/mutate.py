@@ -111,8 +111,8 @@ MUTANTS = [
     Mutant(
         "T7",
         "sql/triggers/event__merge_conversations.sql",
-        "COALESCE(sum(sign) FILTER (WHERE first_response_at IS NULL), 0)",
-        "COALESCE(sum(sign) FILTER (WHERE first_assigned_at IS NULL), 0)",
+        "CASE WHEN first_response_at IS NULL THEN sign ELSE 0 END AS unanswered",
+        "CASE WHEN first_assigned_at IS NULL THEN sign ELSE 0 END AS unanswered",
         "live unanswered counts the unassigned instead",
     ),
     Mutant(
@@ -847,9 +847,9 @@ MUTANTS = [
     Mutant(
         "SL6",
         "analytics/summaries.py",
-        "FILTER (WHERE d.due_at >= now()) AS breaching_within_hour_now",
-        "FILTER (WHERE d.due_at >= now() - interval '1 hour') AS breaching_within_hour_now",
-        "targets overdue by less than an hour counted as breaching within the next hour",
+        "FILTER (WHERE d.due_at < now() + interval '1 hour')\n               AS breaching_within_hour_now",
+        "FILTER (WHERE d.due_at < now() + interval '2 hours')\n               AS breaching_within_hour_now",
+        "targets due in the second hour from now counted as breaching within the next hour",
     ),
     Mutant(
         "QG1",
@@ -956,8 +956,8 @@ MUTANTS = [
     Mutant(
         "LV3",
         "analytics/summaries.py",
-        "AND o.conversation_id = d.conversation_id\n                     AND o.due_at < now()",
-        "AND o.conversation_id = d.conversation_id\n                     AND o.due_at < now() AND o.kind = d.kind",
+        "AND o.conversation_id = d.conversation_id AND o.due_at < now()",
+        "AND o.conversation_id = d.conversation_id AND o.due_at < now() AND o.kind = d.kind",
         "the overdue read takes a conversation with a target due later as not overdue, whatever its other target",
     ),
     Mutant(
