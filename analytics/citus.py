@@ -52,11 +52,20 @@ REFERENCE_TABLES = ("workspace", "api_token", "business_schedule", "sla_policy")
 ANCHOR = "event"
 DISTRIBUTION_COLUMN = "workspace_id"
 ROUTED_INGEST_FILE = "citus/tally_ingest_workspace.sql"
-ROUTED_INGEST = (
-    "tally_ingest_workspace(bigint, varchar[], varchar[], timestamptz[], varchar[], varchar[], varchar[], varchar[], "
-    "varchar[], varchar[], varchar[], varchar[], varchar[], varchar[], varchar[], varchar[], numeric[], jsonb[], "
-    "varchar[])"
+# The routed ingest function's arguments: the workspace, then one array per column of
+# analytics.services.COLUMNS, in that order. Its signature and the API's call of it are built here.
+ROUTED_INGEST_TYPES = (
+    "bigint",
+    "varchar[]",
+    "varchar[]",
+    "timestamptz[]",
+    *("varchar[]",) * 12,
+    "numeric[]",
+    "jsonb[]",
+    "varchar[]",
 )
+ROUTED_INGEST = f"tally_ingest_workspace({', '.join(ROUTED_INGEST_TYPES)})"
+ROUTED_INGEST_CALL = f"SELECT tally_ingest_workspace({', '.join(f'%s::{kind}' for kind in ROUTED_INGEST_TYPES)})"
 
 
 def is_citus() -> bool:

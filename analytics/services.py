@@ -56,14 +56,7 @@ RETURNING workspace_id, event_id
 # coordinator", a round trip per subplan; the events of one workspace are sent instead as one call
 # of sql/citus/tally_ingest_workspace.sql, which Citus delegates whole to the worker holding that
 # workspace's shards, where it runs the same claim and insert. Same arrays, without workspace_id's.
-INGEST_WORKSPACE = """
-SELECT tally_ingest_workspace(
-    %s::bigint, %s::varchar[], %s::varchar[], %s::timestamptz[], %s::varchar[],
-    %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[],
-    %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[],
-    %s::numeric[], %s::jsonb[], %s::varchar[]
-)
-"""
+INGEST_WORKSPACE = citus.ROUTED_INGEST_CALL
 
 COLUMNS = (
     "event_id",

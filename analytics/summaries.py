@@ -257,7 +257,13 @@ def sla_sums(alias: str = "sl", weight: str = "") -> str:
     )
 
 
-GRAIN_QUALITY_SUMS = "," + reply_sums("h") + csat_sums("h") + sla_sums("h")
+def grain_quality_sums(weight: str = "") -> str:
+    """The reply times, CSAT and SLA outcomes of per-grain rows aliased h (each row's times
+    `weight`), as extra columns of the figures CTE."""
+    return "," + reply_sums("h", weight) + csat_sums("h", weight) + sla_sums("h", weight)
+
+
+GRAIN_QUALITY_SUMS = grain_quality_sums()
 REPLY_COLUMNS = "reply_time_count, reply_time_avg_seconds, reply_bins"
 CSAT_COLUMNS_SQL = ", ".join([*(f"csat_score_{score}" for score in range(1, 6)), "csat_ratings"])
 # SLA outcomes of each key from support_sla_hourly (sl).
@@ -871,9 +877,7 @@ def dimension_rows(*, workspace, window: Window, dimension: str, ordering: str) 
     if days is not None:
         rows = AGENT_DAY_ROWS.format(columns=DAY_ROW_COLUMNS)
         sums, bins = figure_sums("h.sign * "), bin_sums("h.sign * ")
-        quality["quality_sums"] = (
-            "," + reply_sums("h", "h.sign * ") + csat_sums("h", "h.sign * ") + sla_sums("h", "h.sign * ")
-        )
+        quality["quality_sums"] = grain_quality_sums("h.sign * ")
         params.update(days)
     elif filters[other] is None:
         rows = hourly_rows(f"support_{dimension}_hourly", window)

@@ -898,8 +898,8 @@ MUTANTS = [
     Mutant(
         "QG5",
         "analytics/summaries.py",
-        '"," + reply_sums("h", "h.sign * ") + csat_sums("h", "h.sign * ") + sla_sums("h", "h.sign * ")',
-        '"," + reply_sums("h") + csat_sums("h") + sla_sums("h", "h.sign * ")',
+        'return "," + reply_sums("h", weight) + csat_sums("h", weight) + sla_sums("h", weight)',
+        'return "," + reply_sums("h") + csat_sums("h") + sla_sums("h", weight)',
         "the agent list adds the reply times of the days' hours outside the window instead of taking them back",
     ),
     Mutant(
@@ -921,8 +921,8 @@ MUTANTS = [
     Mutant(
         "SG3",
         "analytics/summaries.py",
-        '"," + reply_sums("h", "h.sign * ") + csat_sums("h", "h.sign * ") + sla_sums("h", "h.sign * ")',
-        '"," + reply_sums("h", "h.sign * ") + csat_sums("h", "h.sign * ") + sla_sums("h")',
+        'return "," + reply_sums("h", weight) + csat_sums("h", weight) + sla_sums("h", weight)',
+        'return "," + reply_sums("h", weight) + csat_sums("h", weight) + sla_sums("h")',
         "the agent list adds the SLA outcomes of the days' hours outside the window instead of taking them back",
     ),
     Mutant(
