@@ -58,6 +58,15 @@ class Erased:
         return "; ".join(parts)
 
 
+def pending_delete(cursor, condition: str, params: list) -> list[str]:
+    """Deletes the workspace's pending events (deferred summaries, analytics/settling.py) that meet
+    `condition`; their event ids. They were never counted, so no summary changes. Exact under
+    LOCK: it waits for every settle in flight (a settle inserts into event) and holds new ones off,
+    so no pending row is being counted meanwhile."""
+    cursor.execute(f"DELETE FROM event_pending WHERE workspace_id = %s AND {condition} RETURNING event_id", params)
+    return [event_id for (event_id,) in cursor.fetchall()]
+
+
 def erase_events(*, workspace: Workspace, event_ids: list[str]) -> list[str]:
     """Deletes the workspace's events with these ids; returns the ids that existed."""
     with transaction.atomic(), connection.cursor() as cursor:
@@ -66,7 +75,8 @@ def erase_events(*, workspace: Workspace, event_ids: list[str]) -> list[str]:
             "DELETE FROM event WHERE workspace_id = %s AND event_id = ANY(%s) RETURNING event_id",
             [workspace.pk, list(event_ids)],
         )
-        return [event_id for (event_id,) in cursor.fetchall()]
+        erased = [event_id for (event_id,) in cursor.fetchall()]
+        return erased + pending_delete(cursor, "event_id = ANY(%s)", [workspace.pk, list(event_ids)])
 
 
 def erase_customer(*, workspace: Workspace, customer_id: str) -> Erased:
@@ -95,7 +105,7 @@ def erase_customer(*, workspace: Workspace, customer_id: str) -> Erased:
             )
             sealed_interaction_hours = cursor.rowcount
         cursor.execute("DELETE FROM event WHERE workspace_id = %s AND customer_id = %s", key)
-        events = cursor.rowcount
+        events = cursor.rowcount + len(pending_delete(cursor, "customer_id = %s", key))
         # Conversations that still name the customer (from sealed state, or with no event of theirs
         # deleted): their customer becomes what the remaining events and sealed state give.
         cursor.execute(
@@ -162,7 +172,7 @@ def erase_user(*, workspace: Workspace, user_id: str) -> ErasedUser:
         sealed_sessions = cursor.rowcount
         # The erase trigger recomputes the hours at or after the horizon and the touched sessions.
         cursor.execute("DELETE FROM event WHERE workspace_id = %s AND user_id = %s", [workspace.pk, user_id])
-        events = cursor.rowcount
+        events = cursor.rowcount + len(pending_delete(cursor, "user_id = %s", [workspace.pk, user_id]))
         # Sessions that still name the user (their user came from sealed state, and none of their
         # events was deleted): their user becomes what the remaining events and sealed state give.
         cursor.execute(

@@ -48,14 +48,9 @@ def slot_key() -> models.SmallIntegerField:
     )
 
 
-class Event(models.Model):
-    """One raw event, append-only. `event_id` is the client's idempotency key (or a server uuid).
+class EventColumns(models.Model):
+    """The columns of a raw event, shared by `event` and `event_pending`."""
 
-    The table is partitioned by range of occurred_at (analytics/partitions.py), so retention
-    drops whole partitions. A unique index of a partitioned table must contain the partition
-    key, so the idempotency key lives in EventKey, which the ingest statement claims first."""
-
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="events", db_index=False)
     event_id = models.CharField(max_length=64)
     name = models.CharField(max_length=100)
     occurred_at = models.DateTimeField()
@@ -75,6 +70,19 @@ class Event(models.Model):
     value = models.DecimalField(max_digits=24, decimal_places=6, null=True)
     properties = models.JSONField(default=dict)
     category = models.CharField(max_length=100, null=True)
+
+    class Meta:
+        abstract = True
+
+
+class Event(EventColumns):
+    """One raw event, append-only. `event_id` is the client's idempotency key (or a server uuid).
+
+    The table is partitioned by range of occurred_at (analytics/partitions.py), so retention
+    drops whole partitions. A unique index of a partitioned table must contain the partition
+    key, so the idempotency key lives in EventKey, which the ingest statement claims first."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="events", db_index=False)
 
     class Meta:
         db_table = "event"
@@ -101,6 +109,25 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.event_id} at {self.occurred_at:%Y-%m-%d %H:%M:%S}"
+
+
+class PendingEvent(EventColumns):
+    """An accepted event whose summaries are not written yet: deferred summaries
+    (TALLY_SUMMARIES=deferred, analytics/settling.py).
+
+    The ingest statement claims the event's key in EventKey as always and stores the event here
+    instead of in `event`; tally_settle() (sql/functions/tally_settle.sql) moves a workspace's pending
+    events into `event` in one INSERT, whose summary trigger counts them as it counts any batch.
+    So `event` holds exactly the events the summaries count, in either mode, and every read
+    through Tally settles its workspace first."""
+
+    pk = models.CompositePrimaryKey("workspace_id", "event_id")
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="+"
+    )
+
+    class Meta:
+        db_table = "event_pending"
 
 
 class EventKey(models.Model):

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db import Error, connection, transaction
 from django_pgviews.view import MaterializedView
 
-from analytics import partitions, retention, rollups
+from analytics import partitions, retention, rollups, settling
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +91,9 @@ def log_compaction(folded: dict[str, int]) -> None:
 
 
 def views_refresh() -> list[Refresh]:
-    """Refreshes every materialized view, one transaction each."""
+    """Settles the pending events (analytics/settling.py), then refreshes every materialized view,
+    one transaction each."""
+    settling.settle_all()
     return [view_refresh(view=view) for view in materialized_views()]
 
 
@@ -120,25 +122,46 @@ def log_refresh(refresh: Refresh) -> None:
 
 
 def refresh_loop(*, every: float, stop: threading.Event, on_refresh: Callable[[Refresh], None] = log_refresh) -> None:
-    """Refreshes every view each `every` seconds (start to start) until `stop` is set.
+    """Refreshes every view each `every` seconds (start to start) until `stop` is set, after
+    settling the pending events (deferred summaries, analytics/settling.py) into the summaries."""
 
-    A database error (server restarted, connection killed, views not migrated yet) does not end
+    def one_pass() -> None:
+        log_settled(settling.settle_all())
+        for view in materialized_views():
+            if stop.is_set():
+                return
+            on_refresh(view_refresh(view=view))
+        log_compaction(rollups.compact(before=compaction_horizon()))
+        log_partitions(partitions.ensure_ahead())
+        log_retention(retain_due())
+
+    repeat(one_pass, every=every, stop=stop, what="refresh")
+
+
+def settle_loop(*, every: float, stop: threading.Event) -> None:
+    """Settles every workspace's pending events each `every` seconds until `stop` is set."""
+    repeat(lambda: log_settled(settling.settle_all()), every=every, stop=stop, what="settle")
+
+
+def log_settled(events: int) -> None:
+    if events:
+        logger.info("settled %d pending events into the summaries", events)
+
+
+def repeat(one_pass: Callable[[], None], *, every: float, stop: threading.Event, what: str) -> None:
+    """Runs one_pass each `every` seconds (start to start) until `stop` is set.
+
+    A database error (server restarted, connection killed, tables not migrated yet) does not end
     the loop: it is logged, the broken connection closed, and the pass retried after a pause;
     Django reconnects on the next query.
     """
     while not stop.is_set():
         started = time.monotonic()
         try:
-            for view in materialized_views():
-                if stop.is_set():
-                    return
-                on_refresh(view_refresh(view=view))
-            log_compaction(rollups.compact(before=compaction_horizon()))
-            log_partitions(partitions.ensure_ahead())
-            log_retention(retain_due())
+            one_pass()
         except Error as error:
             retry = min(every, RETRY_SECONDS)
-            logger.warning("refresh failed, retrying in %gs: %s", retry, " ".join(str(error).split()))
+            logger.warning("%s failed, retrying in %gs: %s", what, retry, " ".join(str(error).split()))
             connection.close()
             stop.wait(retry)
             continue

@@ -39,7 +39,7 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
 
-from analytics import citus, partitions
+from analytics import citus, partitions, settling
 from analytics.models import (
     AgentSealed,
     ChannelSealed,
@@ -156,6 +156,9 @@ def retain(*, before: datetime) -> Retained:
         cursor.execute("SELECT pg_advisory_lock(%s)", [RETAIN_LOCK])
     try:
         _record(before.astimezone(UTC))
+        # Pending events (deferred summaries) are summarized while their partitions exist; the
+        # horizon recorded above already refuses new events before it.
+        settling.settle_all()
         with connection.cursor() as cursor:
             cursor.execute("SELECT partition FROM raw_retention WHERE sealed_at IS NULL ORDER BY range_start")
             pending = [name for (name,) in cursor.fetchall()]

@@ -8,7 +8,7 @@ from django.db import IntegrityError, connection, transaction
 from psycopg2 import errors
 from psycopg2.extras import Json
 
-from analytics import citus, partitions, retention
+from analytics import citus, partitions, retention, settling
 from core.models import Workspace
 
 # unnest() turns the column arrays into rows: one statement, a fixed number of parameters
@@ -17,7 +17,7 @@ from core.models import Workspace
 # is claimed in event_key (sorted by key, so two concurrent batches with overlapping ids take
 # the key locks in the same order: no deadlock), and only the events whose key was claimed are
 # stored in the partitioned event table. RETURNING says which were.
-INSERT_EVENTS = """
+INSERT_EVENTS_INTO = """
 WITH batch AS (
     SELECT DISTINCT ON (workspace_id, event_id) *
     FROM unnest(
@@ -39,7 +39,7 @@ claimed AS (
     ON CONFLICT (workspace_id, event_id) DO NOTHING
     RETURNING workspace_id, event_id
 )
-INSERT INTO event (
+INSERT INTO {table} (
     workspace_id, event_id, name, occurred_at, conversation_id,
     channel_id, channel_name, agent_id, agent_name, agent_email,
     customer_id, customer_name, customer_type, customer_occupation, session_id, user_id, value, properties, category
@@ -51,6 +51,9 @@ FROM batch JOIN claimed USING (workspace_id, event_id)
 ORDER BY workspace_id, event_id
 RETURNING workspace_id, event_id
 """
+INSERT_EVENTS = INSERT_EVENTS_INTO.format(table="event")
+# TALLY_SUMMARIES=deferred (analytics/settling.py): the same claim, the events stored as pending.
+INSERT_PENDING_EVENTS = INSERT_EVENTS_INTO.format(table="event_pending")
 
 # On a Citus cluster (analytics/citus.py) the coordinator plans INSERT_EVENTS "pull to
 # coordinator", a round trip per subplan; the events of one workspace are sent instead as one call
@@ -118,13 +121,16 @@ def insert_params(rows: list[tuple[int, dict]]) -> list:
     return [[workspace_id for workspace_id, _ in rows], *([row[column] for _, row in rows] for column in COLUMNS)]
 
 
-def insert_statement(rows: list[tuple[int, dict]], *, routed: bool) -> tuple[str, list]:
+def insert_statement(rows: list[tuple[int, dict]], *, routed: bool, deferred: bool | None = None) -> tuple[str, list]:
     """The statement that stores (workspace_id, event_row) pairs, and its parameters: the routed
-    call when `routed` and every row has the same workspace, else INSERT_EVENTS."""
+    call when `routed` and every row has the same workspace, else INSERT_EVENTS, or with deferred
+    summaries (`deferred`, by default TALLY_SUMMARIES) INSERT_PENDING_EVENTS. On a Citus cluster
+    the routed call stores and summarizes at once whatever TALLY_SUMMARIES says."""
     workspaces = {workspace_id for workspace_id, _ in rows}
     if routed and len(workspaces) == 1:
         return INGEST_WORKSPACE, [workspaces.pop(), *([row[column] for _, row in rows] for column in COLUMNS)]
-    return INSERT_EVENTS, insert_params(rows)
+    deferred = settling.deferred() if deferred is None else deferred
+    return INSERT_PENDING_EVENTS if deferred else INSERT_EVENTS, insert_params(rows)
 
 
 def rows_insert(rows: list[tuple[int, dict]]) -> set[tuple[int, str]]:

@@ -111,19 +111,23 @@ def reset(url: str) -> None:
     from analytics.rollups import SUMMARIES
 
     with connect(url) as connection, connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE event, event_key, {', '.join(summary.table for summary in SUMMARIES)}")
+        cursor.execute(f"TRUNCATE event, event_key, event_pending, {', '.join(summary.table for summary in SUMMARIES)}")
 
 
 def count_events(url: str) -> int:
+    """The events stored: in `event`, and pending where summaries are deferred (analytics/settling.py)."""
     with connect(url) as connection, connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM event")
+        cursor.execute("SELECT (SELECT count(*) FROM event) + (SELECT count(*) FROM event_pending)")
         return cursor.fetchone()[0]
 
 
-def render_inserts(*, url: str, workspace_id: int, events: list[dict], size: int, routed: bool = False) -> list[bytes]:
+def render_inserts(
+    *, url: str, workspace_id: int, events: list[dict], size: int, routed: bool = False, deferred: bool = False
+) -> list[bytes]:
     """The INSERT the API runs (analytics.services), one statement per `size` events, rendered to SQL
     beforehand so that timing measures the database only; with `routed`, the call of the routed
-    ingest function that the API sends on a Citus cluster. Creates the raw partitions the events
+    ingest function that the API sends on a Citus cluster; with `deferred`, the INSERT of deferred
+    summaries (TALLY_SUMMARIES=deferred). Creates the raw partitions the events
     need (a week of history reaches into last month's, which migrate does not make)."""
     setup_django(url)
     from analytics import partitions
@@ -139,7 +143,8 @@ def render_inserts(*, url: str, workspace_id: int, events: list[dict], size: int
             serializer = EventSerializer(data=events[start : start + size], many=True)
             serializer.is_valid(raise_exception=True)
             rows = [event_row(event) for event in serializer.validated_data]
-            statements.append(cursor.mogrify(*insert_statement([(workspace_id, row) for row in rows], routed=routed)))
+            pairs = [(workspace_id, row) for row in rows]
+            statements.append(cursor.mogrify(*insert_statement(pairs, routed=routed, deferred=deferred)))
     connection.close()
     return statements
 

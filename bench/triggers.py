@@ -1,9 +1,16 @@
 """What the summary triggers cost on ingest: the same simulated events inserted with the
-triggers enabled and disabled, in batches of 1000 (1 and 8 connections) and as single-event
-transactions (1, 8 and 32 connections). The connections share the stream round-robin, so they
-write the same workspace-hours, channels and conversations at once: without write slots every
-one of them would queue on the same summary rows. Every triggers-on run is checked with
-`rollups verify`.
+summaries written immediately (`on`: the trigger in the ingest transaction), deferred (`deferred`:
+TALLY_SUMMARIES=deferred, the events stored as pending while one more connection settles them
+continuously, as `rollups settle --every` or the reads do) and with the triggers disabled (`off`),
+in batches of 1000 (1 and 8 connections) and as single-event transactions (1, 8 and 32
+connections). The connections share the stream round-robin, so they write the same
+workspace-hours, channels and conversations at once: without write slots every one of them would
+queue on the same summary rows. Every run with summaries is checked with `rollups verify`.
+
+For `deferred`, events/s is what the ingest connections stored (acknowledged) per second of the
+run, and `settled events/s` the same events over the run plus the time the settling connection
+then needed to summarize what was still pending: the figure to compare with `on`, since a
+summary is only there once settled (a read settles before it answers).
 
     .venv/bin/python bench/triggers.py            # 100k batched, 10k single; writes bench/results/triggers.json
     .venv/bin/python bench/triggers.py --quick    # 20k batched, 2k single
@@ -15,6 +22,8 @@ import os
 import platform
 import subprocess
 import sys
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,6 +42,9 @@ from bench.common import (  # noqa: E402
     with_database,
 )
 
+FORMS = ("on", "deferred", "off")
+"""Summaries written in the ingest transaction, deferred to a settle, or not at all (triggers disabled)."""
+
 
 def set_triggers(url: str, *, enabled: bool) -> None:
     with connect(url) as connection, connection.cursor() as cursor:
@@ -43,6 +55,49 @@ def verify(url: str) -> bool:
     command = [PYTHON, "manage.py", "rollups", "verify", "--limit", "5"]
     result = subprocess.run(command, cwd=ROOT, env={**os.environ, "DATABASE_URL": url}, capture_output=True, text=True)
     return result.returncode == 0
+
+
+class Settler:
+    """A connection that settles the workspace's pending events in a loop while ingest runs, and
+    then what is left (the drain, timed)."""
+
+    def __init__(self, url: str, workspace_id: int):
+        self.url, self.workspace_id = url, workspace_id
+        self.stop = threading.Event()
+        self.settled = 0
+        self.thread = threading.Thread(target=self.run)
+
+    def settle_once(self, cursor) -> int:
+        cursor.execute("SELECT tally_settle(%s)", [self.workspace_id])
+        return cursor.fetchone()[0]
+
+    def run(self) -> None:
+        with connect(self.url) as connection:
+            connection.autocommit = True
+            with connection.cursor() as cursor:
+                while not self.stop.is_set():
+                    moved = self.settle_once(cursor)
+                    self.settled += moved
+                    if not moved:
+                        self.stop.wait(0.02)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    def drain(self) -> float:
+        """Settles everything still pending; the seconds it took."""
+        began = time.monotonic()
+        with connect(self.url) as connection:
+            connection.autocommit = True
+            with connection.cursor() as cursor:
+                while self.settle_once(cursor):
+                    pass
+        return time.monotonic() - began
 
 
 def main() -> None:
@@ -61,48 +116,84 @@ def main() -> None:
     events = pool[: args.events]
     print(f"{len(events)} simulated events", flush=True)
     statements = {
-        1000: render_inserts(url=url, workspace_id=workspace_id, events=events, size=1000),
-        1: render_inserts(url=url, workspace_id=workspace_id, events=events[: args.single_events], size=1),
+        (size, deferred): render_inserts(
+            url=url,
+            workspace_id=workspace_id,
+            events=events if size > 1 else events[: args.single_events],
+            size=size,
+            deferred=deferred,
+        )
+        for size in (1000, 1)
+        for deferred in (False, True)
     }
     rows = []
     for size in (1000, 1):
         for clients in (1, 8) if size > 1 else (1, 8, 32):
-            for triggers in (True, False):
+            for form in FORMS:
                 reset(url)
-                set_triggers(url, enabled=triggers)
-                result = run_statements(url=url, statements=statements[size], clients=clients)
+                set_triggers(url, enabled=form != "off")
+                if form == "deferred":
+                    with Settler(url, workspace_id) as settler:
+                        result = run_statements(url=url, statements=statements[size, True], clients=clients)
+                    drain = settler.drain()
+                    result.update(
+                        drain_seconds=drain,
+                        settled_during_run=settler.settled,
+                        settled_events_per_second=result["events_inserted"] / (result["seconds"] + drain),
+                    )
+                else:
+                    result = run_statements(url=url, statements=statements[size, False], clients=clients)
+                    result["settled_events_per_second"] = result["events_per_second"] if form == "on" else None
                 set_triggers(url, enabled=True)
                 result.update(
                     events_per_statement=size,
                     clients=clients,
-                    triggers=triggers,
-                    verified=verify(url) if triggers else None,
+                    form=form,
+                    triggers=form != "off",
+                    verified=verify(url) if form != "off" else None,
                 )
                 rows.append(result)
+                settled = result["settled_events_per_second"]
                 print(
-                    f"batch {size:>4}  clients {clients}  triggers {'on ' if triggers else 'off'}  "
-                    f"{result['events_per_second']:9.0f} events/s  p99 {result['p99_ms']:7.1f} ms  "
+                    f"batch {size:>4}  clients {clients:>2}  {form:<8}  {result['events_per_second']:9.0f} events/s  "
+                    f"settled {'-' if settled is None else f'{settled:.0f}':>6}/s  p99 {result['p99_ms']:7.1f} ms  "
                     f"errors {len(result['errors'])}  verify {result['verified']}",
                     flush=True,
                 )
 
-    def rate(size, clients, triggers):
-        return next(
-            row["events_per_second"]
-            for row in rows
-            if (row["events_per_statement"], row["clients"], row["triggers"]) == (size, clients, triggers)
+    def rate(size, clients, form, *, settled=False):
+        row = next(
+            row for row in rows if (row["events_per_statement"], row["clients"], row["form"]) == (size, clients, form)
         )
+        return row["settled_events_per_second" if settled else "events_per_second"]
 
     ratios = {
-        "batched_on_vs_off_1_connection": rate(1000, 1, True) / rate(1000, 1, False),
-        "batched_on_vs_off_8_connections": rate(1000, 8, True) / rate(1000, 8, False),
-        "single_on_vs_off_1_connection": rate(1, 1, True) / rate(1, 1, False),
-        "single_on_vs_off_8_connections": rate(1, 8, True) / rate(1, 8, False),
-        "single_on_vs_off_32_connections": rate(1, 32, True) / rate(1, 32, False),
-        "batched_8_vs_1_connections_triggers_on": rate(1000, 8, True) / rate(1000, 1, True),
-        "single_8_vs_1_connections_triggers_on": rate(1, 8, True) / rate(1, 1, True),
-        "single_32_vs_1_connections_triggers_on": rate(1, 32, True) / rate(1, 1, True),
+        "batched_on_vs_off_1_connection": rate(1000, 1, "on") / rate(1000, 1, "off"),
+        "batched_on_vs_off_8_connections": rate(1000, 8, "on") / rate(1000, 8, "off"),
+        "single_on_vs_off_1_connection": rate(1, 1, "on") / rate(1, 1, "off"),
+        "single_on_vs_off_8_connections": rate(1, 8, "on") / rate(1, 8, "off"),
+        "single_on_vs_off_32_connections": rate(1, 32, "on") / rate(1, 32, "off"),
+        "batched_8_vs_1_connections_triggers_on": rate(1000, 8, "on") / rate(1000, 1, "on"),
+        "single_8_vs_1_connections_triggers_on": rate(1, 8, "on") / rate(1, 1, "on"),
+        "single_32_vs_1_connections_triggers_on": rate(1, 32, "on") / rate(1, 1, "on"),
     }
+    for size, clients, name in (
+        (1000, 1, "batched"),
+        (1000, 8, "batched"),
+        (1, 1, "single"),
+        (1, 8, "single"),
+        (1, 32, "single"),
+    ):
+        suffix = f"{clients}_connection{'s' if clients > 1 else ''}"
+        ratios[f"{name}_deferred_settled_vs_off_{suffix}"] = rate(size, clients, "deferred", settled=True) / rate(
+            size, clients, "off"
+        )
+        ratios[f"{name}_deferred_acknowledged_vs_off_{suffix}"] = rate(size, clients, "deferred") / rate(
+            size, clients, "off"
+        )
+    ratios["single_8_vs_1_connections_deferred_settled"] = rate(1, 8, "deferred", settled=True) / rate(
+        1, 1, "deferred", settled=True
+    )
     with connect(url) as connection, connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         server_version = cursor.fetchone()[0]
@@ -118,17 +209,23 @@ def main() -> None:
             "batched_on_vs_off_1_connection": ">= 0.8",
             "single_on_vs_off_8_connections": ">= 0.6",
             "single_8_vs_1_connections_triggers_on": ">= 2.0",
+            "single_deferred_settled_vs_off_8_connections": ">= 0.6 (target 1 with deferred summaries)",
         },
     }
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(json.dumps(report, indent=2) + "\n")
-    print("\n| events per statement | connections | triggers | events/s | p50 / p99 ms per statement | verify |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print(
+        "\n| events per statement | connections | summaries | events/s | settled events/s "
+        "| p50 / p99 ms per statement | verify |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for row in rows:
         check = {True: "0 differences", False: "DIFFERENCES", None: "-"}[row["verified"]]
+        settled = row["settled_events_per_second"]
         print(
-            f"| {row['events_per_statement']} | {row['clients']} | {'on' if row['triggers'] else 'off'} | "
-            f"{row['events_per_second']:.0f} | {row['p50_ms']:.1f} / {row['p99_ms']:.1f} | {check} |"
+            f"| {row['events_per_statement']} | {row['clients']} | {row['form']} | "
+            f"{row['events_per_second']:.0f} | {'-' if settled is None else f'{settled:.0f}'} | "
+            f"{row['p50_ms']:.1f} / {row['p99_ms']:.1f} | {check} |"
         )
     print()
     for name, value in ratios.items():

@@ -178,6 +178,9 @@ TALLY_MAX_BATCH = int(os.environ.get("TALLY_MAX_BATCH", "1000"))
 # one INSERT; off with TALLY_GROUP_COMMIT=0.
 TALLY_GROUP_COMMIT = os.environ.get("TALLY_GROUP_COMMIT", "1").lower() not in ("0", "false", "off", "no")
 TALLY_GROUP_COMMIT_MAX_EVENTS = int(os.environ.get("TALLY_GROUP_COMMIT_MAX_EVENTS", "100"))
+# When summaries are written (analytics/settling.py): "immediate", in the ingest transaction, or
+# "deferred", by a settle before every read through Tally and by `rollups settle --every SECONDS`.
+TALLY_SUMMARIES = os.environ.get("TALLY_SUMMARIES", "immediate")
 # How long a worker may reuse a token lookup; a revoked token stops working within this time.
 TALLY_TOKEN_CACHE_SECONDS = float(os.environ.get("TALLY_TOKEN_CACHE_SECONDS", "10"))
 # How far in the future an occurred_at may lie (client clocks drift a little).

@@ -975,6 +975,48 @@ MUTANTS = [
         "ON CONFLICT (workspace_id, channel_id, slot) DO NOTHING;",
         "the backfill leaves a channel whose slot 0 row already exists without its pending conversations",
     ),
+    Mutant(
+        "DS1",
+        "sql/functions/tally_settle.sql",
+        "    IF NOT FOUND THEN\n        RETURN 0;",
+        "    IF FOUND THEN\n        RETURN 0;",
+        "tally_settle() returns at once whenever the workspace has pending events: nothing is ever settled",
+    ),
+    Mutant(
+        "DS2",
+        "core/auth.py",
+        "        if required == Scope.READ:\n",
+        "        if required == Scope.INGEST:\n",
+        "an API read no longer settles its workspace: it misses the events acknowledged but still pending",
+    ),
+    Mutant(
+        "DS3",
+        "analytics/erasure.py",
+        "        return erased + pending_delete(",
+        "        return erased or pending_delete(",
+        "erasing events by id skips their pending copies whenever a stored one was erased too",
+    ),
+    Mutant(
+        "DS4",
+        "analytics/services.py",
+        "    return INSERT_PENDING_EVENTS if deferred else INSERT_EVENTS, insert_params(rows)",
+        "    return INSERT_EVENTS, insert_params(rows)",
+        "TALLY_SUMMARIES=deferred is ignored: ingest writes and summarizes immediately",
+    ),
+    Mutant(
+        "DS5",
+        "analytics/settling.py",
+        "        if moved < SETTLE_MOST:",
+        "        if moved <= SETTLE_MOST:",
+        "settle() stops after one bounded transaction: a backlog stays pending",
+    ),
+    Mutant(
+        "DS6",
+        "dashboard/views.py",
+        "        if settling.settle_for_read(self.workspace.pk) and self.needs_has_events",
+        "        if False and self.needs_has_events",
+        "a dashboard page no longer settles its workspace before it reads",
+    ),
 ]
 
 

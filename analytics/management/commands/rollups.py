@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
-from analytics import refresh, retention, rollups
+from analytics import refresh, retention, rollups, settling
 from core.models import Workspace
 from core.progress import ProgressBar
 
@@ -32,17 +32,19 @@ class Command(BaseCommand):
         "SIGTERM/Ctrl-C. "
         "compact: fold the write slots of the hours before --before (default: the hour before the current one) "
         "into one row per key; figures do not change. "
+        "settle: summarize the events that deferred summaries (TALLY_SUMMARIES=deferred) hold as pending, once "
+        "or --every SECONDS until SIGTERM/Ctrl-C. "
         "retain: drop the raw event partitions that end at or before --before, sealing what they merged into; "
         "summaries stay. verify and rebuild take --since/--from and --to to cover only those hours (and the "
         "conversations with events in them); they never touch the hours before the retention horizon."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("action", choices=["verify", "rebuild", "refresh", "compact", "retain"])
+        parser.add_argument("action", choices=["verify", "rebuild", "refresh", "compact", "retain", "settle"])
         parser.add_argument("--workspace", metavar="SLUG", help="Limit to one workspace.")
         parser.add_argument("--limit", type=int, default=50, help="verify: print at most this many differences.")
         parser.add_argument(
-            "--every", type=float, metavar="SECONDS", help="refresh: keep refreshing, a pass every SECONDS."
+            "--every", type=float, metavar="SECONDS", help="refresh, settle: keep going, a pass every SECONDS."
         )
         parser.add_argument(
             "--before",
@@ -71,8 +73,11 @@ class Command(BaseCommand):
         if action == "refresh":
             self.refresh_views(workspace=workspace, every=every)
             return
+        if action == "settle":
+            self.settle(workspace=workspace, every=every)
+            return
         if every is not None:
-            raise CommandError("--every applies to refresh only.")
+            raise CommandError("--every applies to refresh and settle only.")
         if before is not None and action not in ("compact", "retain"):
             raise CommandError("--before applies to compact and retain only.")
         if action == "retain":
@@ -153,13 +158,28 @@ class Command(BaseCommand):
             for done in refresh.views_refresh():
                 self.stdout.write(str(done))
             return
+        self.run_loop(refresh.refresh_loop, every=every, doing="refreshing")
+
+    def settle(self, *, workspace: str | None, every: float | None) -> None:
+        if every is not None:
+            if workspace is not None:
+                raise CommandError("settle --every covers every workspace; --workspace does not apply.")
+            self.run_loop(refresh.settle_loop, every=every, doing="settling")
+            return
+        started = time.monotonic()
+        workspace_id = self._workspace_id(workspace)
+        events = settling.settle_all() if workspace_id is None else settling.settle(workspace_id)
+        self.stdout.write(f"settled {events} pending events in {time.monotonic() - started:.2f}s")
+
+    def run_loop(self, loop, *, every: float, doing: str) -> None:
+        """Runs loop(every=, stop=) until SIGTERM or Ctrl-C."""
         if every <= 0:
             raise CommandError("--every must be a positive number of seconds.")
         stop = threading.Event()
         previous = signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
-        self.stdout.write(f"refreshing every {every:g}s; SIGTERM or Ctrl-C stops")
+        self.stdout.write(f"{doing} every {every:g}s; SIGTERM or Ctrl-C stops")
         try:
-            refresh.refresh_loop(every=every, stop=stop)
+            loop(every=every, stop=stop)
         except KeyboardInterrupt:
             pass
         finally:
