@@ -22,23 +22,28 @@ What stays true in both modes:
   (`manage.py rollups settle --every 1`); `SELECT tally_settle(id) FROM workspace` brings them current.
 """
 
+import logging
 from contextlib import nullcontext
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from psycopg2 import errors
 
-from analytics import partitions
+from analytics import citus, partitions
+
+logger = logging.getLogger(__name__)
 
 MODES = ("immediate", "deferred")
 
 
 def deferred() -> bool:
-    """Whether ingest stores new events as pending (TALLY_SUMMARIES=deferred)."""
+    """Whether ingest stores new events as pending (TALLY_SUMMARIES=deferred). Never on a Citus
+    cluster with the routed ingest function: there every statement is summarized at once (deferred
+    summaries are not built for the shards)."""
     mode = settings.TALLY_SUMMARIES
     if mode not in MODES:
         raise ValueError(f"TALLY_SUMMARIES must be one of {', '.join(MODES)}, not {mode!r}")
-    return mode == "deferred"
+    return mode == "deferred" and not citus.routed_ingest()
 
 
 SETTLE_MOST = 10_000
@@ -68,7 +73,34 @@ def _settle_some(workspace_id: int) -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT DISTINCT occurred_at FROM event_pending WHERE workspace_id = %s", [workspace_id])
         partitions.ensure(moment for (moment,) in cursor.fetchall())
+    drop_before_horizon(workspace_id)
     return _settle_once(workspace_id)
+
+
+def drop_before_horizon(workspace_id: int) -> int:
+    """Deletes the workspace's pending events dated before the retention horizon; how many.
+
+    No partition is ever created below the horizon, so they can never be stored. One gets here
+    only by a race: ingest checks the horizon it cached (TALLY_HORIZON_CACHE_SECONDS), and
+    retention may move it meanwhile (it settles what is pending first). Immediate ingest refuses
+    such an event with a 400 when its INSERT finds no partition; a deferred one had its 201 already,
+    so it is dropped here with a warning in the log, as retention would have dropped it a moment
+    later (the summaries of hours before the horizon no longer change)."""
+    with connection.cursor() as cursor:
+        horizon = partitions.retention_horizon(cursor)
+        if horizon is None:
+            return 0
+        cursor.execute(
+            "DELETE FROM event_pending WHERE workspace_id = %s AND occurred_at < %s RETURNING event_id",
+            [workspace_id, horizon],
+        )
+        dropped = [event_id for (event_id,) in cursor.fetchall()]
+    if dropped:
+        logger.warning(
+            "dropped %d pending events of workspace %s dated before the retention horizon %s: %s",
+            len(dropped), workspace_id, horizon.isoformat(), ", ".join(dropped[:10]),
+        )  # fmt: skip
+    return len(dropped)
 
 
 def _settle_once(workspace_id: int) -> int:

@@ -1,8 +1,10 @@
 """Ingest throughput over HTTP, side by side with the database's own ceiling for the same rows.
 
 The service runs the way `make run` and the Docker image serve it (gunicorn with the project's
-gunicorn.conf.py: gthread workers, keep-alive, access log), twice side by side: with group
-commit (the default, analytics/group_commit.py) and with TALLY_GROUP_COMMIT=0. wrk (a C load
+gunicorn.conf.py: gthread workers, keep-alive, access log), three times side by side: with group
+commit (the default, analytics/group_commit.py), with TALLY_GROUP_COMMIT=0, and with group commit
+and deferred summaries (TALLY_SUMMARIES=deferred, with `rollups settle --every 1` beside it as
+docker compose runs it; "settled events/s" adds the time to settle what was pending at the end). wrk (a C load
 generator, so the client costs the shared cores as little as possible) POSTs bodies of
 simulated events from bench/ingest.lua. The ceiling sends the same INSERT statement the API
 runs (analytics.services.INSERT_EVENTS, rendered beforehand) from psycopg2 threads with the
@@ -69,9 +71,25 @@ def deal(items: list, hands: int) -> list[list]:
     return [items[hand::hands] for hand in range(hands)]
 
 
-def start_server(url: str, port: int, workers: int | None, threads: int | None, group_commit: bool) -> subprocess.Popen:
+SERVERS = (
+    # (group commit, summaries): the default, without group commit, and deferred summaries.
+    (True, "immediate"),
+    (False, "immediate"),
+    (True, "deferred"),
+)
+
+
+def start_server(
+    url: str, port: int, workers: int | None, threads: int | None, group_commit: bool, summaries: str
+) -> subprocess.Popen:
     """gunicorn as gunicorn.conf.py configures it; --workers/--threads override it when given."""
-    env = {**os.environ, "DATABASE_URL": url, "DJANGO_DEBUG": "0", "TALLY_GROUP_COMMIT": "1" if group_commit else "0"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_DEBUG": "0",
+        "TALLY_GROUP_COMMIT": "1" if group_commit else "0",
+        "TALLY_SUMMARIES": summaries,
+    }
     if workers is not None:
         env["TALLY_WORKERS"] = str(workers)
     if threads is not None:
@@ -103,13 +121,31 @@ def run_http(*, url, port, key, events, size, clients, seconds, workdir) -> dict
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     result = json.loads(output.strip().splitlines()[-1])
     inserted = count_events(url)
+    drain = settle_all(url)
     result.update(
         requests_per_second=result["requests"] / result["seconds"],
         events_per_second=inserted / result["seconds"],
         events_inserted=inserted,
         bodies_available=len(bodies),
+        drain_seconds=drain,
+        settled_events_per_second=inserted / (result["seconds"] + drain),
     )
     return result
+
+
+def settle_all(url: str) -> float:
+    """Settles what deferred summaries left pending when the run ended; the seconds it took (the
+    settling loop beside the servers settled the rest during the run)."""
+    began = time.monotonic()
+    with connect(url) as connection:
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT DISTINCT workspace_id FROM event_pending")
+            for (workspace_id,) in cursor.fetchall():
+                cursor.execute("SELECT tally_settle(%s)", [workspace_id])
+                while cursor.fetchone()[0]:
+                    cursor.execute("SELECT tally_settle(%s)", [workspace_id])
+    return time.monotonic() - began
 
 
 def run_ceiling(*, url, workspace_id, events, size, clients, seconds) -> dict:
@@ -139,10 +175,18 @@ def main() -> None:
     conversations = 6000 if args.quick else 40000
     pool = list(history(end=datetime.now(UTC), days=14, conversations=conversations, seed=11))
     print(f"{len(pool)} simulated events; each run lasts {seconds:g}s", flush=True)
-    servers = {
-        mode: start_server(url, args.port + offset, args.workers, args.threads, group_commit=mode)
-        for offset, mode in enumerate((True, False))
-    }
+    servers = [
+        start_server(url, args.port + offset, args.workers, args.threads, group_commit=mode, summaries=summaries)
+        for offset, (mode, summaries) in enumerate(SERVERS)
+    ]
+    # As docker compose runs it: settles deferred summaries every second (finds nothing otherwise).
+    settler = subprocess.Popen(
+        [PYTHON, "manage.py", "rollups", "settle", "--every", "1"],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": url},
+        stdout=subprocess.DEVNULL,
+    )
+    servers.append(settler)
     rows = []
     try:
         with tempfile.TemporaryDirectory() as workdir:
@@ -152,7 +196,7 @@ def main() -> None:
                     url=url, workspace_id=workspace_id, events=tagged(prepared, f"c{number}"), size=size,
                     clients=clients, seconds=seconds,
                 )  # fmt: skip
-                for offset, group_commit in enumerate((True, False)):
+                for offset, (group_commit, summaries) in enumerate(SERVERS):
                     http = run_http(
                         url=url, port=args.port + offset, key=key, events=tagged(prepared, f"r{number}-{offset}"),
                         size=size, clients=clients, seconds=seconds, workdir=workdir,
@@ -162,6 +206,7 @@ def main() -> None:
                         "events_per_request": size,
                         "clients": clients,
                         "group_commit": group_commit,
+                        "summaries": summaries,
                         "http": http,
                         "ceiling": ceiling,
                         "ratio": http["events_per_second"] / ceiling["events_per_second"],
@@ -169,13 +214,14 @@ def main() -> None:
                     rows.append(row)
                     print(
                         f"{label:6} x{size:<5} c={clients:<3} group commit {'on ' if group_commit else 'off'} "
-                        f"http {http['requests_per_second']:8.0f} req/s {http['events_per_second']:8.0f} ev/s "
+                        f"{summaries:9} http {http['requests_per_second']:8.0f} req/s "
+                        f"{http['events_per_second']:8.0f} ev/s (settled {http['settled_events_per_second']:8.0f}) "
                         f"p99 {http['p99_ms']:7.1f} ms non-201 {http['non_201']} | ceiling "
                         f"{ceiling['events_per_second']:8.0f} ev/s | ratio {row['ratio']:.2f}",
                         flush=True,
                     )
     finally:
-        for server in servers.values():
+        for server in servers:
             server.terminate()
             server.wait(timeout=30)
     with connect(url) as connection, connection.cursor() as cursor:
@@ -198,16 +244,17 @@ def main() -> None:
     Path(args.output).write_text(json.dumps(report, indent=2) + "\n")
     print()
     print(
-        "| shape | clients | group commit | HTTP req/s | HTTP events/s | p50 / p95 / p99 ms | ceiling events/s "
-        "| HTTP ÷ ceiling |"
+        "| shape | clients | group commit | summaries | HTTP req/s | HTTP events/s | settled events/s "
+        "| p50 / p95 / p99 ms | ceiling events/s | HTTP ÷ ceiling |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for row in rows:
         http, ceiling = row["http"], row["ceiling"]
         print(
             f"| {row['shape']} of {row['events_per_request']} | {row['clients']} | "
-            f"{'on' if row['group_commit'] else 'off'} | {http['requests_per_second']:.0f} | "
-            f"{http['events_per_second']:.0f} | {http['p50_ms']:.1f} / {http['p95_ms']:.1f} / {http['p99_ms']:.1f} | "
+            f"{'on' if row['group_commit'] else 'off'} | {row['summaries']} | {http['requests_per_second']:.0f} | "
+            f"{http['events_per_second']:.0f} | {http['settled_events_per_second']:.0f} | "
+            f"{http['p50_ms']:.1f} / {http['p95_ms']:.1f} / {http['p99_ms']:.1f} | "
             f"{ceiling['events_per_second']:.0f} | {row['ratio']:.2f} |"
         )
     print(f"\nwritten to {args.output}")

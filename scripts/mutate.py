@@ -1017,6 +1017,14 @@ MUTANTS = [
         "        if False and self.needs_has_events",
         "a dashboard page no longer settles its workspace before it reads",
     ),
+    Mutant(
+        "DS7",
+        "analytics/settling.py",
+        "    drop_before_horizon(workspace_id)\n    return _settle_once(workspace_id)",
+        "    return _settle_once(workspace_id)",
+        "a pending event that retention's horizon overtook is never dropped: every settle, and every read of its "
+        "workspace, fails",
+    ),
 ]
 
 

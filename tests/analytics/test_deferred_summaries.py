@@ -8,7 +8,7 @@ import json
 import random
 import threading
 import urllib.request
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
@@ -18,11 +18,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
-from analytics import erasure, rollups, services, settling
+from analytics import erasure, retention, rollups, services, settling
 from analytics.models import Event, PendingEvent
 from core.auth import token_create
 from core.models import Workspace
 from tests.analytics.test_invariant import PROPERTY_SETTINGS, reset_tables, snapshot, split
+from tests.analytics.test_retention import DAY as MIDNIGHT
+from tests.analytics.test_retention import drop_every_partition
 from tests.analytics.test_write_slots import one_hour_pool, run_writers
 from tests.factories import at, event_streams, examples, support_event, validated
 
@@ -295,3 +297,23 @@ def test_a_deferred_http_post_is_acknowledged_and_read_back_exactly(live_server)
             body = json.load(response)
     assert [(row["event_name"], row["total"]) for row in body] == [("signup", 1)]
     assert pending_count() == 0
+
+
+@pytest.mark.django_db
+@override_settings(TALLY_PARTITION_INTERVAL="day")
+def test_a_pending_event_before_a_horizon_that_moved_after_its_201_is_dropped_with_a_warning(desk, caplog):
+    """Verifies the one race that loses an acknowledged event: it passed a stale cached retention
+    horizon, then retention moved the horizon past it. Settling drops it with a warning (immediate
+    ingest would have refused it with a 400) instead of failing every later read of the workspace."""
+    drop_every_partition()
+    kept = support_event("created", event_id="kept", conversation="k", minutes=60 * 30, channel="chat")
+    ingest(desk, [kept], deferred=False)
+    retention.retain(before=MIDNIGHT + timedelta(days=1))
+    retention._cached = (float("inf"), None)
+    late = support_event("created", event_id="late", conversation="c", minutes=5, channel="chat")
+    assert ingest(desk, [late], deferred=True).accepted == 1
+    assert settling.settle(desk.pk) == 0
+    assert pending_count() == 0
+    assert "dropped 1 pending events" in caplog.text and "late" in caplog.text
+    assert list(Event.objects.values_list("event_id", flat=True)) == ["kept"]
+    assert list(rollups.differences()) == []
