@@ -165,10 +165,11 @@ def run_statements(
 ) -> dict:
     """Runs the statements from `clients` connections at once (dealt round-robin, each its own
     transaction: autocommit, or with `transaction` a BEGIN ... COMMIT block as Django's atomic()
-    sends it), until done or `seconds` pass; events/s counts the rows really inserted, and
+    sends it), until done or `seconds` pass; events/s counts the rows really inserted (by them), and
     backend CPU is what the connections' server processes used meanwhile (None if not local)."""
     barrier = threading.Barrier(clients + 1)
     stop = threading.Event()
+    stored_before = count_events(url)
     latencies: list[float] = []
     errors: list[str] = []
     cpu: list[float | None] = []
@@ -213,7 +214,7 @@ def run_statements(
     elapsed = time.monotonic() - began
     if timer:
         timer.cancel()
-    inserted = count_events(url)
+    inserted = count_events(url) - stored_before
     latencies.sort()
 
     def percentile(p: float) -> float:

@@ -1,4 +1,4 @@
--- Function:  tally_settle(workspace_id bigint, most bigint DEFAULT 10000) -> bigint
+-- Function:  tally_settle(workspace_id bigint, most bigint DEFAULT 1000) -> bigint
 -- Called by: analytics/settling.py: every read through Tally of a workspace whose summaries are
 --            deferred, and the settling loop (`manage.py rollups settle --every SECONDS`).
 -- Returns:   how many pending events it moved into event (0 when the workspace had none), at
@@ -17,7 +17,7 @@
 -- pending rows. Each statement of this function takes its own snapshot, so the DELETE, taken
 -- after the lock, sees every pending row an earlier settle left and every one committed since;
 -- a reader that settles before it reads therefore counts every event acknowledged before it.
-CREATE OR REPLACE FUNCTION tally_settle(p_workspace_id bigint, p_most bigint DEFAULT 10000) RETURNS bigint
+CREATE OR REPLACE FUNCTION tally_settle(p_workspace_id bigint, p_most bigint DEFAULT 1000) RETURNS bigint
 LANGUAGE plpgsql
 AS $$
 DECLARE
@@ -32,7 +32,12 @@ BEGIN
     WITH taken AS (
         DELETE FROM event_pending
         WHERE workspace_id = p_workspace_id
-          AND event_id IN (SELECT event_id FROM event_pending WHERE workspace_id = p_workspace_id LIMIT p_most)
+          AND event_id IN (
+              -- The earliest first: a batch of neighbouring events touches few conversations and
+              -- hours (a sample of a backlog would touch nearly one conversation per event).
+              SELECT event_id FROM event_pending WHERE workspace_id = p_workspace_id
+              ORDER BY occurred_at, event_id LIMIT p_most
+          )
         RETURNING *
     )
     INSERT INTO event (

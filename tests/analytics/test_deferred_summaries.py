@@ -317,3 +317,17 @@ def test_a_pending_event_before_a_horizon_that_moved_after_its_201_is_dropped_wi
     assert "dropped 1 pending events" in caplog.text and "late" in caplog.text
     assert list(Event.objects.values_list("event_id", flat=True)) == ["kept"]
     assert list(rollups.differences()) == []
+
+
+@pytest.mark.django_db
+def test_deleting_a_workspace_deletes_its_pending_events(desk):
+    """Verifies a workspace's pending events go with it, and another workspace's stay."""
+    other = Workspace.objects.create(slug="other", name="Other")
+    for workspace in (desk, other):
+        ingest(
+            workspace,
+            [support_event("created", event_id="a", conversation="a", minutes=1, channel="chat")],
+            deferred=True,
+        )
+    desk.delete()
+    assert list(PendingEvent.objects.values_list("workspace_id", flat=True)) == [other.pk]
