@@ -114,6 +114,21 @@ def reset(url: str) -> None:
         cursor.execute(f"TRUNCATE event, event_key, event_pending, {', '.join(summary.table for summary in SUMMARIES)}")
 
 
+def reset_with_history(url: str, statements: list[bytes]) -> None:
+    """Empties every table, stores the history with summaries and ANALYZEs, as autovacuum leaves
+    a database in use. Without statistics (a partition just emptied, or analyzed while empty) the
+    planner estimates the conversation look-ups of the summary trigger at one row through any
+    index and may take the workspace's (workspace_id, occurred_at) index: a scan of the
+    workspace's history per conversation (docs/performance.md)."""
+    reset(url)
+    with connect(url) as connection:
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
+            cursor.execute("ANALYZE event")
+
+
 def count_events(url: str) -> int:
     """The events stored: in `event`, and pending where summaries are deferred (analytics/settling.py)."""
     with connect(url) as connection, connection.cursor() as cursor:

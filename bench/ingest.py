@@ -8,8 +8,8 @@ docker compose runs it; "settled events/s" adds the time to settle what was pend
 generator, so the client costs the shared cores as little as possible) POSTs bodies of
 simulated events from bench/ingest.lua. The ceiling sends the same INSERT statement the API
 runs (analytics.services.INSERT_EVENTS, rendered beforehand) from psycopg2 threads with the
-same batch sizes and concurrency, one statement per request, triggers on. Each run starts on
-emptied tables with fresh event ids.
+same batch sizes and concurrency, one statement per request, triggers on. Each run starts from
+the same ANALYZEd history (5,000 events, bench/common.reset_with_history) with fresh event ids.
 
     .venv/bin/python bench/ingest.py            # full run, writes bench/results/ingest.json
     .venv/bin/python bench/ingest.py --quick    # about a minute
@@ -41,7 +41,7 @@ from bench.common import (  # noqa: E402
     count_events,
     prepare_database,
     render_inserts,
-    reset,
+    reset_with_history,
     run_statements,
     with_database,
 )
@@ -50,6 +50,9 @@ PYTHON = sys.executable
 # (label, events per request, concurrent clients, events prepared per second of run): enough
 # for the fastest rate seen here with room to spare, without rendering 200k statements for a
 # 10-second single-event run.
+WARM_UP = 5000
+"""Events stored with summaries and ANALYZEd before every run."""
+
 SHAPES = (
     ("single", 1, 1, 2_000),
     ("single", 1, 8, 2_000),
@@ -107,20 +110,21 @@ def start_server(
     raise RuntimeError("gunicorn did not start")
 
 
-def run_http(*, url, port, key, events, size, clients, seconds, workdir) -> dict:
+def run_http(*, url, port, key, events, size, clients, seconds, workdir, history) -> dict:
     threads = min(clients, 2)
     bodies = [json.dumps(batch[0] if size == 1 else batch) for batch in chunks(events, size)]
     prefix = Path(workdir) / f"bodies-{size}-{clients}"
     for index, hand in enumerate(deal(bodies, threads)):
         prefix.with_name(f"{prefix.name}.{index}").write_text("\n".join(hand) + "\n")
-    reset(url)
+    reset_with_history(url, history)
+    stored_before = count_events(url)
     command = [
         "wrk", "-t", str(threads), "-c", str(clients), "-d", f"{seconds}s", "--timeout", "10s",
         "-s", str(ROOT / "bench" / "ingest.lua"), f"http://127.0.0.1:{port}", "--", str(prefix), key,
     ]  # fmt: skip
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     result = json.loads(output.strip().splitlines()[-1])
-    inserted = count_events(url)
+    inserted = count_events(url) - stored_before
     drain = settle_all(url)
     result.update(
         requests_per_second=result["requests"] / result["seconds"],
@@ -148,10 +152,10 @@ def settle_all(url: str) -> float:
     return time.monotonic() - began
 
 
-def run_ceiling(*, url, workspace_id, events, size, clients, seconds) -> dict:
+def run_ceiling(*, url, workspace_id, events, size, clients, seconds, history) -> dict:
     """The API's INSERT, rendered ahead of time, from `clients` psycopg2 connections (one statement per transaction)."""
     statements = render_inserts(url=url, workspace_id=workspace_id, events=events, size=size)
-    reset(url)
+    reset_with_history(url, history)
     return run_statements(url=url, statements=statements, clients=clients, seconds=seconds)
 
 
@@ -174,6 +178,9 @@ def main() -> None:
     workspace_id, key = prepare_database(url)
     conversations = 6000 if args.quick else 40000
     pool = list(history(end=datetime.now(UTC), days=14, conversations=conversations, seed=11))
+    # Every run starts from the same ANALYZEd history (bench/common.reset_with_history).
+    past = render_inserts(url=url, workspace_id=workspace_id, events=tagged(pool[:WARM_UP], "h"), size=1000)
+    pool = pool[WARM_UP:]
     print(f"{len(pool)} simulated events; each run lasts {seconds:g}s", flush=True)
     servers = [
         start_server(url, args.port + offset, args.workers, args.threads, group_commit=mode, summaries=summaries)
@@ -194,12 +201,12 @@ def main() -> None:
                 prepared = pool[: int(per_second * seconds)]
                 ceiling = run_ceiling(
                     url=url, workspace_id=workspace_id, events=tagged(prepared, f"c{number}"), size=size,
-                    clients=clients, seconds=seconds,
+                    clients=clients, seconds=seconds, history=past,
                 )  # fmt: skip
                 for offset, (group_commit, summaries) in enumerate(SERVERS):
                     http = run_http(
                         url=url, port=args.port + offset, key=key, events=tagged(prepared, f"r{number}-{offset}"),
-                        size=size, clients=clients, seconds=seconds, workdir=workdir,
+                        size=size, clients=clients, seconds=seconds, workdir=workdir, history=past,
                     )  # fmt: skip
                     row = {
                         "shape": label,

@@ -40,7 +40,7 @@ from bench.common import (  # noqa: E402
     connect,
     prepare_database,
     render_inserts,
-    reset,
+    reset_with_history,
     run_statements,
     with_database,
 )
@@ -58,21 +58,6 @@ def verify(url: str) -> bool:
     command = [PYTHON, "manage.py", "rollups", "verify", "--limit", "5"]
     result = subprocess.run(command, cwd=ROOT, env={**os.environ, "DATABASE_URL": url}, capture_output=True, text=True)
     return result.returncode == 0
-
-
-def start_from_history(url: str, statements: list[bytes]) -> None:
-    """Empties every table, stores the history with summaries and ANALYZEs, as autovacuum leaves
-    a database in use. Without statistics (a partition just emptied, or analyzed while empty) the
-    planner estimates the conversation look-ups of the summary trigger at one row through any
-    index and may take the workspace's (workspace_id, occurred_at) index: a scan of the
-    workspace's history per conversation (docs/performance.md)."""
-    reset(url)
-    with connect(url) as connection:
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            for statement in statements:
-                cursor.execute(statement)
-            cursor.execute("ANALYZE event")
 
 
 class Settler:
@@ -156,7 +141,7 @@ def main() -> None:
     for size in (1000, 1):
         for clients in (1, 8) if size > 1 else (1, 8, 32):
             for form in FORMS:
-                start_from_history(url, history_statements)
+                reset_with_history(url, history_statements)
                 set_triggers(url, enabled=form != "off")
                 if form == "deferred":
                     with Settler(url, workspace_id) as settler:
