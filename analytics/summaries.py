@@ -138,8 +138,14 @@ def dimension_filter(window: Window, alias: str) -> str:
 
 
 # Percentiles of the histogram relation (key, metric, bin_start_seconds, n) -> one row per key
-# with first_response_p50_seconds ... resolution_p90_seconds. `key` is the period or dimension.
-PERCENTILES = """
+# with first_response_p50_seconds ... reply_time_p90_seconds. `key` is the period or dimension.
+# Among a key's and metric's bins with conversations, in order, the running count `upto` only
+# grows, so the bin in which it first reaches p x total is the one row where upto reaches it and
+# upto - n (the count before the bin) does not: each percentile is an aggregate over that row, in
+# the same pass as the others (no row per percentile, no sort to find the first).
+PERCENTILE_POINTS = (("p50", "0.5"), ("p90", "0.9"))
+PERCENTILES = (
+    """
 bins (lo, hi) AS (
     SELECT lo, COALESCE(lead(lo) OVER (ORDER BY lo), 3 * lo)
     FROM unnest(%(bins)s::int[]) AS b (lo)
@@ -152,26 +158,21 @@ cumulative AS (
     JOIN bins AS b ON b.lo = h.bin_start_seconds
     WHERE h.n > 0
 ),
-crossing AS (
-    SELECT DISTINCT ON (c.key, c.metric, q.p)
-           c.key, c.metric, q.p,
-           c.lo + (c.hi - c.lo) * (q.p * c.total - (c.upto - c.n)) / c.n AS seconds
-    FROM cumulative AS c
-    CROSS JOIN (VALUES (0.5), (0.9)) AS q (p)
-    WHERE c.upto >= q.p * c.total
-    ORDER BY c.key, c.metric, q.p, c.lo
-),
 percentiles AS (
-    SELECT key,
-           max(seconds) FILTER (WHERE metric = 'first_response' AND p = 0.5) AS first_response_p50_seconds,
-           max(seconds) FILTER (WHERE metric = 'first_response' AND p = 0.9) AS first_response_p90_seconds,
-           max(seconds) FILTER (WHERE metric = 'resolution' AND p = 0.5) AS resolution_p50_seconds,
-           max(seconds) FILTER (WHERE metric = 'resolution' AND p = 0.9) AS resolution_p90_seconds,
-           max(seconds) FILTER (WHERE metric = 'reply_time' AND p = 0.5) AS reply_time_p50_seconds,
-           max(seconds) FILTER (WHERE metric = 'reply_time' AND p = 0.9) AS reply_time_p90_seconds
-    FROM crossing
-    GROUP BY key
+    SELECT c.key"""
+    + "".join(
+        f""",
+           max(c.lo + (c.hi - c.lo) * ({p} * c.total - (c.upto - c.n)) / c.n)
+               FILTER (WHERE c.metric = '{metric}' AND c.upto >= {p} * c.total AND c.upto - c.n < {p} * c.total)
+               AS {metric}_{point}_seconds"""
+        for metric in (*DURATIONS, REPLY_TIME)
+        for point, p in PERCENTILE_POINTS
+    )
+    + """
+    FROM cumulative AS c
+    GROUP BY c.key
 )"""
+)
 
 
 def duration_sums(weight: str = "") -> str:
