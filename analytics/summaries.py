@@ -444,6 +444,9 @@ def total_histogram(source: str = "figures") -> str:
 PERIOD_TOTAL_HISTOGRAM = total_histogram()
 
 
+BIN_COLUMNS = ("first_response_bins", "resolution_bins", "reply_bins")
+
+
 def bin_sums(weight: str = "") -> str:
     """The element-wise sums of both histogram arrays of rows aliased h (each row's times `weight`)."""
     positions = range(1, len(DURATION_BINS) + 1)
@@ -801,17 +804,24 @@ AGENT_DAY_ROWS = """(
            OR d.bucket >= %(tail_start)s AND d.bucket < %(tail_end)s)
       AND (d.slot = 0 OR (d.bucket >= %(start)s AND d.bucket < %(end)s))
 )"""
+# The histogram arrays as slices: a stored array of 11 bins has a short varlena header, and each of
+# the 33 subscripts that sum a row's bins would copy it first (pg_detoast_datum); a slice is one
+# copy with a full header, which the subscripts read in place (the agent list's figures at 10M,
+# 1,809 rows: 7.2 -> 6.0 ms, EXPLAIN ANALYZE medians of 21, three times).
 DAY_ROW_COLUMNS = ", ".join(
-    f"d.{column}"
-    for column in (
-        *COUNTS,
-        *(f"{metric}_{part}" for metric in DURATIONS for part in ("count", "seconds")),
-        *(f"{metric}_bins" for metric in DURATIONS),
-        "reply_count",
-        "reply_seconds",
-        "reply_bins",
-        *(f"score_{score}" for score in range(1, 6)),
-        *SLA_FIGURES,
+    (
+        *(
+            f"d.{column}"
+            for column in (
+                *COUNTS,
+                *(f"{metric}_{part}" for metric in DURATIONS for part in ("count", "seconds")),
+                "reply_count",
+                "reply_seconds",
+                *(f"score_{score}" for score in range(1, 6)),
+                *SLA_FIGURES,
+            )
+        ),
+        *(f"d.{column}[1:{len(DURATION_BINS)}] AS {column}" for column in (*BIN_COLUMNS,)),
     )
 )
 
