@@ -685,8 +685,9 @@ class SqlRows:
 
 
 # One row per agent or channel of the workspace: its figures (f), its percentiles from the relation
-# {percentiles_from}, its reply times, CSAT and SLA outcomes from the relations {quality_joins} joins
-# (none when the figures row carries them: QUALITY_JOINS is for a list filtered by the other dimension).
+# {percentiles_from}, and its reply times, CSAT and SLA outcomes from what {quality_joins} joins:
+# nothing when the figures row carries them, calendar_figures in business hours, and QUALITY_JOINS
+# for a list filtered by the other dimension.
 DIMENSION_ROWS = """
     SELECT dim.{key} AS id, dim.name,
            COALESCE(f.conversations_created, 0) AS conversations_created,
