@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings")
 
 import django  # noqa: E402
+import psycopg2  # noqa: E402
 
 django.setup()
 
@@ -42,7 +43,7 @@ from rest_framework.renderers import JSONRenderer  # noqa: E402
 from analytics import params, summaries, summary_serializers  # noqa: E402
 from analytics.figures_csv import rows_csv  # noqa: E402
 from bench import reads  # noqa: E402
-from bench.common import scalar  # noqa: E402
+from bench.common import base_url, connect, scalar, with_database  # noqa: E402
 from core.models import Workspace  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "agent_list.json"
@@ -57,6 +58,22 @@ def module_at(rev: str, path: str, name: str) -> types.ModuleType:
     module.__file__ = f"{rev}:{path}"
     exec(compile(source, module.__file__, "exec"), module.__dict__)
     return module
+
+
+def stored_shape(database: str) -> dict | None:
+    """The desk bench/reads.py stored in `database`, read without migrating it; None without one."""
+    try:
+        connection_ = connect(with_database(base_url(), database))
+    except psycopg2.OperationalError:
+        return None
+    with connection_, connection_.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [reads.SHAPE_TABLE])
+        if not cursor.fetchone()[0]:
+            return None
+        cursor.execute(f"SELECT shape::text FROM {reads.SHAPE_TABLE}")
+        shape = json.loads(cursor.fetchone()[0])
+    connection_.close()
+    return shape
 
 
 def windows(workspace, shape: dict) -> dict:
@@ -142,13 +159,18 @@ def main() -> None:
     parser.add_argument("--output", default=str(RESULTS))
     args = parser.parse_args()
 
+    try:
+        connect(with_database(base_url(), args.database)).close()
+    except psycopg2.OperationalError:
+        raise SystemExit(f"no database {args.database}: load one with bench/reads.py --keep") from None
     setup_test_environment()
     original = connection.settings_dict["NAME"]
     reads.open_database(args.database, fresh=False)
     try:
-        shape = reads.stored_shape()
+        # reads.py keeps the desk's shape in its main database only, not in the 10k one beside it.
+        shape = reads.stored_shape() or stored_shape(reads.DATABASE)
         if shape is None:
-            raise SystemExit(f"{args.database} holds no desk: load it with bench/reads.py --keep first")
+            raise SystemExit(f"no desk in {args.database} or {reads.DATABASE}: load one with bench/reads.py --keep")
         workspace = Workspace.objects.get(slug="bench")
         events = reads.event_count(workspace)
         spans = windows(workspace, shape)
