@@ -822,7 +822,7 @@ DAY_ROW_COLUMNS = ", ".join(
                 *SLA_FIGURES,
             )
         ),
-        *(f"d.{column}[1:{len(DURATION_BINS)}] AS {column}" for column in (*BIN_COLUMNS,)),
+        *(f"d.{column}[1:{len(DURATION_BINS)}] AS {column}" for column in BIN_COLUMNS),
     )
 )
 
