@@ -138,8 +138,14 @@ def dimension_filter(window: Window, alias: str) -> str:
 
 
 # Percentiles of the histogram relation (key, metric, bin_start_seconds, n) -> one row per key
-# with first_response_p50_seconds ... resolution_p90_seconds. `key` is the period or dimension.
-PERCENTILES = """
+# with first_response_p50_seconds ... reply_time_p90_seconds. `key` is the period or dimension.
+# Among a key's and metric's bins with conversations, in order, the running count `upto` only
+# grows, so the bin in which it first reaches p x total is the one row where upto reaches it and
+# upto - n (the count before the bin) does not: each percentile is an aggregate over that row, in
+# the same pass as the others (no row per percentile, no sort to find the first).
+PERCENTILE_POINTS = (("p50", "0.5"), ("p90", "0.9"))
+PERCENTILES = (
+    """
 bins (lo, hi) AS (
     SELECT lo, COALESCE(lead(lo) OVER (ORDER BY lo), 3 * lo)
     FROM unnest(%(bins)s::int[]) AS b (lo)
@@ -152,26 +158,21 @@ cumulative AS (
     JOIN bins AS b ON b.lo = h.bin_start_seconds
     WHERE h.n > 0
 ),
-crossing AS (
-    SELECT DISTINCT ON (c.key, c.metric, q.p)
-           c.key, c.metric, q.p,
-           c.lo + (c.hi - c.lo) * (q.p * c.total - (c.upto - c.n)) / c.n AS seconds
-    FROM cumulative AS c
-    CROSS JOIN (VALUES (0.5), (0.9)) AS q (p)
-    WHERE c.upto >= q.p * c.total
-    ORDER BY c.key, c.metric, q.p, c.lo
-),
 percentiles AS (
-    SELECT key,
-           max(seconds) FILTER (WHERE metric = 'first_response' AND p = 0.5) AS first_response_p50_seconds,
-           max(seconds) FILTER (WHERE metric = 'first_response' AND p = 0.9) AS first_response_p90_seconds,
-           max(seconds) FILTER (WHERE metric = 'resolution' AND p = 0.5) AS resolution_p50_seconds,
-           max(seconds) FILTER (WHERE metric = 'resolution' AND p = 0.9) AS resolution_p90_seconds,
-           max(seconds) FILTER (WHERE metric = 'reply_time' AND p = 0.5) AS reply_time_p50_seconds,
-           max(seconds) FILTER (WHERE metric = 'reply_time' AND p = 0.9) AS reply_time_p90_seconds
-    FROM crossing
-    GROUP BY key
+    SELECT c.key"""
+    + "".join(
+        f""",
+           max(c.lo + (c.hi - c.lo) * ({p} * c.total - (c.upto - c.n)) / c.n)
+               FILTER (WHERE c.metric = '{metric}' AND c.upto >= {p} * c.total AND c.upto - c.n < {p} * c.total)
+               AS {metric}_{point}_seconds"""
+        for metric in (*DURATIONS, REPLY_TIME)
+        for point, p in PERCENTILE_POINTS
+    )
+    + """
+    FROM cumulative AS c
+    GROUP BY c.key
 )"""
+)
 
 
 def duration_sums(weight: str = "") -> str:
@@ -269,7 +270,14 @@ CSAT_COLUMNS_SQL = ", ".join([*(f"csat_score_{score}" for score in range(1, 6)),
 # SLA outcomes of each key from support_sla_hourly (sl).
 SLA_SUMS = sla_sums()
 SLA_COLUMN_LIST = ", ".join(f"sla_{figure}" for figure in SLA_FIGURES)
-SLA_COLUMNS = "".join(f", COALESCE(sl.sla_{figure}, 0) AS sla_{figure}" for figure in SLA_FIGURES)
+
+
+def sla_columns(alias: str = "sl") -> str:
+    """The SLA outcomes of a figures row from the relation aliased `alias`, 0 where it has no row."""
+    return "".join(f", COALESCE({alias}.sla_{figure}, 0) AS sla_{figure}" for figure in SLA_FIGURES)
+
+
+SLA_COLUMNS = sla_columns()
 # Live SLA counters from conversation_due (d), read over the targets not yet due only (one index
 # range (workspace_id, due_at) from now on), never over the overdue backlog: breaching within the
 # hour counts the conversations with a target due in [now, now + 1 hour); not_overdue those whose
@@ -286,22 +294,32 @@ SLA_LIVE_SUMS = """
 SLA_LIVE_ROWS = """conversation_due AS d
     LEFT JOIN conversation_due AS o
            ON o.workspace_id = d.workspace_id AND o.conversation_id = d.conversation_id AND o.due_at < now()"""
-REPLY_HISTOGRAM = """
+
+
+def reply_histogram(source: str = "replies") -> str:
+    """The reply-time rows of the histogram relation, from the reply_bins of `source` (a relation
+    with key and reply_bins)."""
+    return f"""
     UNION ALL
     SELECT q.key, 'reply_time', u.bin_start_seconds, u.n
-    FROM replies AS q
+    FROM {source} AS q
     CROSS JOIN LATERAL unnest(q.reply_bins, %(bins)s::int[]) AS u (n, bin_start_seconds)"""
-# The reply-time and CSAT columns of a figures row, from replies (q), ratings (c), percentiles (p)
-# and the support figures' resolution count (the response rate's denominator).
+
+
+REPLY_HISTOGRAM = reply_histogram()
+# The reply-time and CSAT columns of a figures row, from the replies and ratings relations
+# (aliases; in a per-grain read both are the figures row itself), percentiles (p) and the support
+# figures' resolution count (the response rate's denominator).
 QUALITY_COLUMNS = """,
-       COALESCE(q.reply_time_count, 0) AS reply_time_count, q.reply_time_avg_seconds,
+       COALESCE({replies}.reply_time_count, 0) AS reply_time_count, {replies}.reply_time_avg_seconds,
        p.reply_time_p50_seconds, p.reply_time_p90_seconds,
-       COALESCE(c.csat_ratings, 0) AS csat_ratings,
-       COALESCE(c.csat_score_1, 0) AS csat_score_1, COALESCE(c.csat_score_2, 0) AS csat_score_2,
-       COALESCE(c.csat_score_3, 0) AS csat_score_3, COALESCE(c.csat_score_4, 0) AS csat_score_4,
-       COALESCE(c.csat_score_5, 0) AS csat_score_5,
-       (c.csat_score_4 + c.csat_score_5)::numeric / NULLIF(c.csat_ratings, 0) AS csat_satisfied_share,
-       COALESCE(c.csat_ratings, 0)::numeric / NULLIF({resolution_count}, 0) AS csat_response_rate"""
+       COALESCE({ratings}.csat_ratings, 0) AS csat_ratings,
+       COALESCE({ratings}.csat_score_1, 0) AS csat_score_1, COALESCE({ratings}.csat_score_2, 0) AS csat_score_2,
+       COALESCE({ratings}.csat_score_3, 0) AS csat_score_3, COALESCE({ratings}.csat_score_4, 0) AS csat_score_4,
+       COALESCE({ratings}.csat_score_5, 0) AS csat_score_5,
+       ({ratings}.csat_score_4 + {ratings}.csat_score_5)::numeric / NULLIF({ratings}.csat_ratings, 0)
+           AS csat_satisfied_share,
+       COALESCE({ratings}.csat_ratings, 0)::numeric / NULLIF({resolution_count}, 0) AS csat_response_rate"""
 
 
 OVERVIEW = """
@@ -410,12 +428,23 @@ PERIOD_HISTOGRAM = """
       ON d.workspace_id = %(workspace)s AND d.bucket >= p.lo AND d.bucket < p.hi {duration_filter}
      AND d.bucket >= %(previous_start)s AND d.bucket < %(end)s
     GROUP BY 1, 2, 3"""
-PERIOD_TOTAL_HISTOGRAM = """
+
+
+def total_histogram(source: str = "figures") -> str:
+    """The first response and resolution rows of the histogram relation, from the two arrays of
+    `source` (a relation with key, first_response_bins and resolution_bins)."""
+    return f"""
     SELECT f.key, m.metric, u.bin_start_seconds, u.n
-    FROM figures AS f
+    FROM {source} AS f
     CROSS JOIN LATERAL (VALUES ('first_response', f.first_response_bins),
                                ('resolution', f.resolution_bins)) AS m (metric, bins)
     CROSS JOIN LATERAL unnest(m.bins, %(bins)s::int[]) AS u (n, bin_start_seconds)"""
+
+
+PERIOD_TOTAL_HISTOGRAM = total_histogram()
+
+
+BIN_COLUMNS = ("first_response_bins", "resolution_bins", "reply_bins")
 
 
 def bin_sums(weight: str = "") -> str:
@@ -517,7 +546,7 @@ def overview(*, workspace, window: Window) -> dict:
             slas=PERIOD_SLAS,
         ),
         reply_histogram=REPLY_HISTOGRAM,
-        quality_columns=QUALITY_COLUMNS.format(resolution_count="f.resolution_count"),
+        quality_columns=QUALITY_COLUMNS.format(replies="q", ratings="c", resolution_count="f.resolution_count"),
         sla_live_sums=SLA_LIVE_SUMS,
         sla_live_rows=SLA_LIVE_ROWS,
         sla_live_filter="AND d.channel_id = %(channel)s" if window.channel is not None else "",
@@ -639,6 +668,8 @@ class SqlRows:
     count_sql: str
     params: dict
     nest: Callable[[dict], dict] = field(default=nest_figures)
+    every_sql: str | None = None
+    """The same rows for a read of all of them (no LIMIT or OFFSET), when that can be cheaper."""
 
     def count(self) -> int:
         return fetch(self.count_sql, self.params)[0]["count"]
@@ -646,13 +677,17 @@ class SqlRows:
     def __getitem__(self, page: slice) -> list[dict]:
         limit = None if page.stop is None else page.stop - (page.start or 0)
         params = {**self.params, "limit": limit, "offset": page.start or 0}
-        return [self.nest(row) for row in fetch(f"{self.sql}\nLIMIT %(limit)s OFFSET %(offset)s", params)]
+        sql = self.every_sql if limit is None and not page.start and self.every_sql else self.sql
+        return [self.nest(row) for row in fetch(f"{sql}\nLIMIT %(limit)s OFFSET %(offset)s", params)]
 
     def __len__(self) -> int:
         return self.count()
 
 
-# One row per agent or channel of the workspace, its percentiles from the relation {percentiles_from}.
+# One row per agent or channel of the workspace: its figures (f), its percentiles from the relation
+# {percentiles_from}, and its reply times, CSAT and SLA outcomes from what {quality_joins} joins:
+# nothing when the figures row carries them, calendar_figures in business hours, and QUALITY_JOINS
+# for a list filtered by the other dimension.
 DIMENSION_ROWS = """
     SELECT dim.{key} AS id, dim.name,
            COALESCE(f.conversations_created, 0) AS conversations_created,
@@ -668,38 +703,42 @@ DIMENSION_ROWS = """
            {sla_columns}{extra_columns}
     FROM {table} AS dim
     LEFT JOIN figures AS f ON f.key = dim.{key}
-    LEFT JOIN {percentiles_from} AS p ON p.key = dim.{key}
+    LEFT JOIN {percentiles_from} AS p ON p.key = dim.{key}{quality_joins}{extra_joins}
+    WHERE dim.workspace_id = %(workspace)s {dimension_filter}"""
+QUALITY_JOINS = """
     LEFT JOIN replies AS q ON q.key = dim.{key}
     LEFT JOIN ratings AS c ON c.key = dim.{key}
-    LEFT JOIN slas AS sl ON sl.key = dim.{key}{extra_joins}
-    WHERE dim.workspace_id = %(workspace)s {dimension_filter}"""
+    LEFT JOIN slas AS sl ON sl.key = dim.{key}"""
 
 DIMENSION_FIGURES = """
 WITH {figures} AS (
     SELECT h.{key} AS key,{figure_sums}{bin_sums}{quality_sums}
     FROM {support_rows} AS h
     GROUP BY 1
-),{business}
-replies AS ({replies}
-),
-ratings AS ({ratings}
-),
-slas AS ({slas}
-),{listed}
-histogram AS (
-    SELECT * FROM ({histogram}{reply_histogram}
-    ) AS histogram{listed_only}
+),{business}{quality}{listed}
+histogram AS ({histogram}
 ),
 {percentiles}
 SELECT * FROM ({rows}
 ) AS rows
 ORDER BY {ordering}"""
+# The reply times, CSAT and SLA outcomes of a list filtered by the other dimension, from the
+# channel x agent tables (DIMENSION_REPLIES, DIMENSION_RATINGS, DIMENSION_SLAS).
+DIMENSION_QUALITY = """
+replies AS ({replies}
+),
+ratings AS ({ratings}
+),
+slas AS ({slas}
+),"""
 
 # The page's rows first, when the list is not ordered by a percentile: their ids in the page's
 # order (the rows with every percentile NULL, ordered and cut by the page's LIMIT and OFFSET), so
 # that the percentiles are computed for the listed rows only (for a page of 50 of 200 agents at 10M
-# the percentiles were 14 of 27 ms). The final ORDER BY, LIMIT and OFFSET cut the same page again:
-# the order ends with the id, so it is the same page.
+# the percentiles were 14 of 27 ms): the histogram relation reads the listed keys' rows only
+# (listed_only), before their arrays are unnested. The final ORDER BY, LIMIT and OFFSET cut the same
+# page again: the order ends with the id, so it is the same page. A read of every row has no
+# listed CTE (SqlRows.every_sql).
 LISTED = """
 no_percentiles AS (
     SELECT NULL::text AS key, NULL::numeric AS first_response_p50_seconds, NULL::numeric AS first_response_p90_seconds,
@@ -766,17 +805,24 @@ AGENT_DAY_ROWS = """(
            OR d.bucket >= %(tail_start)s AND d.bucket < %(tail_end)s)
       AND (d.slot = 0 OR (d.bucket >= %(start)s AND d.bucket < %(end)s))
 )"""
+# The histogram arrays as slices: a stored array of 11 bins has a short varlena header, and each of
+# the 33 subscripts that sum a row's bins would copy it first (pg_detoast_datum); a slice is one
+# copy with a full header, which the subscripts read in place (the agent list's figures at 10M,
+# 1,809 rows: 7.2 -> 6.0 ms, EXPLAIN ANALYZE medians of 21, three times).
 DAY_ROW_COLUMNS = ", ".join(
-    f"d.{column}"
-    for column in (
-        *COUNTS,
-        *(f"{metric}_{part}" for metric in DURATIONS for part in ("count", "seconds")),
-        *(f"{metric}_bins" for metric in DURATIONS),
-        "reply_count",
-        "reply_seconds",
-        "reply_bins",
-        *(f"score_{score}" for score in range(1, 6)),
-        *SLA_FIGURES,
+    (
+        *(
+            f"d.{column}"
+            for column in (
+                *COUNTS,
+                *(f"{metric}_{part}" for metric in DURATIONS for part in ("count", "seconds")),
+                "reply_count",
+                "reply_seconds",
+                *(f"score_{score}" for score in range(1, 6)),
+                *SLA_FIGURES,
+            )
+        ),
+        *(f"d.{column}[1:{len(DURATION_BINS)}] AS {column}" for column in BIN_COLUMNS),
     )
 )
 
@@ -848,6 +894,11 @@ def ordering_sql(ordering: str) -> str:
     return f"{field} {direction} NULLS LAST" + ("" if field == "id" else ", id")
 
 
+def listed_only(source: str) -> str:
+    """The rows of the relation `source` whose key the listed CTE holds, as a FROM item."""
+    return f"(SELECT * FROM {source} WHERE key IN (SELECT id FROM listed))"
+
+
 def dimension_rows(*, workspace, window: Window, dimension: str, ordering: str) -> SqlRows:
     """One row per agent or channel of the workspace (all of them, zeros where idle) with the
     overview's figures for the window; channels also carry their live counters."""
@@ -859,70 +910,99 @@ def dimension_rows(*, workspace, window: Window, dimension: str, ordering: str) 
         "dimension_filter": f"AND dim.{key} = %({dimension})s" if filters[dimension] is not None else "",
     }
     # The agent list reads support_agent_hourly unless a channel narrows it (and the channel list
-    # support_channel_hourly unless an agent does): one row per hour and agent (channel); over
-    # whole UTC days the agent list reads support_agent_daily instead (AGENT_DAY_ROWS).
+    # support_channel_hourly unless an agent does): one row per hour and agent (channel), which
+    # carries the reply times, CSAT and SLA outcomes too (`grain`); over whole UTC days the agent
+    # list reads support_agent_daily instead (AGENT_DAY_ROWS).
     other = "channel" if dimension == "agent" else "agent"
+    grain = filters[other] is None
     params = window_params(workspace, window)
-    days = day_span(window) if dimension == "agent" and filters[other] is None else None
-    sums, bins, histogram = FIGURE_SUMS, BIN_SUMS, PERIOD_TOTAL_HISTOGRAM
+    days = day_span(window) if dimension == "agent" and grain else None
+    sums, bins = FIGURE_SUMS, BIN_SUMS
     figures = "calendar_figures" if window.business_hours else "figures"
-    quality = quality_ctes(
-        window,
-        figures,
-        grain=filters[other] is None,
-        replies=DIMENSION_REPLIES.replace("{key}", key),
-        ratings=DIMENSION_RATINGS.replace("{key}", key),
-        slas=DIMENSION_SLAS.replace("{key}", key),
-    )
     if days is not None:
         rows = AGENT_DAY_ROWS.format(columns=DAY_ROW_COLUMNS)
-        sums, bins = figure_sums("h.sign * "), bin_sums("h.sign * ")
-        quality["quality_sums"] = grain_quality_sums("h.sign * ")
+        sums, bins, quality_sums = figure_sums("h.sign * "), bin_sums("h.sign * "), grain_quality_sums("h.sign * ")
         params.update(days)
-    elif filters[other] is None:
-        rows = hourly_rows(f"support_{dimension}_hourly", window)
+    elif grain:
+        rows, quality_sums = hourly_rows(f"support_{dimension}_hourly", window), GRAIN_QUALITY_SUMS
     else:
-        rows, bins = hourly_rows("support_hourly", window), ""
-        histogram = DIMENSION_HISTOGRAM.format(key=key, duration_filter=dimension_filter(window, "d"))
+        rows, bins, quality_sums = hourly_rows("support_hourly", window), "", ""
     business = ""
     if window.business_hours:
-        histogram = PERIOD_TOTAL_HISTOGRAM
         business = BUSINESS_FIGURES.format(
             key=f"h.{key}",
             source=BUSINESS_WINDOW_ROWS.format(business_filter=dimension_filter(window, "h")),
             duration_sums=duration_sums(),
             bin_sums=BIN_SUMS,
         )
+    if grain:
+        # One relation carries every figure: the figures CTE, or with business hours the calendar
+        # figures (their reply times, CSAT and SLA outcomes are not in business time) beside it.
+        quality, replies = "", figures
+        alias = "q" if window.business_hours else "f"
+        quality_joins = f"\n    LEFT JOIN {figures} AS q ON q.key = dim.{key}" if window.business_hours else ""
+        quality_columns = QUALITY_COLUMNS.format(replies=alias, ratings=alias, resolution_count="f.resolution_count")
+        sla = sla_columns(alias)
+    else:
+        quality = DIMENSION_QUALITY.format(
+            replies=DIMENSION_REPLIES.format(
+                key=key, reply_sums=REPLY_SUMS, reply_filter=dimension_filter(window, "r")
+            ),
+            ratings=DIMENSION_RATINGS.format(key=key, csat_sums=CSAT_SUMS, csat_filter=dimension_filter(window, "c")),
+            slas=DIMENSION_SLAS.format(key=key, sla_sums=SLA_SUMS, sla_filter=dimension_filter(window, "sl")),
+        )
+        replies, quality_joins = "replies", QUALITY_JOINS.format(key=key)
+        quality_columns = QUALITY_COLUMNS.format(replies="q", ratings="c", resolution_count="f.resolution_count")
+        sla = SLA_COLUMNS
     columns = {
         **values,
-        "quality_columns": QUALITY_COLUMNS.format(resolution_count="f.resolution_count"),
-        "sla_columns": SLA_COLUMNS,
+        "quality_columns": quality_columns,
+        "sla_columns": sla,
+        "quality_joins": quality_joins,
         "extra_columns": LIVE_COLUMNS if dimension == "channel" else "",
         "extra_joins": LIVE_JOIN if dimension == "channel" else "",
     }
-    listed, listed_only = "", ""
-    if ordering.removeprefix("-") not in PERCENTILE_ORDERINGS:
-        listed = LISTED.format(
-            rows=DIMENSION_ROWS.format(**columns, percentiles_from="no_percentiles"), ordering=ordering_sql(ordering)
+
+    def histogram(listed: bool) -> str:
+        """The histogram relation of every key, or of the listed keys only."""
+
+        def source(relation: str) -> str:
+            return listed_only(relation) if listed else relation
+
+        if grain or window.business_hours:
+            durations = total_histogram(source("figures"))
+        else:
+            only = f" AND d.{key} IN (SELECT id FROM listed)" if listed else ""
+            durations = DIMENSION_HISTOGRAM.format(key=key, duration_filter=dimension_filter(window, "d") + only)
+        return durations + reply_histogram(source(replies))
+
+    def sql(listed: bool) -> str:
+        return DIMENSION_FIGURES.format(
+            **values,
+            listed=(
+                LISTED.format(
+                    rows=DIMENSION_ROWS.format(**columns, percentiles_from="no_percentiles"),
+                    ordering=ordering_sql(ordering),
+                )
+                if listed
+                else ""
+            ),
+            rows=DIMENSION_ROWS.format(**columns, percentiles_from="percentiles"),
+            figures=figures,
+            business=business,
+            quality=quality,
+            figure_sums=sums,
+            bin_sums=bins,
+            quality_sums=quality_sums,
+            support_rows=rows,
+            histogram=histogram(listed),
+            percentiles=PERCENTILES,
+            ordering=ordering_sql(ordering),
         )
-        listed_only = "\n    WHERE histogram.key IN (SELECT id FROM listed)"
-    sql = DIMENSION_FIGURES.format(
-        **values,
-        listed=listed,
-        listed_only=listed_only,
-        rows=DIMENSION_ROWS.format(**columns, percentiles_from="percentiles"),
-        figures=figures,
-        business=business,
-        figure_sums=sums,
-        bin_sums=bins,
-        support_rows=rows,
-        histogram=histogram,
-        percentiles=PERCENTILES,
-        ordering=ordering_sql(ordering),
-        **quality,
-        reply_histogram=REPLY_HISTOGRAM,
-    )
-    return SqlRows(sql=sql, count_sql=DIMENSION_COUNT.format(**values), params=params)
+
+    every = sql(listed=False)
+    paged = every if ordering.removeprefix("-") in PERCENTILE_ORDERINGS else sql(listed=True)
+    return SqlRows(sql=paged, every_sql=every, count_sql=DIMENSION_COUNT.format(**values), params=params)
 
 
 # Per team (support_team_hourly, the team of each conversation's latest assignment, and the CSAT

@@ -15,9 +15,7 @@ cannot see, to be fixed with a test (or argued equivalent in the list below).
 
 Equivalent mutants are left out, with the reason: shifting only the `periods` start of the
 overview SQL by an hour changes nothing, because the join also bounds the buckets by the same
-constants (analytics/summaries.py); `>=` -> `>` in the percentile crossing is equivalent when the
-neighbouring bins are both occupied (the interpolation is continuous there), so S3 needs a test
-with an empty bin between two occupied ones.
+constants (analytics/summaries.py).
 
 Run it before resolving an issue that adds a trigger or a metric, with the tests of that change
 added to TESTS, and keep the list growing with each new merge rule.
@@ -188,9 +186,9 @@ MUTANTS = [
     Mutant(
         "S3",
         "analytics/summaries.py",
-        "WHERE c.upto >= q.p * c.total",
-        "WHERE c.upto > q.p * c.total",
-        "percentile crossing one bin late on an exact boundary",
+        "AND c.upto >= {p} * c.total AND",
+        "AND c.upto > {p} * c.total AND",
+        "percentile crossing missed on an exact boundary (no bin holds it: NULL)",
     ),
     Mutant(
         "T9",
@@ -891,8 +889,8 @@ MUTANTS = [
     Mutant(
         "QG8",
         "analytics/summaries.py",
-        "WHERE histogram.key IN (SELECT id FROM listed)",
-        "WHERE histogram.key NOT IN (SELECT id FROM listed)",
+        "WHERE key IN (SELECT id FROM listed))",
+        "WHERE key NOT IN (SELECT id FROM listed))",
         "a page of a list computes the percentiles of the rows it does not show instead of its own",
     ),
     Mutant(
