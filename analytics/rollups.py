@@ -259,24 +259,39 @@ class Scope:
 
     def events_sql(self) -> str:
         """The raw events a bounded recomputation reads: those inside the range (hours widened) of the
-        workspace, and every event of a conversation that has one inside it."""
-        conditions = []
-        if self.workspace_id is not None:
-            conditions.append("workspace_id = %(workspace)s")
-        if self.since is not None:
-            conditions.append("occurred_at >= date_trunc('hour', %(since)s::timestamptz, 'UTC')")
-        if self.until is not None:
-            conditions.append("occurred_at < %(until)s")
-        inside = " AND ".join(conditions)
+        workspace, and every event of a conversation that has one inside it.
+
+        The second part looks each such conversation up through its index (LATERAL ... OFFSET 0)
+        and leaves out the events of the first, so no UNION sorts whole rows: for a day at 10M
+        events (29,000 conversations) 0.9 s against 2.5 s for a UNION with an IN (SELECT ...),
+        which the planner made a scan of every partition."""
+        inside = " AND ".join(self.conditions(""))
+        inside_e = " AND ".join(self.conditions("e."))
         return f"""
             SELECT * FROM {{schema}}.event WHERE {inside}
-            UNION
-            SELECT e.* FROM {{schema}}.event AS e
-            WHERE (e.workspace_id, e.conversation_id) IN (
-                SELECT workspace_id, conversation_id FROM {{schema}}.event
+            UNION ALL
+            SELECT e.* FROM (
+                SELECT DISTINCT workspace_id, conversation_id FROM {{schema}}.event
                 WHERE {inside} AND name LIKE 'conversation.%%'
-            )
+            ) AS c
+            CROSS JOIN LATERAL (
+                SELECT * FROM {{schema}}.event AS e
+                WHERE e.workspace_id = c.workspace_id AND e.conversation_id = c.conversation_id
+                  AND e.conversation_id IS NOT NULL AND NOT ({inside_e})
+                OFFSET 0
+            ) AS e
         """
+
+    def conditions(self, prefix: str) -> list[str]:
+        """What puts an event (columns prefixed with `prefix`) inside the scope: never NULL."""
+        conditions = []
+        if self.workspace_id is not None:
+            conditions.append(f"{prefix}workspace_id = %(workspace)s")
+        if self.since is not None:
+            conditions.append(f"{prefix}occurred_at >= date_trunc('hour', %(since)s::timestamptz, 'UTC')")
+        if self.until is not None:
+            conditions.append(f"{prefix}occurred_at < %(until)s")
+        return conditions
 
 
 @contextmanager
@@ -291,6 +306,9 @@ def scoped(scope: Scope, *, write: bool = False):
             cursor.execute("LOCK TABLE event IN SHARE MODE")
         horizon = retention.horizon()
         if scope.bounded:
+            # JIT compiles the recomputations' expressions for seconds; a bounded scope reads too few
+            # rows to gain it back (a day at 10M events: 2.9 s of 3.8 for the scope's events alone).
+            cursor.execute("SET LOCAL jit = off")
             cursor.execute("SELECT current_schema()")
             (schema,) = cursor.fetchone()
             quoted = connection.ops.quote_name(schema)

@@ -1023,6 +1023,14 @@ MUTANTS = [
         "a pending event that retention's horizon overtook is never dropped: every settle, and every read of its "
         "workspace, fails",
     ),
+    Mutant(
+        "VR1",
+        "analytics/rollups.py",
+        "                  AND e.conversation_id IS NOT NULL AND NOT ({inside_e})",
+        "                  AND e.conversation_id IS NOT NULL",
+        "a bounded verify or rebuild reads the range's conversation events twice (once inside the range, once as "
+        "their conversation's)",
+    ),
 ]
 
 
