@@ -133,7 +133,7 @@ def insert_statement(rows: list[tuple[int, dict]], *, routed: bool, deferred: bo
     return INSERT_PENDING_EVENTS if deferred else INSERT_EVENTS, insert_params(rows)
 
 
-def rows_insert(rows: list[tuple[int, dict]]) -> set[tuple[int, str]]:
+def rows_insert(rows: list[tuple[int, dict]], *, deferred: bool | None = None) -> set[tuple[int, str]]:
     """Runs INSERT_EVENTS for (workspace_id, event_row) pairs in one transaction; the keys stored.
     On a Citus cluster with the routed ingest function, rows of one workspace go through
     INGEST_WORKSPACE instead (the same claim and insert, delegated to that workspace's worker).
@@ -146,17 +146,17 @@ def rows_insert(rows: list[tuple[int, dict]]) -> set[tuple[int, str]]:
     moments = [row["occurred_at"] for _, row in rows]
     retention.check(moments, retention.cached_horizon())
     try:
-        return _rows_insert(rows)
+        return _rows_insert(rows, deferred=deferred)
     except IntegrityError as error:
         if not (isinstance(error.__cause__, errors.CheckViolation) and "no partition of relation" in str(error)):
             raise
     retention.check(moments, retention.horizon())
     partitions.ensure(moments)
-    return _rows_insert(rows)
+    return _rows_insert(rows, deferred=deferred)
 
 
-def _rows_insert(rows: list[tuple[int, dict]]) -> set[tuple[int, str]]:
-    sql, params = insert_statement(rows, routed=citus.routed_ingest())
+def _rows_insert(rows: list[tuple[int, dict]], *, deferred: bool | None) -> set[tuple[int, str]]:
+    sql, params = insert_statement(rows, routed=citus.routed_ingest(), deferred=deferred)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, params)
         if sql is INGEST_WORKSPACE:
@@ -164,11 +164,12 @@ def _rows_insert(rows: list[tuple[int, dict]]) -> set[tuple[int, str]]:
         return set(cursor.fetchall())
 
 
-def events_ingest(*, workspace: Workspace, events: list[dict]) -> IngestResult:
-    """Inserts validated events in one statement; events whose id the workspace already has are skipped."""
+def events_ingest(*, workspace: Workspace, events: list[dict], deferred: bool | None = None) -> IngestResult:
+    """Inserts validated events in one statement; events whose id the workspace already has are
+    skipped. `deferred` overrides TALLY_SUMMARIES (None: as it says)."""
     retention.check([event["occurred_at"] for event in events], retention.cached_horizon())
     rows = [(workspace.pk, event_row(event)) for event in events]
-    accepted = len(rows_insert(rows))
+    accepted = len(rows_insert(rows, deferred=deferred))
     return IngestResult(accepted=accepted, duplicates=len(rows) - accepted)
 
 

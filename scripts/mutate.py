@@ -1024,6 +1024,13 @@ MUTANTS = [
         "workspace, fails",
     ),
     Mutant(
+        "DS8",
+        "analytics/importing.py",
+        "services.events_ingest(workspace=workspace, events=events, deferred=False)",
+        "services.events_ingest(workspace=workspace, events=events)",
+        "an import follows TALLY_SUMMARIES=deferred: its batches wait as pending and are written twice",
+    ),
+    Mutant(
         "VR1",
         "analytics/rollups.py",
         "                  AND e.conversation_id IS NOT NULL AND NOT ({inside_e})",

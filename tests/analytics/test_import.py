@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test import override_settings
 from openpyxl import Workbook
 
 from analytics import importing, rollups, services
-from analytics.models import Event
+from analytics.models import Event, PendingEvent
 from core.models import Workspace
 from tests.factories import validated
 
@@ -271,3 +272,13 @@ def test_the_upgrade_gives_customers_imported_before_it_their_occupation(acme):
         cursor.execute("SELECT customer_id, occupation, occupation_event_id FROM customer ORDER BY 1")
         assert cursor.fetchall() == [("1", "Jedi", "imp-new"), ("2", "Smuggler", "imp-other"), ("3", None, None)]
     assert rollups.differences() == []
+
+
+def test_an_import_is_summarized_in_its_own_statements_also_with_deferred_summaries(files, acme):
+    """Verifies that with TALLY_SUMMARIES=deferred an import writes its events and their summaries
+    at once (nothing pending): batches gain nothing from being settled later."""
+    with override_settings(TALLY_SUMMARIES="deferred"):
+        run(str(files / "interactions.csv"), "--preset", "interactions", "--date-format", DAY_FIRST)
+    assert not PendingEvent.objects.exists()
+    assert Event.objects.filter(workspace=acme).count() == 5
+    assert interactions_per_channel(acme) == {("1", "email"): 1, ("2", "call"): 1, ("7", "email"): 1, ("1", "bird"): 1}
