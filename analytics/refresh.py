@@ -138,9 +138,35 @@ def refresh_loop(*, every: float, stop: threading.Event, on_refresh: Callable[[R
     repeat(one_pass, every=every, stop=stop, what="refresh")
 
 
+SETTLE_LOG_SECONDS = 60.0
+"""How often the settling loop logs what it settled (a line a pass would be one a second)."""
+
+
 def settle_loop(*, every: float, stop: threading.Event) -> None:
-    """Settles every workspace's pending events each `every` seconds until `stop` is set."""
-    repeat(lambda: log_settled(settling.settle_all()), every=every, stop=stop, what="settle")
+    """Settles every workspace's pending events each `every` seconds until `stop` is set; logs
+    how many events and passes, and the largest pass, once every SETTLE_LOG_SECONDS (and at the end)."""
+    tally = {"events": 0, "passes": 0, "largest": 0, "since": time.monotonic()}
+
+    def report() -> None:
+        if tally["events"]:
+            logger.info(
+                "settled %d pending events in %d passes over %.0fs (largest pass %d)",
+                tally["events"], tally["passes"], time.monotonic() - tally["since"], tally["largest"],
+            )  # fmt: skip
+        tally.update(events=0, passes=0, largest=0, since=time.monotonic())
+
+    def one_pass() -> None:
+        events = settling.settle_all()
+        tally["events"] += events
+        tally["passes"] += 1
+        tally["largest"] = max(tally["largest"], events)
+        if time.monotonic() - tally["since"] >= SETTLE_LOG_SECONDS:
+            report()
+
+    try:
+        repeat(one_pass, every=every, stop=stop, what="settle")
+    finally:
+        report()
 
 
 def log_settled(events: int) -> None:
