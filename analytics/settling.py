@@ -38,12 +38,23 @@ MODES = ("immediate", "deferred")
 
 def deferred() -> bool:
     """Whether ingest stores new events as pending (TALLY_SUMMARIES=deferred). Never on a Citus
-    cluster with the routed ingest function: there every statement is summarized at once (deferred
-    summaries are not built for the shards)."""
+    cluster: there every statement is summarized at once (deferred summaries are not built for
+    the shards)."""
     mode = settings.TALLY_SUMMARIES
     if mode not in MODES:
         raise ValueError(f"TALLY_SUMMARIES must be one of {', '.join(MODES)}, not {mode!r}")
-    return mode == "deferred" and not citus.routed_ingest()
+    return mode == "deferred" and not on_citus()
+
+
+_citus: dict[str, bool] = {}
+
+
+def on_citus() -> bool:
+    """citus.is_citus(), asked once per process and database."""
+    name = connection.settings_dict["NAME"]
+    if name not in _citus:
+        _citus[name] = citus.is_citus()
+    return _citus[name]
 
 
 SETTLE_MOST = 1000
