@@ -5,11 +5,7 @@ what immediate ingest of the same events gives, whatever the order, duplication,
 and concurrency of the writes and settles."""
 
 import json
-import os
 import random
-import signal
-import subprocess
-import sys
 import threading
 import urllib.request
 from datetime import UTC, datetime, timedelta
@@ -29,7 +25,7 @@ from core.models import Workspace
 from tests.analytics.test_invariant import PROPERTY_SETTINGS, reset_tables, snapshot, split
 from tests.analytics.test_retention import DAY as MIDNIGHT
 from tests.analytics.test_retention import drop_every_partition
-from tests.analytics.test_rollup_views import ROOT, database_url, wait_until
+from tests.analytics.test_rollup_views import manage_loop, wait_until
 from tests.analytics.test_write_slots import one_hour_pool, run_writers
 from tests.factories import at, event_streams, examples, support_event, validated
 
@@ -343,24 +339,11 @@ def test_settle_every_settles_what_arrives_until_sigterm(tmp_path):
     """Verifies `rollups settle --every` in its own process settles events as they arrive, and on
     SIGTERM stops with exit 0 and logs what it settled."""
     workspace = Workspace.objects.create(slug="loop", name="Loop")
-    env = {**os.environ, "DATABASE_URL": database_url(), "DJANGO_SETTINGS_MODULE": "core.settings"}
-    out, err = tmp_path / "out", tmp_path / "err"
-    with out.open("w") as stdout, err.open("w") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "manage.py", "rollups", "settle", "--every", "0.2"],
-            cwd=ROOT, env=env, stdout=stdout, stderr=stderr,
-        )  # fmt: skip
-    try:
+    with manage_loop(tmp_path, "rollups", "settle", "--every", "0.2") as (process, out, err):
         for number in range(3):
             event = support_event("created", event_id=f"c{number}", conversation="c", minutes=number, channel="chat")
             ingest(workspace, [event], deferred=True)
             wait_until(lambda: pending_count() == 0 or process.poll() is not None)
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=20)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     assert process.returncode == 0, err.read_text()
     assert out.read_text().splitlines() == ["settling every 0.2s; SIGTERM or Ctrl-C stops", "stopped"]
     assert Event.objects.filter(workspace=workspace).count() == 3

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -531,20 +532,31 @@ def database_url() -> str:
     return f"postgres://{credentials}@/{quote(settings['NAME'], safe='')}?host={host}&port={settings['PORT'] or 5432}"
 
 
-@pytest.mark.django_db(transaction=True)
-def test_refresh_every_runs_until_sigterm_and_exits_cleanly(tmp_path):
-    """Verifies `rollups refresh --every` keeps refreshing in its own process and stops with exit 0 on SIGTERM."""
+@contextmanager
+def manage_loop(tmp_path, *args: str):
+    """`manage.py <args>` in its own process against the test database, yielding it; on leaving,
+    SIGTERM and a wait for its exit (killed if it does not stop). Yields (process, out, err): the
+    paths of its stdout and stderr."""
     env = {**os.environ, "DATABASE_URL": database_url(), "DJANGO_SETTINGS_MODULE": "core.settings"}
     out, err = tmp_path / "out", tmp_path / "err"
     with out.open("w") as stdout, err.open("w") as stderr:
         process = subprocess.Popen(
-            [sys.executable, "manage.py", "rollups", "refresh", "--every", "0.2"],
-            cwd=ROOT,
-            env=env,
-            stdout=stdout,
-            stderr=stderr,
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=env, stdout=stdout, stderr=stderr
         )
     try:
+        yield process, out, err
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_refresh_every_runs_until_sigterm_and_exits_cleanly(tmp_path):
+    """Verifies `rollups refresh --every` keeps refreshing in its own process and stops with exit 0 on SIGTERM."""
+    with manage_loop(tmp_path, "rollups", "refresh", "--every", "0.2") as (process, out, err):
         wait_until(lambda: RollupRefresh.objects.count() == len(MATERIALIZED) or process.poll() is not None)
         first = {row.view_name: row.refreshed_at for row in RollupRefresh.objects.all()}
         wait_until(
@@ -553,12 +565,6 @@ def test_refresh_every_runs_until_sigterm_and_exits_cleanly(tmp_path):
                 or process.poll() is not None
             )
         )
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=20)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     assert process.returncode == 0, err.read_text()
     assert out.read_text().splitlines() == ["refreshing every 0.2s; SIGTERM or Ctrl-C stops", "stopped"]
     assert "support_daily refreshed concurrently in " in err.read_text()
