@@ -75,7 +75,16 @@ def is_citus() -> bool:
         return cursor.fetchone()[0]
 
 
+_clusters: dict[str, bool] = {}
 _routed: dict[str, bool] = {}
+
+
+def on_cluster() -> bool:
+    """is_citus(), asked once per process and database."""
+    name = connection.settings_dict["NAME"]
+    if name not in _clusters:
+        _clusters[name] = is_citus()
+    return _clusters[name]
 
 
 def routed_ingest() -> bool:
@@ -84,11 +93,10 @@ def routed_ingest() -> bool:
     database: plain PostgreSQL answers from pg_extension alone."""
     name = connection.settings_dict["NAME"]
     if name not in _routed:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus')")
-            if not cursor.fetchone()[0]:
-                _routed[name] = False
-            else:
+        if not on_cluster():
+            _routed[name] = False
+        else:
+            with connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT EXISTS (SELECT FROM pg_dist_object WHERE objid = to_regprocedure(%s) "
                     "AND distribution_argument_index IS NOT NULL AND force_delegation)",

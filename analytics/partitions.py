@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
+from psycopg2 import errors
 
 INTERVALS = ("day", "week", "month")
 LOCK_KEY = 7_406_001
@@ -114,6 +115,11 @@ def create(cursor, start: datetime, end: datetime) -> str:
     cursor.execute(f"CREATE TABLE {name} (LIKE event INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE)")
     cursor.execute(f"ALTER TABLE event ATTACH PARTITION {name} FOR VALUES FROM (%s) TO (%s)", [start, end])
     return name
+
+
+def missing(error: IntegrityError) -> bool:
+    """Whether an INSERT into event failed because a row fell outside every partition."""
+    return isinstance(error.__cause__, errors.CheckViolation) and "no partition of relation" in str(error)
 
 
 def ensure(moments: Iterable[datetime], *, unit: str | None = None) -> list[str]:

@@ -5,7 +5,6 @@ import uuid
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
-from psycopg2 import errors
 from psycopg2.extras import Json
 
 from analytics import citus, partitions, retention, settling
@@ -148,7 +147,7 @@ def rows_insert(rows: list[tuple[int, dict]], *, deferred: bool | None = None) -
     try:
         return _rows_insert(rows, deferred=deferred)
     except IntegrityError as error:
-        if not (isinstance(error.__cause__, errors.CheckViolation) and "no partition of relation" in str(error)):
+        if not partitions.missing(error):
             raise
     retention.check(moments, retention.horizon())
     partitions.ensure(moments)

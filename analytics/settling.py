@@ -27,7 +27,6 @@ from contextlib import nullcontext
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from psycopg2 import errors
 
 from analytics import citus, partitions
 
@@ -43,18 +42,7 @@ def deferred() -> bool:
     mode = settings.TALLY_SUMMARIES
     if mode not in MODES:
         raise ValueError(f"TALLY_SUMMARIES must be one of {', '.join(MODES)}, not {mode!r}")
-    return mode == "deferred" and not on_citus()
-
-
-_citus: dict[str, bool] = {}
-
-
-def on_citus() -> bool:
-    """citus.is_citus(), asked once per process and database."""
-    name = connection.settings_dict["NAME"]
-    if name not in _citus:
-        _citus[name] = citus.is_citus()
-    return _citus[name]
+    return mode == "deferred" and not citus.on_cluster()
 
 
 SETTLE_MOST = 1000
@@ -81,7 +69,7 @@ def _settle_some(workspace_id: int) -> int:
     try:
         return _settle_once(workspace_id)
     except IntegrityError as error:
-        if not (isinstance(error.__cause__, errors.CheckViolation) and "no partition of relation" in str(error)):
+        if not partitions.missing(error):
             raise
     with connection.cursor() as cursor:
         cursor.execute("SELECT DISTINCT occurred_at FROM event_pending WHERE workspace_id = %s", [workspace_id])

@@ -129,6 +129,21 @@ def reset_with_history(url: str, statements: list[bytes]) -> None:
             cursor.execute("ANALYZE event")
 
 
+def settle_pending(url: str) -> float:
+    """Settles every event that deferred summaries left pending (tally_settle, until none is left);
+    the seconds it took."""
+    began = time.monotonic()
+    with connect(url) as connection:
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT DISTINCT workspace_id FROM event_pending")
+            for (workspace_id,) in cursor.fetchall():
+                cursor.execute("SELECT tally_settle(%s)", [workspace_id])
+                while cursor.fetchone()[0]:
+                    cursor.execute("SELECT tally_settle(%s)", [workspace_id])
+    return time.monotonic() - began
+
+
 def count_events(url: str) -> int:
     """The events stored: in `event`, and pending where summaries are deferred (analytics/settling.py)."""
     with connect(url) as connection, connection.cursor() as cursor:

@@ -43,6 +43,7 @@ from bench.common import (  # noqa: E402
     render_inserts,
     reset_with_history,
     run_statements,
+    settle_pending,
     with_database,
 )
 
@@ -125,7 +126,8 @@ def run_http(*, url, port, key, events, size, clients, seconds, workdir, history
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     result = json.loads(output.strip().splitlines()[-1])
     inserted = count_events(url) - stored_before
-    drain = settle_all(url)
+    # What was pending when the run ended; the settling loop beside the servers settled the rest.
+    drain = settle_pending(url)
     result.update(
         requests_per_second=result["requests"] / result["seconds"],
         events_per_second=inserted / result["seconds"],
@@ -135,21 +137,6 @@ def run_http(*, url, port, key, events, size, clients, seconds, workdir, history
         settled_events_per_second=inserted / (result["seconds"] + drain),
     )
     return result
-
-
-def settle_all(url: str) -> float:
-    """Settles what deferred summaries left pending when the run ended; the seconds it took (the
-    settling loop beside the servers settled the rest during the run)."""
-    began = time.monotonic()
-    with connect(url) as connection:
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT DISTINCT workspace_id FROM event_pending")
-            for (workspace_id,) in cursor.fetchall():
-                cursor.execute("SELECT tally_settle(%s)", [workspace_id])
-                while cursor.fetchone()[0]:
-                    cursor.execute("SELECT tally_settle(%s)", [workspace_id])
-    return time.monotonic() - began
 
 
 def run_ceiling(*, url, workspace_id, events, size, clients, seconds, history) -> dict:

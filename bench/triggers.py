@@ -26,7 +26,6 @@ import platform
 import subprocess
 import sys
 import threading
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -42,6 +41,7 @@ from bench.common import (  # noqa: E402
     render_inserts,
     reset_with_history,
     run_statements,
+    settle_pending,
     with_database,
 )
 
@@ -61,8 +61,8 @@ def verify(url: str) -> bool:
 
 
 class Settler:
-    """A connection that settles the workspace's pending events in a loop while ingest runs, and
-    then what is left (the drain, timed)."""
+    """A connection that settles the workspace's pending events in a loop while ingest runs
+    (bench.common.settle_pending then settles what is left, timed)."""
 
     def __init__(self, url: str, workspace_id: int):
         self.url, self.workspace_id = url, workspace_id
@@ -91,16 +91,6 @@ class Settler:
     def __exit__(self, *exc_info) -> None:
         self.stop.set()
         self.thread.join()
-
-    def drain(self) -> float:
-        """Settles everything still pending; the seconds it took."""
-        began = time.monotonic()
-        with connect(self.url) as connection:
-            connection.autocommit = True
-            with connection.cursor() as cursor:
-                while self.settle_once(cursor):
-                    pass
-        return time.monotonic() - began
 
 
 def main() -> None:
@@ -146,7 +136,7 @@ def main() -> None:
                 if form == "deferred":
                     with Settler(url, workspace_id) as settler:
                         result = run_statements(url=url, statements=statements[size, True], clients=clients)
-                    drain = settler.drain()
+                    drain = settle_pending(url)
                     result.update(
                         drain_seconds=drain,
                         settled_during_run=settler.settled,
