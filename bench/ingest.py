@@ -120,7 +120,7 @@ def run_http(*, url, port, key, events, size, clients, seconds, workdir, history
     reset_with_history(url, history)
     stored_before = count_events(url)
     command = [
-        "wrk", "-t", str(threads), "-c", str(clients), "-d", f"{seconds}s", "--timeout", "10s",
+        "wrk", "-t", str(threads), "-c", str(clients), "-d", f"{seconds:g}s", "--timeout", "10s",
         "-s", str(ROOT / "bench" / "ingest.lua"), f"http://127.0.0.1:{port}", "--", str(prefix), key,
     ]  # fmt: skip
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
