@@ -661,6 +661,41 @@ class SlaFigures(models.Model):
         abstract = True
 
 
+def business_histogram_field() -> ArrayField:
+    # A database default too: rows written before these columns existed, or by SQL that predates
+    # them (a DBA's INSERT), get an empty histogram rather than a NOT NULL error.
+    return ArrayField(
+        models.BigIntegerField(),
+        size=len(DURATION_BINS),
+        db_default=models.Value(empty_histogram(), output_field=ArrayField(models.BigIntegerField())),
+        help_text="Conversations per bin of their business-time duration (as first_response_bins).",
+    )
+
+
+class BusinessGroupFigures(models.Model):
+    """First response and resolution of a per-team or per-label row measured in business time (the
+    schedule version in effect at the conversation's created_at; calendar time without one), as
+    support_business_hourly measures them per channel and agent, and the SLA outcomes of the same
+    conversations (SlaFigures), so `business_hours=true` and the SLA columns of the teams and
+    labels lists read one row per hour and group."""
+
+    business_first_response_count = models.BigIntegerField(
+        db_default=0, help_text="First responses, as first_response_count (the same conversations)."
+    )
+    business_first_response_seconds = models.DecimalField(
+        max_digits=30, decimal_places=6, db_default=0, help_text="Their business seconds, summed."
+    )
+    business_resolution_count = models.BigIntegerField(db_default=0, help_text="Resolutions, as resolution_count.")
+    business_resolution_seconds = models.DecimalField(
+        max_digits=30, decimal_places=6, db_default=0, help_text="Their business seconds, summed."
+    )
+    business_first_response_bins = business_histogram_field()
+    business_resolution_bins = business_histogram_field()
+
+    class Meta:
+        abstract = True
+
+
 class SupportTotalHourly(SupportFigures, QualityFigures, SlaFigures):
     """support_hourly and support_duration_hourly summed over channels and agents: one row per
     workspace and hour, with both histograms as arrays aligned with DURATION_BINS.
@@ -796,12 +831,13 @@ class SupportCsatHourly(models.Model):
         db_table = "support_csat_hourly"
 
 
-class SupportTeamHourly(models.Model):
+class SupportTeamHourly(BusinessGroupFigures, SlaFigures):
     """Support figures per hour x team, where a conversation belongs to the team of its latest
     assignment (by occurred_at, then event id; '' for none): created in its created hour, first
-    response and resolution (while resolved) in theirs, as count, sum of seconds and histogram.
-    Kept from each changed conversation row as it was (-1) and as it is (+1), so a reassignment to
-    another team moves the whole conversation (sql/triggers/event__merge_conversations.sql)."""
+    response and resolution (while resolved) in theirs, as count, sum of seconds and histogram, in
+    calendar and in business time, and their SLA outcomes. Kept from each changed conversation row
+    as it was (-1) and as it is (+1), so a reassignment to another team moves the whole
+    conversation (sql/triggers/event__merge_conversations.sql)."""
 
     pk = models.CompositePrimaryKey("workspace", "bucket", "team_id", "slot")
     workspace = workspace_key("+")
@@ -820,12 +856,13 @@ class SupportTeamHourly(models.Model):
         db_table = "support_team_hourly"
 
 
-class SupportLabelHourly(models.Model):
+class SupportLabelHourly(BusinessGroupFigures, SlaFigures):
     """Support figures per hour x label: a conversation counts under every label it has now
     (conversation.labels; under none when it has none): created in its created hour, first
-    response and resolution (while resolved) in theirs, as count, sum of seconds and histogram,
-    and its latest rating's score in the rating's hour. Kept from each changed conversation row as
-    it was (-1) and as it is (+1), so labeling or unlabeling moves the whole conversation
+    response and resolution (while resolved) in theirs, as count, sum of seconds and histogram in
+    calendar and in business time, with their SLA outcomes, and its latest rating's score in the
+    rating's hour. Kept from each changed conversation row as it was (-1) and as it is (+1), so
+    labeling or unlabeling moves the whole conversation
     (sql/triggers/event__merge_conversations.sql)."""
 
     pk = models.CompositePrimaryKey("workspace", "bucket", "label", "slot")

@@ -175,11 +175,12 @@ percentiles AS (
 )
 
 
-def duration_sums(weight: str = "") -> str:
-    """The count and average of each duration of rows aliased h, comma-separated columns."""
+def duration_sums(weight: str = "", prefix: str = "") -> str:
+    """The count and average of each duration of rows aliased h, comma-separated columns; `prefix`
+    ("business_") reads the columns of that name instead (the per-team and label tables)."""
     return ",".join(
-        f"\n           COALESCE(sum({weight}h.{metric}_count), 0)::bigint AS {metric}_count,"
-        f"\n           sum({weight}h.{metric}_seconds) / NULLIF(sum({weight}h.{metric}_count), 0)"
+        f"\n           COALESCE(sum({weight}h.{prefix}{metric}_count), 0)::bigint AS {metric}_count,"
+        f"\n           sum({weight}h.{prefix}{metric}_seconds) / NULLIF(sum({weight}h.{prefix}{metric}_count), 0)"
         f" AS {metric}_avg_seconds"
         for metric in DURATIONS
     )
@@ -447,11 +448,13 @@ PERIOD_TOTAL_HISTOGRAM = total_histogram()
 BIN_COLUMNS = ("first_response_bins", "resolution_bins", "reply_bins")
 
 
-def bin_sums(weight: str = "") -> str:
-    """The element-wise sums of both histogram arrays of rows aliased h (each row's times `weight`)."""
+def bin_sums(weight: str = "", prefix: str = "") -> str:
+    """The element-wise sums of both histogram arrays of rows aliased h (each row's times `weight`;
+    the arrays named with `prefix`, as duration_sums)."""
     positions = range(1, len(DURATION_BINS) + 1)
     return "".join(
-        f",\n           ARRAY[{', '.join(f'sum({weight}h.{metric}_bins[{i}])' for i in positions)}] AS {metric}_bins"
+        f",\n           ARRAY[{', '.join(f'sum({weight}h.{prefix}{metric}_bins[{i}])' for i in positions)}]"
+        f" AS {metric}_bins"
         for metric in DURATIONS
     )
 
@@ -1007,11 +1010,12 @@ def dimension_rows(*, workspace, window: Window, dimension: str, ordering: str) 
 
 # Per team (support_team_hourly, the team of each conversation's latest assignment, and the CSAT
 # rows of support_csat_hourly by the same team): every team with a figure in the window, '' (no
-# team) as id null.
+# team) as id null. The durations are the calendar or the business-time columns (group_rows), the
+# SLA outcomes those of the same rows.
 TEAM_FIGURES = """
 WITH figures AS (
     SELECT h.team_id AS key,
-           COALESCE(sum(h.conversations_created), 0)::bigint AS conversations_created{duration_sums}{bin_sums}
+           COALESCE(sum(h.conversations_created), 0)::bigint AS conversations_created{duration_sums}{bin_sums}{sla_sums}
     FROM support_team_hourly AS h
     WHERE h.workspace_id = %(workspace)s AND h.bucket >= %(start)s AND h.bucket < %(end)s
     GROUP BY 1
@@ -1040,7 +1044,7 @@ SELECT * FROM (
            COALESCE(c.csat_score_3, 0) AS csat_score_3, COALESCE(c.csat_score_4, 0) AS csat_score_4,
            COALESCE(c.csat_score_5, 0) AS csat_score_5,
            (c.csat_score_4 + c.csat_score_5)::numeric / NULLIF(c.csat_ratings, 0) AS csat_satisfied_share,
-           COALESCE(c.csat_ratings, 0)::numeric / NULLIF(f.resolution_count, 0) AS csat_response_rate
+           COALESCE(c.csat_ratings, 0)::numeric / NULLIF(f.resolution_count, 0) AS csat_response_rate{sla_columns}
     FROM (SELECT key FROM figures UNION SELECT key FROM ratings) AS k
     LEFT JOIN figures AS f USING (key)
     LEFT JOIN percentiles AS p USING (key)
@@ -1051,6 +1055,7 @@ TEAM_ORDERING = (
     "conversations_created",
     *(f"{metric}_{figure}" for metric in DURATIONS for figure in DURATION_FIGURES),
     *(f"csat_{figure}" for figure in CSAT_FIGURES),
+    *(f"sla_{figure}" for figure in SLA_FIGURES),
 )
 
 
@@ -1063,10 +1068,15 @@ def team_rows(*, workspace, window: Window, ordering: str) -> SqlRows:
 
 def group_rows(template: str, *, workspace, window: Window, ordering: str) -> SqlRows:
     """The rows of a per-team or per-label figures query (TEAM_FIGURES, LABEL_FIGURES), ordered
-    and paged; a group has no reply time (replies are counted per agent and channel)."""
+    and paged; a group has no reply time (replies are counted per agent and channel). With
+    window.business_hours, first response and resolution in business time: the business_*
+    columns of the same rows, which count the same conversations in the same hours."""
+    prefix = "business_" if window.business_hours else ""
     sql = template.format(
-        duration_sums="," + duration_sums(),
-        bin_sums=BIN_SUMS,
+        duration_sums="," + duration_sums(prefix=prefix),
+        bin_sums=bin_sums(prefix=prefix),
+        sla_sums=sla_sums("h"),
+        sla_columns=sla_columns("f"),
         csat_sums=CSAT_SUMS,
         histogram=PERIOD_TOTAL_HISTOGRAM,
         percentiles=PERCENTILES,
@@ -1083,7 +1093,7 @@ def group_rows(template: str, *, workspace, window: Window, ordering: str) -> Sq
 LABEL_FIGURES = """
 WITH figures AS (
     SELECT h.label AS key,
-           COALESCE(sum(h.conversations_created), 0)::bigint AS conversations_created{duration_sums}{bin_sums}
+           COALESCE(sum(h.conversations_created), 0)::bigint AS conversations_created{duration_sums}{bin_sums}{sla_sums}
     FROM support_label_hourly AS h
     WHERE h.workspace_id = %(workspace)s AND h.bucket >= %(start)s AND h.bucket < %(end)s
     GROUP BY 1
@@ -1105,7 +1115,7 @@ SELECT * FROM (
            f.resolution_count, f.resolution_avg_seconds, p.resolution_p50_seconds, p.resolution_p90_seconds,
            c.csat_ratings, c.csat_score_1, c.csat_score_2, c.csat_score_3, c.csat_score_4, c.csat_score_5,
            (c.csat_score_4 + c.csat_score_5)::numeric / NULLIF(c.csat_ratings, 0) AS csat_satisfied_share,
-           c.csat_ratings::numeric / NULLIF(f.resolution_count, 0) AS csat_response_rate
+           c.csat_ratings::numeric / NULLIF(f.resolution_count, 0) AS csat_response_rate{sla_columns}
     FROM figures AS f
     JOIN ratings AS c USING (key)
     LEFT JOIN percentiles AS p USING (key)

@@ -244,6 +244,10 @@ class TeamSummarySerializer(serializers.Serializer):
         "count is the conversations resolved."
     )
     csat = CsatSerializer(help_text="Rated conversations by the score of their latest rating, in its hour.")
+    sla = SlaFiguresSerializer(
+        help_text="SLA outcomes of the same first responses and resolutions: the targets of the policy in effect at "
+        "each conversation's creation, in calendar or business time as the target says (GET /api/v1/settings/sla)."
+    )
 
     class Meta:
         list_serializer_class = SummaryListSerializer
@@ -260,6 +264,10 @@ class LabelSummarySerializer(serializers.Serializer):
         "count is the conversations resolved."
     )
     csat = CsatSerializer(help_text="Rated conversations by the score of their latest rating, in its hour.")
+    sla = SlaFiguresSerializer(
+        help_text="SLA outcomes of the same first responses and resolutions: the targets of the policy in effect at "
+        "each conversation's creation, in calendar or business time as the target says (GET /api/v1/settings/sla)."
+    )
 
     class Meta:
         list_serializer_class = SummaryListSerializer

@@ -281,8 +281,9 @@ class ChannelsSummaryView(DimensionSummaryView):
     "belonging to the team of its latest assignment (`properties.team` of `conversation.assigned`; id null for "
     "none), created, first response and resolution in the hours they fall in, and CSAT by the same team. A "
     "reassignment to another team moves the conversation's figures with it. Teams are not kept per channel or "
-    "agent: `channel` and `agent` are refused.",
-    parameters=[*RANGE_PARAMETERS[:3], ordering_parameter(summaries.TEAM_ORDERING)],
+    "agent: `channel` and `agent` are refused. `business_hours=true` measures first response and resolution in "
+    "business time; `sla` holds the SLA outcomes of the same conversations.",
+    parameters=[*RANGE_PARAMETERS[:3], BUSINESS_HOURS, ordering_parameter(summaries.TEAM_ORDERING)],
     responses={200: TeamSummarySerializer(many=True), **BAD_PARAMETER, **PAST_THE_LAST_PAGE},
 )
 class TeamsSummaryView(DimensionSummaryView):
@@ -296,7 +297,7 @@ class TeamsSummaryView(DimensionSummaryView):
         for name in ("channel", "agent"):
             if name in query:
                 raise params.invalid(name, f"{self.group} figures are not kept per channel or agent; leave it out.")
-        window = params.parse_window(query, workspace=self.workspace)
+        window = params.parse_window(query, workspace=self.workspace, business_hours=True)
         self.tz = window.tz
         choices = (*self.orderings, *(f"-{name}" for name in self.orderings))
         ordering = params.parse_choice(query, "ordering", choices, default="id")
@@ -309,8 +310,10 @@ class TeamsSummaryView(DimensionSummaryView):
     "`conversation.labeled` / `conversation.unlabeled` of each label decides, by `occurred_at`, then id), "
     "created, first response and resolution in the hours they fall in, and their CSAT. A conversation counts "
     "under each of its labels, and under none when it has none. Labeling or unlabeling moves the conversation's "
-    "figures with it. Labels are not kept per channel or agent: `channel` and `agent` are refused.",
-    parameters=[*RANGE_PARAMETERS[:3], ordering_parameter(summaries.LABEL_ORDERING)],
+    "figures with it. Labels are not kept per channel or agent: `channel` and `agent` are refused. "
+    "`business_hours=true` measures first response and resolution in business time; `sla` holds the SLA outcomes "
+    "of the same conversations.",
+    parameters=[*RANGE_PARAMETERS[:3], BUSINESS_HOURS, ordering_parameter(summaries.LABEL_ORDERING)],
     responses={200: LabelSummarySerializer(many=True), **BAD_PARAMETER, **PAST_THE_LAST_PAGE},
 )
 class LabelsSummaryView(TeamsSummaryView):

@@ -570,7 +570,6 @@ class TeamsPage(DimensionPage):
     serializer_class = TeamSummarySerializer
     orderings = summaries.TEAM_ORDERING
     dimensionless = True
-    business_hours_shown = False
 
     def get(self, request, **kwargs):
         if "channel" in request.GET or "agent" in request.GET:

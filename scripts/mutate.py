@@ -49,6 +49,7 @@ TESTS = [
     "tests/analytics/test_quality_per_grain.py",
     "tests/analytics/test_business_hours.py",
     "tests/analytics/test_sla.py",
+    "tests/analytics/test_group_business_sla.py",
     "tests/analytics/test_retention.py::test_a_session_across_the_horizon_keeps_its_first_event_and_count",
 ]
 
@@ -528,8 +529,10 @@ MUTANTS = [
     Mutant(
         "TM3",
         "sql/triggers/event__merge_conversations.sql",
-        "team_id, sign, 'resolution', resolution_seconds\n    FROM timed\n    WHERE status = 'resolved'",
-        "team_id, sign, 'resolution', resolution_seconds\n    FROM timed\n    WHERE last_resolved_at IS NOT NULL",
+        "team_id, sign, 'resolution', resolution_seconds,\n           NULL\n    FROM timed\n"
+        "    WHERE status = 'resolved'",
+        "team_id, sign, 'resolution', resolution_seconds,\n           NULL\n    FROM timed\n"
+        "    WHERE last_resolved_at IS NOT NULL",
         "a reopened conversation keeps its resolution in its team's figures",
     ),
     Mutant(
@@ -806,10 +809,63 @@ MUTANTS = [
         "business_hours=true ignored by the time series",
     ),
     Mutant(
+        "GB1",
+        "sql/triggers/event__merge_conversations.sql",
+        "    WHERE first_response_at IS NOT NULL AND (first_response_moved OR team_moved)\n",
+        "    WHERE first_response_at IS NOT NULL AND first_response_moved\n",
+        "a reassignment to another team does not move the business first response and its SLA outcome",
+    ),
+    Mutant(
+        "GB2",
+        "sql/triggers/event__merge_conversations.sql",
+        "    WHERE o.resolved_at IS NOT NULL AND (o.resolution_moved OR o.labels_moved)\n",
+        "    WHERE o.resolved_at IS NOT NULL AND o.resolution_moved\n",
+        "a label added after the resolution does not get its business resolution and SLA outcome",
+    ),
+    Mutant(
+        "GB3",
+        "sql/triggers/event__merge_conversations.sql",
+        "(after_row).resolver_id, (after_row).team_id, (after_row).labels)\n),",
+        "(after_row).resolver_id, (before_row).team_id, (before_row).labels)\n),",
+        "a row whose only change is its team or labels is skipped before the business and SLA measuring",
+    ),
+    Mutant(
+        "GB4",
+        "sql/triggers/event__merge_conversations.sql",
+        "           CASE WHEN v.first_response_moved OR v.team_moved OR v.labels_moved\n",
+        "           CASE WHEN v.first_response_moved\n",
+        "a first response moved between teams or labels only is not measured (counted with no seconds)",
+    ),
+    Mutant(
+        "GB5",
+        "sql/triggers/event__merge_conversations.sql",
+        "COALESCE(sum(sign * breach) FILTER (WHERE metric = 'business_resolution'), 0) AS resolution_breaches\n"
+        "    FROM (\n        SELECT d.*, width_bucket(d.seconds, "
+        "'{0,60,300,900,1800,3600,7200,14400,28800,86400,259200}'::int[]) AS position\n        FROM team_deltas",
+        "COALESCE(sum(breach) FILTER (WHERE metric = 'business_resolution'), 0) AS resolution_breaches\n"
+        "    FROM (\n        SELECT d.*, width_bucket(d.seconds, "
+        "'{0,60,300,900,1800,3600,7200,14400,28800,86400,259200}'::int[]) AS position\n        FROM team_deltas",
+        "a team's resolution breaches count the row as it was as a breach too (no sign)",
+    ),
+    Mutant(
+        "GB6",
+        "analytics/summaries.py",
+        '    prefix = "business_" if window.business_hours else ""\n',
+        '    prefix = ""\n',
+        "business_hours=true ignored by the teams and labels lists",
+    ),
+    Mutant(
+        "GB7",
+        "analytics/migrations/0050_team_label_business_sla.py",
+        "    WHERE c.created_at IS NOT NULL\n),\nfigures AS (",
+        "    WHERE c.created_at IS NOT NULL AND c.status = 'resolved'\n),\nfigures AS (",
+        "the upgrade's backfill leaves out the conversations still open",
+    ),
+    Mutant(
         "SL1",
         "sql/triggers/event__merge_conversations.sql",
-        "ELSE first_response_calendar_seconds END) > first_response_target)::int",
-        "ELSE first_response_calendar_seconds END) >= first_response_target)::int",
+        "ELSE t.first_response_calendar_seconds END) > t.first_response_target)::int",
+        "ELSE t.first_response_calendar_seconds END) >= t.first_response_target)::int",
         "a first response exactly on its target counted as a breach",
     ),
     Mutant(

@@ -1,7 +1,8 @@
 -- Function:  tally_business_seconds(from_at, to_at, time_zone, weekdays, start_minutes,
 --                                   end_minutes, holidays)
 -- Called by: sql/triggers/event__merge_conversations.sql (the business-hours part, which the
---            erase trigger includes) and sql/recompute/support_business_hourly.sql: the same
+--            erase trigger includes), sql/recompute/support_business_hourly.sql,
+--            support_sla_hourly.sql, support_team_hourly.sql and support_label_hourly.sql: the same
 --            function on both sides, so the trigger and its recomputation cannot disagree.
 -- Returns:   the seconds of [from_at, to_at) that fall inside the open hours of a business
 --            schedule: the weekly intervals (weekdays[i] 1 = Monday .. 7 = Sunday, open from

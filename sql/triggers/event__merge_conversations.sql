@@ -503,10 +503,13 @@ csat_upsert AS (
 -- was and +1 as it is, in the same hours, channels and agents as support_hourly's durations.
 -- The versions are append-only and never dated before an event that may exist, so the version
 -- a row was measured with is still the one found for it here. A row whose created_at, channel,
--- first response, resolution and their agents are unchanged would add what it takes back: it is
--- skipped before the measuring; so is each of the two figures whose own inputs are unchanged
--- (first_response_moved, resolution_moved: a resolution leaves the first response as it was),
--- for business time and SLAs alike, which share the measuring below.
+-- first response, resolution, their agents, team and labels are unchanged would add what it
+-- takes back: it is skipped before the measuring; so is each of the two figures whose own inputs
+-- are unchanged (first_response_moved, resolution_moved: a resolution leaves the first response
+-- as it was) and whose groups did not move (team_moved, labels_moved: a reassignment or a label
+-- moves the figures between the per-team or per-label rows), for business time and SLAs alike,
+-- which share the measuring below. The per-channel and agent deltas skip the rows whose figure
+-- did not move: their -1 and +1 would cancel out.
 business_changed AS (
     SELECT before_row, after_row,
            ROW((before_row).created_at, (before_row).channel_id, (before_row).first_response_at, (before_row).first_responder_id)
@@ -516,16 +519,20 @@ business_changed AS (
            ROW((before_row).created_at, (before_row).channel_id, (before_row).status, (before_row).last_resolved_at, (before_row).resolver_id)
                IS DISTINCT FROM
                ROW((after_row).created_at, (after_row).channel_id, (after_row).status, (after_row).last_resolved_at, (after_row).resolver_id)
-               AS resolution_moved
+               AS resolution_moved,
+           (before_row).team_id IS DISTINCT FROM (after_row).team_id AS team_moved,
+           (before_row).labels IS DISTINCT FROM (after_row).labels AS labels_moved
     FROM changed
-    WHERE ROW((before_row).created_at, (before_row).channel_id, (before_row).first_response_at, (before_row).first_responder_id, (before_row).status, (before_row).last_resolved_at, (before_row).resolver_id)
+    WHERE ROW((before_row).created_at, (before_row).channel_id, (before_row).first_response_at, (before_row).first_responder_id, (before_row).status, (before_row).last_resolved_at, (before_row).resolver_id, (before_row).team_id, (before_row).labels)
           IS DISTINCT FROM
-          ROW((after_row).created_at, (after_row).channel_id, (after_row).first_response_at, (after_row).first_responder_id, (after_row).status, (after_row).last_resolved_at, (after_row).resolver_id)
+          ROW((after_row).created_at, (after_row).channel_id, (after_row).first_response_at, (after_row).first_responder_id, (after_row).status, (after_row).last_resolved_at, (after_row).resolver_id, (after_row).team_id, (after_row).labels)
 ),
 business_versions AS (
-    SELECT -1 AS sign, first_response_moved, resolution_moved, (before_row).* FROM business_changed
+    SELECT -1 AS sign, first_response_moved, resolution_moved, team_moved, labels_moved, (before_row).*
+    FROM business_changed
     UNION ALL
-    SELECT 1 AS sign, first_response_moved, resolution_moved, (after_row).* FROM business_changed
+    SELECT 1 AS sign, first_response_moved, resolution_moved, team_moved, labels_moved, (after_row).*
+    FROM business_changed
 ),
 -- Each version once with its schedule and SLA policy versions (one look-up each), the first
 -- response and resolution in business time where a figure moved (each duration measured once,
@@ -536,10 +543,11 @@ business_timed AS (
            v.first_response_at, COALESCE(v.first_responder_id, '') AS first_responder_id,
            CASE WHEN v.status = 'resolved' THEN v.last_resolved_at END AS resolved_at,
            COALESCE(v.resolver_id, '') AS resolver_id,
-           v.first_response_moved, v.resolution_moved,
-           CASE WHEN v.first_response_moved
+           COALESCE(v.team_id, '') AS team_id, v.labels,
+           v.first_response_moved, v.resolution_moved, v.team_moved, v.labels_moved,
+           CASE WHEN v.first_response_moved OR v.team_moved OR v.labels_moved
                 THEN tally_business_seconds(v.created_at, v.first_response_at, s.time_zone, s.weekdays, s.start_minutes, s.end_minutes, s.holidays) END AS first_response_seconds,
-           CASE WHEN v.resolution_moved AND v.status = 'resolved'
+           CASE WHEN (v.resolution_moved OR v.team_moved OR v.labels_moved) AND v.status = 'resolved'
                 THEN tally_business_seconds(v.created_at, v.last_resolved_at, s.time_zone, s.weekdays, s.start_minutes, s.end_minutes, s.holidays) END AS resolution_seconds,
            GREATEST(0, EXTRACT(EPOCH FROM v.first_response_at - v.created_at)) AS first_response_calendar_seconds,
            GREATEST(0, EXTRACT(EPOCH FROM v.last_resolved_at - v.created_at)) AS resolution_calendar_seconds,
@@ -578,25 +586,36 @@ business_timed AS (
     ) AS p ON true
     WHERE v.created_at IS NOT NULL
 ),
--- SLA outcomes (support_sla_hourly, and summed below to the per-total, channel and agent rows):
--- the same changed rows (business_timed), held to the SLA policy version in effect at
--- created_at, each target measured in calendar or business time (the business schedule version
--- in effect at created_at) as the policy says. A first response (a resolution, while resolved)
--- with a target counts as targeted in its hour, channel and agent, and as a breach when its time
--- exceeds the target; -1 as the row was, +1 as it is.
+-- SLA outcomes (support_sla_hourly, support_team_hourly, support_label_hourly, and summed below
+-- to the per-total, channel and agent rows): the same changed rows (business_timed), held to the
+-- SLA policy version in effect at created_at, each target measured in calendar or business time
+-- (the business schedule version in effect at created_at) as the policy says. A first response
+-- (a resolution, while resolved) with a target counts as targeted in its hour, channel and agent,
+-- team and labels, and as a breach (first_response_breach, resolution_breach: 1 or 0, null
+-- without a target) when its time exceeds the target; -1 as the row was, +1 as it is.
+business_outcomes AS (
+    SELECT t.*,
+           CASE WHEN t.first_response_at IS NOT NULL AND t.first_response_target IS NOT NULL
+                THEN ((CASE WHEN t.first_response_business THEN t.first_response_seconds
+                            ELSE t.first_response_calendar_seconds END) > t.first_response_target)::int
+           END AS first_response_breach,
+           CASE WHEN t.resolved_at IS NOT NULL AND t.resolution_target IS NOT NULL
+                THEN ((CASE WHEN t.resolution_business THEN t.resolution_seconds
+                            ELSE t.resolution_calendar_seconds END) > t.resolution_target)::int
+           END AS resolution_breach
+    FROM business_timed AS t
+),
 sla_deltas (workspace_id, bucket, channel_id, agent_id, first_response_targeted, first_response_breaches,
             resolution_targeted, resolution_breaches) AS (
     SELECT workspace_id, date_trunc('hour', first_response_at, 'UTC'), channel_id, first_responder_id,
-           sign, sign * ((CASE WHEN first_response_business THEN first_response_seconds
-                               ELSE first_response_calendar_seconds END) > first_response_target)::int, 0, 0
-    FROM business_timed
-    WHERE first_response_at IS NOT NULL AND first_response_target IS NOT NULL AND first_response_moved
+           sign, sign * first_response_breach, 0, 0
+    FROM business_outcomes
+    WHERE first_response_breach IS NOT NULL AND first_response_moved
     UNION ALL
     SELECT workspace_id, date_trunc('hour', resolved_at, 'UTC'), channel_id, resolver_id,
-           0, 0, sign, sign * ((CASE WHEN resolution_business THEN resolution_seconds
-                                     ELSE resolution_calendar_seconds END) > resolution_target)::int
-    FROM business_timed
-    WHERE resolved_at IS NOT NULL AND resolution_target IS NOT NULL AND resolution_moved
+           0, 0, sign, sign * resolution_breach
+    FROM business_outcomes
+    WHERE resolution_breach IS NOT NULL AND resolution_moved
 ),
 -- Reply times (reply_sums), CSAT (csat_deltas) and SLA outcomes (sla_deltas) per hour, channel
 -- and agent, summed below to the grains of support_total_hourly, support_channel_hourly and
@@ -880,19 +899,32 @@ channel_upsert AS (
 -- Per team (of the conversation's latest assignment, '' for none): each changed conversation as
 -- it was (-1) and as it is (+1), created in its created hour, first response and resolution
 -- (while resolved) in theirs, so a reassignment to another team moves all of it; the bins as
--- arrays, as in support_channel_hourly.
-team_deltas (workspace_id, bucket, team_id, sign, metric, seconds) AS (
-    SELECT workspace_id, date_trunc('hour', created_at, 'UTC'), team_id, sign, 'created', NULL::numeric
+-- arrays, as in support_channel_hourly. The same two durations in business time with their SLA
+-- outcomes (business_outcomes: one row per figure, breach null without a target) where the
+-- figure or the team moved.
+team_deltas (workspace_id, bucket, team_id, sign, metric, seconds, breach) AS (
+    SELECT workspace_id, date_trunc('hour', created_at, 'UTC'), team_id, sign, 'created', NULL::numeric, NULL::int
     FROM timed
     UNION ALL
     SELECT workspace_id, date_trunc('hour', first_response_at, 'UTC'), team_id, sign, 'first_response',
-           first_response_seconds
+           first_response_seconds, NULL
     FROM timed
     WHERE first_response_at IS NOT NULL
     UNION ALL
-    SELECT workspace_id, date_trunc('hour', last_resolved_at, 'UTC'), team_id, sign, 'resolution', resolution_seconds
+    SELECT workspace_id, date_trunc('hour', last_resolved_at, 'UTC'), team_id, sign, 'resolution', resolution_seconds,
+           NULL
     FROM timed
     WHERE status = 'resolved'
+    UNION ALL
+    SELECT workspace_id, date_trunc('hour', first_response_at, 'UTC'), team_id, sign, 'business_first_response',
+           first_response_seconds, first_response_breach
+    FROM business_outcomes
+    WHERE first_response_at IS NOT NULL AND (first_response_moved OR team_moved)
+    UNION ALL
+    SELECT workspace_id, date_trunc('hour', resolved_at, 'UTC'), team_id, sign, 'business_resolution',
+           resolution_seconds, resolution_breach
+    FROM business_outcomes
+    WHERE resolved_at IS NOT NULL AND (resolution_moved OR team_moved)
 ),
 team_sums AS (
     SELECT workspace_id, bucket, team_id,
@@ -926,7 +958,45 @@ team_sums AS (
                COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 9), 0),
                COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 10), 0),
                COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 11), 0)
-           ] AS resolution_bins
+           ] AS resolution_bins,
+           COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response'), 0) AS business_first_response_count,
+           COALESCE(sum(sign * seconds) FILTER (WHERE metric = 'business_first_response'), 0)
+               AS business_first_response_seconds,
+           COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution'), 0) AS business_resolution_count,
+           COALESCE(sum(sign * seconds) FILTER (WHERE metric = 'business_resolution'), 0)
+               AS business_resolution_seconds,
+           ARRAY[
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 1), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 2), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 3), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 4), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 5), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 6), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 7), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 8), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 9), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 10), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 11), 0)
+           ] AS business_first_response_bins,
+           ARRAY[
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 1), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 2), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 3), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 4), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 5), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 6), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 7), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 8), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 9), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 10), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 11), 0)
+           ] AS business_resolution_bins,
+           COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND breach IS NOT NULL), 0)
+               AS first_response_targeted,
+           COALESCE(sum(sign * breach) FILTER (WHERE metric = 'business_first_response'), 0) AS first_response_breaches,
+           COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND breach IS NOT NULL), 0)
+               AS resolution_targeted,
+           COALESCE(sum(sign * breach) FILTER (WHERE metric = 'business_resolution'), 0) AS resolution_breaches
     FROM (
         SELECT d.*, width_bucket(d.seconds, '{0,60,300,900,1800,3600,7200,14400,28800,86400,259200}'::int[]) AS position
         FROM team_deltas AS d
@@ -936,13 +1006,24 @@ team_sums AS (
 team_upsert AS (
     INSERT INTO support_team_hourly AS tm
         (workspace_id, bucket, team_id, slot, conversations_created, first_response_count, first_response_seconds,
-         resolution_count, resolution_seconds, first_response_bins, resolution_bins)
+         resolution_count, resolution_seconds, first_response_bins, resolution_bins,
+         business_first_response_count, business_first_response_seconds, business_resolution_count,
+         business_resolution_seconds, business_first_response_bins, business_resolution_bins,
+         first_response_targeted, first_response_breaches, resolution_targeted, resolution_breaches)
     SELECT workspace_id, bucket, team_id, tally_write_slot(), conversations_created, first_response_count,
-           first_response_seconds, resolution_count, resolution_seconds, first_response_bins, resolution_bins
+           first_response_seconds, resolution_count, resolution_seconds, first_response_bins, resolution_bins,
+           business_first_response_count, business_first_response_seconds, business_resolution_count,
+           business_resolution_seconds, business_first_response_bins, business_resolution_bins,
+           first_response_targeted, first_response_breaches, resolution_targeted, resolution_breaches
     FROM team_sums
     WHERE conversations_created <> 0 OR first_response_count <> 0 OR first_response_seconds <> 0
        OR resolution_count <> 0 OR resolution_seconds <> 0
        OR 0 <> ANY (first_response_bins) OR 0 <> ANY (resolution_bins)
+       OR business_first_response_count <> 0 OR business_first_response_seconds <> 0
+       OR business_resolution_count <> 0 OR business_resolution_seconds <> 0
+       OR 0 <> ANY (business_first_response_bins) OR 0 <> ANY (business_resolution_bins)
+       OR first_response_targeted <> 0 OR first_response_breaches <> 0
+       OR resolution_targeted <> 0 OR resolution_breaches <> 0
     ORDER BY 1, 2, 3
     ON CONFLICT (workspace_id, bucket, team_id, slot) DO UPDATE SET
         conversations_created = tm.conversations_created + EXCLUDED.conversations_created,
@@ -951,35 +1032,58 @@ team_upsert AS (
         resolution_count = tm.resolution_count + EXCLUDED.resolution_count,
         resolution_seconds = tm.resolution_seconds + EXCLUDED.resolution_seconds,
         first_response_bins = tally_add_bins(tm.first_response_bins, EXCLUDED.first_response_bins),
-        resolution_bins = tally_add_bins(tm.resolution_bins, EXCLUDED.resolution_bins)
+        resolution_bins = tally_add_bins(tm.resolution_bins, EXCLUDED.resolution_bins),
+        business_first_response_count = tm.business_first_response_count + EXCLUDED.business_first_response_count,
+        business_first_response_seconds = tm.business_first_response_seconds + EXCLUDED.business_first_response_seconds,
+        business_resolution_count = tm.business_resolution_count + EXCLUDED.business_resolution_count,
+        business_resolution_seconds = tm.business_resolution_seconds + EXCLUDED.business_resolution_seconds,
+        business_first_response_bins = tally_add_bins(tm.business_first_response_bins, EXCLUDED.business_first_response_bins),
+        business_resolution_bins = tally_add_bins(tm.business_resolution_bins, EXCLUDED.business_resolution_bins),
+        first_response_targeted = tm.first_response_targeted + EXCLUDED.first_response_targeted,
+        first_response_breaches = tm.first_response_breaches + EXCLUDED.first_response_breaches,
+        resolution_targeted = tm.resolution_targeted + EXCLUDED.resolution_targeted,
+        resolution_breaches = tm.resolution_breaches + EXCLUDED.resolution_breaches
 ),
 -- Per label: each changed conversation as it was (-1) and as it is (+1), under every label it
 -- has in that version (labels; none when it has none), created in its created hour, first
 -- response and resolution (while resolved) in theirs, its latest rating's score in the rating's
--- hour; so labeling or unlabeling moves the whole conversation, past hours included.
-label_deltas (workspace_id, bucket, label, sign, metric, seconds, rating) AS (
+-- hour; so labeling or unlabeling moves the whole conversation, past hours included. Business
+-- time and SLA outcomes as for teams, where the figure or the labels moved.
+label_deltas (workspace_id, bucket, label, sign, metric, seconds, rating, breach) AS (
     SELECT v.workspace_id, date_trunc('hour', v.created_at, 'UTC'), l.label, v.sign, 'created', NULL::numeric,
-           NULL::smallint
+           NULL::smallint, NULL::int
     FROM versions AS v
     CROSS JOIN unnest(v.labels) AS l (label)
     WHERE v.created_at IS NOT NULL
     UNION ALL
     SELECT v.workspace_id, date_trunc('hour', v.first_response_at, 'UTC'), l.label, v.sign, 'first_response',
-           GREATEST(0, EXTRACT(EPOCH FROM v.first_response_at - v.created_at)), NULL
+           GREATEST(0, EXTRACT(EPOCH FROM v.first_response_at - v.created_at)), NULL, NULL
     FROM versions AS v
     CROSS JOIN unnest(v.labels) AS l (label)
     WHERE v.created_at IS NOT NULL AND v.first_response_at IS NOT NULL
     UNION ALL
     SELECT v.workspace_id, date_trunc('hour', v.last_resolved_at, 'UTC'), l.label, v.sign, 'resolution',
-           GREATEST(0, EXTRACT(EPOCH FROM v.last_resolved_at - v.created_at)), NULL
+           GREATEST(0, EXTRACT(EPOCH FROM v.last_resolved_at - v.created_at)), NULL, NULL
     FROM versions AS v
     CROSS JOIN unnest(v.labels) AS l (label)
     WHERE v.created_at IS NOT NULL AND v.status = 'resolved'
     UNION ALL
-    SELECT v.workspace_id, date_trunc('hour', v.rated_at, 'UTC'), l.label, v.sign, 'rating', NULL, v.rating
+    SELECT v.workspace_id, date_trunc('hour', v.rated_at, 'UTC'), l.label, v.sign, 'rating', NULL, v.rating, NULL
     FROM versions AS v
     CROSS JOIN unnest(v.labels) AS l (label)
     WHERE v.rated_at IS NOT NULL
+    UNION ALL
+    SELECT o.workspace_id, date_trunc('hour', o.first_response_at, 'UTC'), l.label, o.sign, 'business_first_response',
+           o.first_response_seconds, NULL, o.first_response_breach
+    FROM business_outcomes AS o
+    CROSS JOIN unnest(o.labels) AS l (label)
+    WHERE o.first_response_at IS NOT NULL AND (o.first_response_moved OR o.labels_moved)
+    UNION ALL
+    SELECT o.workspace_id, date_trunc('hour', o.resolved_at, 'UTC'), l.label, o.sign, 'business_resolution',
+           o.resolution_seconds, NULL, o.resolution_breach
+    FROM business_outcomes AS o
+    CROSS JOIN unnest(o.labels) AS l (label)
+    WHERE o.resolved_at IS NOT NULL AND (o.resolution_moved OR o.labels_moved)
 ),
 label_sums AS (
     SELECT workspace_id, bucket, label,
@@ -1018,7 +1122,45 @@ label_sums AS (
            COALESCE(sum(sign) FILTER (WHERE metric = 'rating' AND rating = 2), 0) AS score_2,
            COALESCE(sum(sign) FILTER (WHERE metric = 'rating' AND rating = 3), 0) AS score_3,
            COALESCE(sum(sign) FILTER (WHERE metric = 'rating' AND rating = 4), 0) AS score_4,
-           COALESCE(sum(sign) FILTER (WHERE metric = 'rating' AND rating = 5), 0) AS score_5
+           COALESCE(sum(sign) FILTER (WHERE metric = 'rating' AND rating = 5), 0) AS score_5,
+           COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response'), 0) AS business_first_response_count,
+           COALESCE(sum(sign * seconds) FILTER (WHERE metric = 'business_first_response'), 0)
+               AS business_first_response_seconds,
+           COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution'), 0) AS business_resolution_count,
+           COALESCE(sum(sign * seconds) FILTER (WHERE metric = 'business_resolution'), 0)
+               AS business_resolution_seconds,
+           ARRAY[
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 1), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 2), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 3), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 4), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 5), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 6), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 7), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 8), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 9), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 10), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 11), 0)
+           ] AS business_first_response_bins,
+           ARRAY[
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 1), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 2), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 3), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 4), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 5), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 6), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 7), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 8), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 9), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 10), 0),
+               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 11), 0)
+           ] AS business_resolution_bins,
+           COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND breach IS NOT NULL), 0)
+               AS first_response_targeted,
+           COALESCE(sum(sign * breach) FILTER (WHERE metric = 'business_first_response'), 0) AS first_response_breaches,
+           COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND breach IS NOT NULL), 0)
+               AS resolution_targeted,
+           COALESCE(sum(sign * breach) FILTER (WHERE metric = 'business_resolution'), 0) AS resolution_breaches
     FROM (
         SELECT d.*, width_bucket(d.seconds, '{0,60,300,900,1800,3600,7200,14400,28800,86400,259200}'::int[]) AS position
         FROM label_deltas AS d
@@ -1029,15 +1171,26 @@ label_upsert AS (
     INSERT INTO support_label_hourly AS lb
         (workspace_id, bucket, label, slot, conversations_created, first_response_count, first_response_seconds,
          resolution_count, resolution_seconds, first_response_bins, resolution_bins,
-         score_1, score_2, score_3, score_4, score_5)
+         score_1, score_2, score_3, score_4, score_5,
+         business_first_response_count, business_first_response_seconds, business_resolution_count,
+         business_resolution_seconds, business_first_response_bins, business_resolution_bins,
+         first_response_targeted, first_response_breaches, resolution_targeted, resolution_breaches)
     SELECT workspace_id, bucket, label, tally_write_slot(), conversations_created, first_response_count,
            first_response_seconds, resolution_count, resolution_seconds, first_response_bins, resolution_bins,
-           score_1, score_2, score_3, score_4, score_5
+           score_1, score_2, score_3, score_4, score_5,
+           business_first_response_count, business_first_response_seconds, business_resolution_count,
+           business_resolution_seconds, business_first_response_bins, business_resolution_bins,
+           first_response_targeted, first_response_breaches, resolution_targeted, resolution_breaches
     FROM label_sums
     WHERE conversations_created <> 0 OR first_response_count <> 0 OR first_response_seconds <> 0
        OR resolution_count <> 0 OR resolution_seconds <> 0
        OR 0 <> ANY (first_response_bins) OR 0 <> ANY (resolution_bins)
        OR score_1 <> 0 OR score_2 <> 0 OR score_3 <> 0 OR score_4 <> 0 OR score_5 <> 0
+       OR business_first_response_count <> 0 OR business_first_response_seconds <> 0
+       OR business_resolution_count <> 0 OR business_resolution_seconds <> 0
+       OR 0 <> ANY (business_first_response_bins) OR 0 <> ANY (business_resolution_bins)
+       OR first_response_targeted <> 0 OR first_response_breaches <> 0
+       OR resolution_targeted <> 0 OR resolution_breaches <> 0
     ORDER BY 1, 2, 3
     ON CONFLICT (workspace_id, bucket, label, slot) DO UPDATE SET
         conversations_created = lb.conversations_created + EXCLUDED.conversations_created,
@@ -1051,7 +1204,17 @@ label_upsert AS (
         score_2 = lb.score_2 + EXCLUDED.score_2,
         score_3 = lb.score_3 + EXCLUDED.score_3,
         score_4 = lb.score_4 + EXCLUDED.score_4,
-        score_5 = lb.score_5 + EXCLUDED.score_5
+        score_5 = lb.score_5 + EXCLUDED.score_5,
+        business_first_response_count = lb.business_first_response_count + EXCLUDED.business_first_response_count,
+        business_first_response_seconds = lb.business_first_response_seconds + EXCLUDED.business_first_response_seconds,
+        business_resolution_count = lb.business_resolution_count + EXCLUDED.business_resolution_count,
+        business_resolution_seconds = lb.business_resolution_seconds + EXCLUDED.business_resolution_seconds,
+        business_first_response_bins = tally_add_bins(lb.business_first_response_bins, EXCLUDED.business_first_response_bins),
+        business_resolution_bins = tally_add_bins(lb.business_resolution_bins, EXCLUDED.business_resolution_bins),
+        first_response_targeted = lb.first_response_targeted + EXCLUDED.first_response_targeted,
+        first_response_breaches = lb.first_response_breaches + EXCLUDED.first_response_breaches,
+        resolution_targeted = lb.resolution_targeted + EXCLUDED.resolution_targeted,
+        resolution_breaches = lb.resolution_breaches + EXCLUDED.resolution_breaches
 ),
 -- Business hours (support_business_hourly): business_timed (above) as deltas per hour, channel
 -- and agent, -1 as the row was and +1 as it is, in the same hours, channels and agents as
