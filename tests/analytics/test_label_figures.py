@@ -34,6 +34,11 @@ from tests.analytics.test_team_figures import bins
 from tests.api.test_csat_and_reply_time_reads import csat, duration
 from tests.factories import BASE, support_event, validated
 
+# No SLA policy on this desk: nothing is held to a target.
+NO_SLA = dict.fromkeys(
+    ("first_response_targeted", "first_response_breaches", "resolution_targeted", "resolution_breaches"), 0
+)
+
 
 def label(event_id: str, kind: str, clock: str, name: str, **extra) -> dict:
     return conv(event_id, kind, clock, properties={"label": name}, **extra)
@@ -161,6 +166,7 @@ def test_labels_endpoint_answers_every_labels_figures_and_refuses_channel_and_ag
             "first_response": duration(1, 900.0, 1350.0, 1710.0),
             "resolution": duration(1, 5400.0, 5400.0, 6840.0),
             "csat": csat({2: 1}, 0.0, 1.0),
+            "sla": NO_SLA,
         },
         {
             "id": "bug",
@@ -168,6 +174,7 @@ def test_labels_endpoint_answers_every_labels_figures_and_refuses_channel_and_ag
             "first_response": duration(0, None, None, None),
             "resolution": duration(0, None, None, None),
             "csat": csat({}, None, None),
+            "sla": NO_SLA,
         },
         {
             "id": "vip",
@@ -175,6 +182,7 @@ def test_labels_endpoint_answers_every_labels_figures_and_refuses_channel_and_ag
             "first_response": duration(1, 1200.0, 1350.0, 1710.0),
             "resolution": duration(1, 8100.0, 10800.0, 13680.0),
             "csat": csat({5: 1}, 1.0, 1.0),
+            "sla": NO_SLA,
         },
     ]
     ordered = client_for.get("/api/v1/summaries/labels", {**DAY_RANGE, "ordering": "-resolution_avg_seconds"})

@@ -55,6 +55,11 @@ EVENTS = [
     conv("t-c4-created", "created", "11:00", conversation="c4"),
 ]
 
+# No SLA policy on this desk: nothing is held to a target.
+NO_SLA = dict.fromkeys(
+    ("first_response_targeted", "first_response_breaches", "resolution_targeted", "resolution_breaches"), 0
+)
+
 
 def bins(**counts) -> dict:
     """{bin index: conversations}: b3 is the bin starting at 900 s, b5 at 3600 s, b6 at 7200 s."""
@@ -133,6 +138,7 @@ def test_teams_endpoint_answers_every_teams_figures_and_refuses_channel_and_agen
             "first_response": duration(1, 900.0, 1350.0, 1710.0),
             "resolution": duration(1, 5400.0, 5400.0, 6840.0),
             "csat": csat({2: 1}, 0.0, 1.0),
+            "sla": NO_SLA,
         },
         {
             "id": "t2",
@@ -140,6 +146,7 @@ def test_teams_endpoint_answers_every_teams_figures_and_refuses_channel_and_agen
             "first_response": duration(1, 1200.0, 1350.0, 1710.0),
             "resolution": duration(1, 8100.0, 10800.0, 13680.0),
             "csat": csat({5: 1}, 1.0, 1.0),
+            "sla": NO_SLA,
         },
         {
             "id": None,
@@ -147,6 +154,7 @@ def test_teams_endpoint_answers_every_teams_figures_and_refuses_channel_and_agen
             "first_response": duration(0, None, None, None),
             "resolution": duration(0, None, None, None),
             "csat": csat({}, None, None),
+            "sla": NO_SLA,
         },
     ]
     ordered = client_for.get("/api/v1/summaries/teams", {**DAY_RANGE, "ordering": "-resolution_avg_seconds"})
