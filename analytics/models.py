@@ -1150,7 +1150,7 @@ class RecomputeSupportCsatHourly(pg.ReadOnlyView):
 
 class RecomputeSupportTeamHourly(pg.ReadOnlyView):
     sql = recompute_sql("support_team_hourly")
-    dependencies = ["analytics.RecomputeConversation"]
+    dependencies = ["analytics.RecomputeConversationMeasured"]
 
     class Meta:
         managed = False
@@ -1159,7 +1159,7 @@ class RecomputeSupportTeamHourly(pg.ReadOnlyView):
 
 class RecomputeSupportLabelHourly(pg.ReadOnlyView):
     sql = recompute_sql("support_label_hourly")
-    dependencies = ["analytics.RecomputeConversation"]
+    dependencies = ["analytics.RecomputeConversation", "analytics.RecomputeConversationMeasured"]
 
     class Meta:
         managed = False

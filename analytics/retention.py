@@ -309,6 +309,7 @@ RECOMPUTE_ORDER = (
     "customer",
     "conversation_label",
     "conversation",
+    "conversation_measured",
     "support_hourly",
     "support_duration_hourly",
     "support_csat_hourly",
@@ -327,7 +328,8 @@ RECOMPUTE_ORDER = (
     "session",
     "event_unique_hourly",
 )
-"""The recomputation views in an order in which each one's inputs exist."""
+"""The recomputation views in an order in which each one's inputs exist (conversation_measured is not
+a summary's: what several of them read)."""
 
 
 def _body(name: str) -> str:
@@ -341,8 +343,9 @@ READ_BY_OTHERS = frozenset(
     if any(re.search(rf"\brecompute_{name}\b", _body(other)) for other in RECOMPUTE_ORDER if other != name)
 )
 """The recompute views that other recompute views read: recompute_conversation (by the support_*
-views), recompute_support_hourly and recompute_support_duration_hourly (by the per-total, channel
-and agent ones), recompute_conversation_due (by recompute_support_live)."""
+views), recompute_conversation_measured (by the business, SLA, team and label ones),
+recompute_support_hourly and recompute_support_duration_hourly (by the per-total, channel and agent
+ones), recompute_conversation_due (by recompute_support_live)."""
 
 
 def shadow_recomputes(cursor, *, workspace_id: int | None = None) -> None:

@@ -201,10 +201,12 @@ MUTANTS = [
     Mutant(
         "T10",
         "sql/triggers/event__merge_conversations.sql",
-        "THEN 'channel' ELSE 'agent' END AS dimension,\n"
-        "           COALESCE(channel_id, agent_id) AS dimension_id,\n           sum(conversations_created)",
-        "THEN 'agent' ELSE 'channel' END AS dimension,\n"
-        "           COALESCE(channel_id, agent_id) AS dimension_id,\n           sum(conversations_created)",
+        "THEN 'channel' WHEN GROUPING(agent_id) = 0 THEN 'agent' ELSE 'total' END\n"
+        "               AS dimension,\n           COALESCE(channel_id, agent_id, '') AS dimension_id,\n"
+        "           sum(conversations_created)",
+        "THEN 'agent' WHEN GROUPING(agent_id) = 0 THEN 'channel' ELSE 'total' END\n"
+        "               AS dimension,\n           COALESCE(channel_id, agent_id, '') AS dimension_id,\n"
+        "           sum(conversations_created)",
         "per-channel counts written to support_agent_hourly and per-agent ones to support_channel_hourly",
     ),
     Mutant(
@@ -908,11 +910,23 @@ MUTANTS = [
     Mutant(
         "QG1",
         "sql/triggers/event__merge_conversations.sql",
-        "CASE WHEN GROUPING(channel_id) = 0 THEN 'channel' ELSE 'agent' END AS dimension,\n"
-        "           COALESCE(channel_id, agent_id) AS dimension_id,\n           sum(reply_count)",
-        "CASE WHEN GROUPING(channel_id) = 0 THEN 'agent' ELSE 'channel' END AS dimension,\n"
-        "           COALESCE(channel_id, agent_id) AS dimension_id,\n           sum(reply_count)",
+        "CASE WHEN GROUPING(channel_id) = 0 THEN 'channel' WHEN GROUPING(agent_id) = 0 THEN 'agent' ELSE 'total' END\n"
+        "               AS dimension,\n           COALESCE(channel_id, agent_id, '') AS dimension_id,\n"
+        "           sum(reply_count)",
+        "CASE WHEN GROUPING(channel_id) = 0 THEN 'agent' WHEN GROUPING(agent_id) = 0 THEN 'channel' ELSE 'total' END\n"
+        "               AS dimension,\n           COALESCE(channel_id, agent_id, '') AS dimension_id,\n"
+        "           sum(reply_count)",
         "reply times and CSAT of a channel land on the agent of the same id and the other way round",
+    ),
+    Mutant(
+        "QG9",
+        "sql/triggers/event__merge_conversations.sql",
+        "    FROM duration_sums\n"
+        "    GROUP BY GROUPING SETS ((workspace_id, bucket), (workspace_id, bucket, channel_id), "
+        "(workspace_id, bucket, agent_id))\n",
+        "    FROM duration_sums\n"
+        "    GROUP BY GROUPING SETS ((workspace_id, bucket, channel_id), (workspace_id, bucket, agent_id))\n",
+        "support_total_hourly never gets the duration histograms",
     ),
     Mutant(
         "QG2",

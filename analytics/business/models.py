@@ -80,9 +80,21 @@ class SupportBusinessHourly(models.Model):
         db_table = "support_business_hourly"
 
 
+class RecomputeConversationMeasured(pg.ReadOnlyView):
+    """Each conversation's durations in calendar and business time and its SLA outcomes, which the
+    business, SLA, team and label recomputations read (sql/recompute/conversation_measured.sql)."""
+
+    sql = recompute_sql("conversation_measured")
+    dependencies = ["analytics.RecomputeConversation"]
+
+    class Meta:
+        managed = False
+        db_table = "recompute_conversation_measured"
+
+
 class RecomputeSupportBusinessHourly(pg.ReadOnlyView):
     sql = recompute_sql("support_business_hourly")
-    dependencies = ["analytics.RecomputeConversation"]
+    dependencies = ["analytics.RecomputeConversationMeasured"]
 
     class Meta:
         managed = False
@@ -167,7 +179,7 @@ class ConversationDue(models.Model):
 
 class RecomputeSupportSlaHourly(pg.ReadOnlyView):
     sql = recompute_sql("support_sla_hourly")
-    dependencies = ["analytics.RecomputeConversation"]
+    dependencies = ["analytics.RecomputeConversationMeasured"]
 
     class Meta:
         managed = False

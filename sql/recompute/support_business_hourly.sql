@@ -1,41 +1,22 @@
 -- View:      recompute_support_business_hourly
--- Recomputes support_business_hourly from recompute_conversation: per workspace, hour, channel
--- and agent, the first responses (for the first responder) and current resolutions (for the
--- resolver) that fall in the hour, of conversations whose created_at is known, each measured as
--- the seconds of [created_at, first response or resolution) inside the open hours of the
--- business_schedule version in effect at created_at (the latest effective_from at or before it;
--- calendar seconds without one), by sql/functions/tally_business_seconds.sql, the function the
--- trigger calls; count, seconds and each duration's bin as one array whose element i counts the
--- i-th bin (starting at 0s, 1m, 5m, 15m, 30m, 1h, 2h, 4h, 8h, 1d, 3d). Columns in the order of
--- support_business_hourly.
-WITH conversations AS (
-    SELECT c.workspace_id, COALESCE(c.channel_id, '') AS channel_id,
-           c.first_response_at, COALESCE(c.first_responder_id, '') AS first_responder_id,
-           CASE WHEN c.status = 'resolved' THEN c.last_resolved_at END AS resolved_at,
-           COALESCE(c.resolver_id, '') AS resolver_id,
-           tally_business_seconds(c.created_at, c.first_response_at, s.time_zone, s.weekdays, s.start_minutes, s.end_minutes, s.holidays) AS first_response_seconds,
-           CASE WHEN c.status = 'resolved'
-                THEN tally_business_seconds(c.created_at, c.last_resolved_at, s.time_zone, s.weekdays, s.start_minutes, s.end_minutes, s.holidays) END AS resolution_seconds
-    FROM recompute_conversation AS c
-    LEFT JOIN LATERAL (
-        SELECT s.time_zone, s.weekdays, s.start_minutes, s.end_minutes, s.holidays
-        FROM business_schedule AS s
-        WHERE s.workspace_id = c.workspace_id AND s.effective_from <= c.created_at
-        ORDER BY s.effective_from DESC
-        LIMIT 1
-    ) AS s ON true
-    WHERE c.created_at IS NOT NULL
-),
+-- Recomputes support_business_hourly from recompute_conversation_measured: per workspace, hour,
+-- channel and agent, the first responses (for the first responder) and current resolutions (for
+-- the resolver) that fall in the hour, of conversations whose created_at is known, each measured
+-- as the seconds of [created_at, first response or resolution) inside the open hours of the
+-- business_schedule version in effect at created_at (calendar seconds without one); count,
+-- seconds and each duration's bin as one array whose element i counts the i-th bin (starting at
+-- 0s, 1m, 5m, 15m, 30m, 1h, 2h, 4h, 8h, 1d, 3d). Columns in the order of support_business_hourly.
 -- Columns named by the first branch, not by a list after the CTE's name: Citus inlines the CTE
 -- without that list when a ranged rebuild writes this view into a distributed table.
-figures AS (
+WITH figures AS (
     SELECT workspace_id, date_trunc('hour', first_response_at, 'UTC') AS bucket, channel_id, first_responder_id AS agent_id,
-           'first_response' AS metric, first_response_seconds AS seconds
-    FROM conversations
+           'first_response' AS metric, business_first_response_seconds AS seconds
+    FROM recompute_conversation_measured
     WHERE first_response_at IS NOT NULL
     UNION ALL
-    SELECT workspace_id, date_trunc('hour', resolved_at, 'UTC'), channel_id, resolver_id, 'resolution', resolution_seconds
-    FROM conversations
+    SELECT workspace_id, date_trunc('hour', resolved_at, 'UTC'), channel_id, resolver_id, 'resolution',
+           business_resolution_seconds
+    FROM recompute_conversation_measured
     WHERE resolved_at IS NOT NULL
 ),
 binned AS (

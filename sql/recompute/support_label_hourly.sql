@@ -1,83 +1,57 @@
 -- View:      recompute_support_label_hourly
--- Recomputes support_label_hourly from recompute_conversation: per workspace, hour and label,
+-- Recomputes support_label_hourly from recompute_conversation (and, for business time and SLA
+-- outcomes, recompute_conversation_measured): per workspace, hour and label,
 -- every conversation counted under each label it has now (labels; a conversation without labels
 -- counts under none): the conversations created in that hour, the first responses and current
 -- resolutions that fall in it (created_at known; count, seconds from created_at, never negative,
 -- and each duration's bin as one array whose element i counts the i-th bin, starting at 0s, 1m,
 -- 5m, 15m, 30m, 1h, 2h, 4h, 8h, 1d, 3d), and the rated conversations by the score of their latest
 -- rating, in its hour. Columns in the order of support_label_hourly. The same two durations in
--- business time and their SLA outcomes, as recompute_support_team_hourly measures them.
+-- business time and their SLA outcomes, as recompute_support_team_hourly reads them.
 WITH conversations AS (
     SELECT c.workspace_id, l.label, c.created_at, c.first_response_at, c.rated_at, c.rating,
            CASE WHEN c.status = 'resolved' THEN c.last_resolved_at END AS resolved_at,
            GREATEST(0, EXTRACT(EPOCH FROM c.first_response_at - c.created_at)) AS first_response_seconds,
-           GREATEST(0, EXTRACT(EPOCH FROM c.last_resolved_at - c.created_at)) AS resolution_seconds,
-           tally_business_seconds(c.created_at, c.first_response_at, s.time_zone, s.weekdays, s.start_minutes, s.end_minutes, s.holidays) AS business_first_response_seconds,
-           CASE WHEN c.status = 'resolved'
-                THEN tally_business_seconds(c.created_at, c.last_resolved_at, s.time_zone, s.weekdays, s.start_minutes, s.end_minutes, s.holidays) END AS business_resolution_seconds,
-           p.first_response_seconds AS first_response_target, p.first_response_business,
-           p.resolution_seconds AS resolution_target, p.resolution_business
+           GREATEST(0, EXTRACT(EPOCH FROM c.last_resolved_at - c.created_at)) AS resolution_seconds
     FROM recompute_conversation AS c
     CROSS JOIN unnest(c.labels) AS l (label)
-    LEFT JOIN LATERAL (
-        SELECT p.first_response_seconds, p.first_response_business, p.resolution_seconds, p.resolution_business
-        FROM sla_policy AS p
-        WHERE p.workspace_id = c.workspace_id AND p.effective_from <= c.created_at
-        ORDER BY p.effective_from DESC
-        LIMIT 1
-    ) AS p ON true
-    LEFT JOIN LATERAL (
-        SELECT s.time_zone, s.weekdays, s.start_minutes, s.end_minutes, s.holidays
-        FROM business_schedule AS s
-        WHERE s.workspace_id = c.workspace_id AND s.effective_from <= c.created_at
-        ORDER BY s.effective_from DESC
-        LIMIT 1
-    ) AS s ON true
 ),
--- Each measured conversation's SLA outcomes: 1 when its time (calendar or business, as the
--- policy version in effect at created_at says) exceeds the target, 0 when not, null without one.
-outcomes AS (
-    SELECT c.*,
-           CASE WHEN c.first_response_at IS NOT NULL AND c.first_response_target IS NOT NULL
-                THEN ((CASE WHEN c.first_response_business THEN c.business_first_response_seconds
-                            ELSE c.first_response_seconds END) > c.first_response_target)::int
-           END AS first_response_breach,
-           CASE WHEN c.resolved_at IS NOT NULL AND c.resolution_target IS NOT NULL
-                THEN ((CASE WHEN c.resolution_business THEN c.business_resolution_seconds
-                            ELSE c.resolution_seconds END) > c.resolution_target)::int
-           END AS resolution_breach
-    FROM conversations AS c
+measured AS (
+    SELECT m.workspace_id, l.label, m.first_response_at, m.resolved_at, m.business_first_response_seconds,
+           m.business_resolution_seconds, m.first_response_breach, m.resolution_breach
+    FROM recompute_conversation_measured AS m
+    CROSS JOIN unnest(m.labels) AS l (label)
 ),
 -- Columns named by the first branch, not by a list after the CTE's name: Citus inlines the CTE
 -- without that list when a ranged rebuild writes this view into a distributed table.
 figures AS (
     SELECT workspace_id, date_trunc('hour', created_at, 'UTC') AS bucket, label, 1 AS created, NULL AS metric,
            NULL::numeric AS seconds, NULL::smallint AS rating, NULL::int AS breach
-    FROM outcomes
+    FROM conversations
     WHERE created_at IS NOT NULL
     UNION ALL
     SELECT workspace_id, date_trunc('hour', first_response_at, 'UTC'), label, 0, 'first_response',
            first_response_seconds, NULL, NULL
-    FROM outcomes
+    FROM conversations
     WHERE created_at IS NOT NULL AND first_response_at IS NOT NULL
     UNION ALL
     SELECT workspace_id, date_trunc('hour', resolved_at, 'UTC'), label, 0, 'resolution', resolution_seconds, NULL, NULL
-    FROM outcomes
+    FROM conversations
     WHERE created_at IS NOT NULL AND resolved_at IS NOT NULL
     UNION ALL
     SELECT workspace_id, date_trunc('hour', rated_at, 'UTC'), label, 0, 'rating', NULL, rating, NULL
-    FROM outcomes
+    FROM conversations
     WHERE rated_at IS NOT NULL
     UNION ALL
     SELECT workspace_id, date_trunc('hour', first_response_at, 'UTC'), label, 0, 'business_first_response',
            business_first_response_seconds, NULL, first_response_breach
-    FROM outcomes
-    WHERE created_at IS NOT NULL AND first_response_at IS NOT NULL
+    FROM measured
+    WHERE first_response_at IS NOT NULL
     UNION ALL
     SELECT workspace_id, date_trunc('hour', resolved_at, 'UTC'), label, 0, 'business_resolution',
            business_resolution_seconds, NULL, resolution_breach
-    FROM outcomes
-    WHERE created_at IS NOT NULL AND resolved_at IS NOT NULL
+    FROM measured
+    WHERE resolved_at IS NOT NULL
 ),
 binned AS (
     SELECT f.*, b.position

@@ -1,79 +1,36 @@
 -- View:      recompute_support_team_hourly
--- Recomputes support_team_hourly from recompute_conversation: per workspace, hour and team (the
+-- Recomputes support_team_hourly from recompute_conversation_measured: per workspace, hour and team (the
 -- team of the conversation's latest assignment, '' for none), the conversations created in that
 -- hour, the first responses and current resolutions that fall in it (created_at known; count,
 -- seconds from created_at, never negative), and each duration's bin as one array whose element i
 -- counts the i-th bin (starting at 0s, 1m, 5m, 15m, 30m, 1h, 2h, 4h, 8h, 1d, 3d). Columns in the
--- order of support_team_hourly. The same two durations measured in business time (the
--- business_schedule version in effect at created_at, by sql/functions/tally_business_seconds.sql,
--- the function the trigger calls; calendar seconds without one), and their SLA outcomes: held to
--- a target of the sla_policy version in effect at created_at (`*_targeted`) and over it
--- (`*_breaches`), measured in calendar or business time as the policy says.
-WITH conversations AS (
-    SELECT c.workspace_id, COALESCE(c.team_id, '') AS team_id, c.created_at, c.first_response_at,
-           CASE WHEN c.status = 'resolved' THEN c.last_resolved_at END AS resolved_at,
-           GREATEST(0, EXTRACT(EPOCH FROM c.first_response_at - c.created_at)) AS first_response_seconds,
-           GREATEST(0, EXTRACT(EPOCH FROM c.last_resolved_at - c.created_at)) AS resolution_seconds,
-           tally_business_seconds(c.created_at, c.first_response_at, s.time_zone, s.weekdays, s.start_minutes, s.end_minutes, s.holidays) AS business_first_response_seconds,
-           CASE WHEN c.status = 'resolved'
-                THEN tally_business_seconds(c.created_at, c.last_resolved_at, s.time_zone, s.weekdays, s.start_minutes, s.end_minutes, s.holidays) END AS business_resolution_seconds,
-           p.first_response_seconds AS first_response_target, p.first_response_business,
-           p.resolution_seconds AS resolution_target, p.resolution_business
-    FROM recompute_conversation AS c
-    LEFT JOIN LATERAL (
-        SELECT p.first_response_seconds, p.first_response_business, p.resolution_seconds, p.resolution_business
-        FROM sla_policy AS p
-        WHERE p.workspace_id = c.workspace_id AND p.effective_from <= c.created_at
-        ORDER BY p.effective_from DESC
-        LIMIT 1
-    ) AS p ON true
-    LEFT JOIN LATERAL (
-        SELECT s.time_zone, s.weekdays, s.start_minutes, s.end_minutes, s.holidays
-        FROM business_schedule AS s
-        WHERE s.workspace_id = c.workspace_id AND s.effective_from <= c.created_at
-        ORDER BY s.effective_from DESC
-        LIMIT 1
-    ) AS s ON true
-    WHERE c.created_at IS NOT NULL
-),
--- Each measured conversation's SLA outcomes: 1 when its time (calendar or business, as the
--- policy version in effect at created_at says) exceeds the target, 0 when not, null without one.
-outcomes AS (
-    SELECT c.*,
-           CASE WHEN c.first_response_at IS NOT NULL AND c.first_response_target IS NOT NULL
-                THEN ((CASE WHEN c.first_response_business THEN c.business_first_response_seconds
-                            ELSE c.first_response_seconds END) > c.first_response_target)::int
-           END AS first_response_breach,
-           CASE WHEN c.resolved_at IS NOT NULL AND c.resolution_target IS NOT NULL
-                THEN ((CASE WHEN c.resolution_business THEN c.business_resolution_seconds
-                            ELSE c.resolution_seconds END) > c.resolution_target)::int
-           END AS resolution_breach
-    FROM conversations AS c
-),
+-- order of support_team_hourly. The same two durations measured in business time, and their SLA
+-- outcomes: held to a target of the sla_policy version in effect at created_at (`*_targeted`) and
+-- over it (`*_breaches`), measured in calendar or business time as the policy says.
 -- Columns named by the first branch, not by a list after the CTE's name: Citus inlines the CTE
 -- without that list when a ranged rebuild writes this view into a distributed table.
-figures AS (
+WITH figures AS (
     SELECT workspace_id, date_trunc('hour', created_at, 'UTC') AS bucket, team_id, 1 AS created, NULL AS metric,
            NULL::numeric AS seconds, NULL::int AS breach
-    FROM outcomes
+    FROM recompute_conversation_measured
     UNION ALL
     SELECT workspace_id, date_trunc('hour', first_response_at, 'UTC'), team_id, 0, 'first_response', first_response_seconds,
            NULL
-    FROM outcomes
+    FROM recompute_conversation_measured
     WHERE first_response_at IS NOT NULL
     UNION ALL
     SELECT workspace_id, date_trunc('hour', resolved_at, 'UTC'), team_id, 0, 'resolution', resolution_seconds, NULL
-    FROM outcomes
+    FROM recompute_conversation_measured
     WHERE resolved_at IS NOT NULL
     UNION ALL
     SELECT workspace_id, date_trunc('hour', first_response_at, 'UTC'), team_id, 0, 'business_first_response',
            business_first_response_seconds, first_response_breach
-    FROM outcomes
+    FROM recompute_conversation_measured
     WHERE first_response_at IS NOT NULL
     UNION ALL
     SELECT workspace_id, date_trunc('hour', resolved_at, 'UTC'), team_id, 0, 'business_resolution',
            business_resolution_seconds, resolution_breach
-    FROM outcomes
+    FROM recompute_conversation_measured
     WHERE resolved_at IS NOT NULL
 ),
 binned AS (

@@ -637,24 +637,11 @@ quality_deltas AS (
            resolution_breaches
     FROM sla_deltas
 ),
-total_quality AS (
-    SELECT workspace_id, bucket,
-           sum(reply_count) AS reply_count, sum(reply_seconds) AS reply_seconds,
-           ARRAY[sum(reply_bins[1]), sum(reply_bins[2]), sum(reply_bins[3]), sum(reply_bins[4]),
-                 sum(reply_bins[5]), sum(reply_bins[6]), sum(reply_bins[7]), sum(reply_bins[8]),
-                 sum(reply_bins[9]), sum(reply_bins[10]), sum(reply_bins[11])]::bigint[] AS reply_bins,
-           sum(score_1) AS score_1, sum(score_2) AS score_2, sum(score_3) AS score_3,
-           sum(score_4) AS score_4, sum(score_5) AS score_5,
-           sum(first_response_targeted) AS first_response_targeted,
-           sum(first_response_breaches) AS first_response_breaches,
-           sum(resolution_targeted) AS resolution_targeted, sum(resolution_breaches) AS resolution_breaches
-    FROM quality_deltas
-    GROUP BY 1, 2
-),
 dimension_quality AS (
     SELECT workspace_id, bucket,
-           CASE WHEN GROUPING(channel_id) = 0 THEN 'channel' ELSE 'agent' END AS dimension,
-           COALESCE(channel_id, agent_id) AS dimension_id,
+           CASE WHEN GROUPING(channel_id) = 0 THEN 'channel' WHEN GROUPING(agent_id) = 0 THEN 'agent' ELSE 'total' END
+               AS dimension,
+           COALESCE(channel_id, agent_id, '') AS dimension_id,
            sum(reply_count) AS reply_count, sum(reply_seconds) AS reply_seconds,
            ARRAY[sum(reply_bins[1]), sum(reply_bins[2]), sum(reply_bins[3]), sum(reply_bins[4]),
                  sum(reply_bins[5]), sum(reply_bins[6]), sum(reply_bins[7]), sum(reply_bins[8]),
@@ -665,111 +652,18 @@ dimension_quality AS (
            sum(first_response_breaches) AS first_response_breaches,
            sum(resolution_targeted) AS resolution_targeted, sum(resolution_breaches) AS resolution_breaches
     FROM quality_deltas
-    GROUP BY GROUPING SETS ((workspace_id, bucket, channel_id), (workspace_id, bucket, agent_id))
+    GROUP BY GROUPING SETS ((workspace_id, bucket), (workspace_id, bucket, channel_id), (workspace_id, bucket, agent_id))
 ),
--- The same net deltas summed over channels and agents, one row per workspace and hour; each
--- metric's bins become an array of 11 counts (element i = bin i), added element-wise.
-total_counts AS (
-    SELECT workspace_id, bucket,
-           sum(conversations_created) AS conversations_created,
-           sum(conversations_assigned) AS conversations_assigned,
-           sum(agent_replies) AS agent_replies,
-           sum(customer_replies) AS customer_replies,
-           sum(resolutions) AS resolutions,
-           sum(reopens) AS reopens,
-           sum(first_response_count) AS first_response_count,
-           sum(first_response_seconds) AS first_response_seconds,
-           sum(resolution_count) AS resolution_count,
-           sum(resolution_seconds) AS resolution_seconds
-    FROM support_sums
-    GROUP BY 1, 2
-),
-bin_counts AS (
-    SELECT workspace_id, bucket, metric, position, sum(conversations) AS n
-    FROM duration_sums
-    GROUP BY 1, 2, 3, 4
-),
-total_histograms AS (
-    SELECT k.workspace_id, k.bucket,
-           array_agg(COALESCE(f.n, 0) ORDER BY g.position) AS first_response_bins,
-           array_agg(COALESCE(r.n, 0) ORDER BY g.position) AS resolution_bins
-    FROM (SELECT DISTINCT workspace_id, bucket FROM bin_counts) AS k
-    CROSS JOIN generate_series(1, 11) AS g (position)
-    LEFT JOIN bin_counts AS f
-           ON (f.workspace_id, f.bucket, f.metric, f.position) = (k.workspace_id, k.bucket, 'first_response', g.position)
-    LEFT JOIN bin_counts AS r
-           ON (r.workspace_id, r.bucket, r.metric, r.position) = (k.workspace_id, k.bucket, 'resolution', g.position)
-    GROUP BY 1, 2
-),
-total_upsert AS (
-    INSERT INTO support_total_hourly AS t
-        (workspace_id, bucket, slot, conversations_created, conversations_assigned, agent_replies,
-         customer_replies, resolutions, reopens, first_response_count, first_response_seconds,
-         resolution_count, resolution_seconds, first_response_bins, resolution_bins,
-         reply_count, reply_seconds, reply_bins, score_1, score_2, score_3, score_4, score_5,
-         first_response_targeted, first_response_breaches, resolution_targeted, resolution_breaches)
-    SELECT workspace_id, bucket, tally_write_slot(),
-           COALESCE(c.conversations_created, 0), COALESCE(c.conversations_assigned, 0),
-           COALESCE(c.agent_replies, 0), COALESCE(c.customer_replies, 0),
-           COALESCE(c.resolutions, 0), COALESCE(c.reopens, 0),
-           COALESCE(c.first_response_count, 0), COALESCE(c.first_response_seconds, 0),
-           COALESCE(c.resolution_count, 0), COALESCE(c.resolution_seconds, 0),
-           COALESCE(h.first_response_bins, array_fill(0::bigint, ARRAY[11])),
-           COALESCE(h.resolution_bins, array_fill(0::bigint, ARRAY[11])),
-           COALESCE(q.reply_count, 0), COALESCE(q.reply_seconds, 0),
-           COALESCE(q.reply_bins, array_fill(0::bigint, ARRAY[11])),
-           COALESCE(q.score_1, 0), COALESCE(q.score_2, 0), COALESCE(q.score_3, 0),
-           COALESCE(q.score_4, 0), COALESCE(q.score_5, 0),
-           COALESCE(q.first_response_targeted, 0), COALESCE(q.first_response_breaches, 0),
-           COALESCE(q.resolution_targeted, 0), COALESCE(q.resolution_breaches, 0)
-    FROM total_counts AS c
-    FULL JOIN total_histograms AS h USING (workspace_id, bucket)
-    FULL JOIN total_quality AS q USING (workspace_id, bucket)
-    WHERE c.conversations_created <> 0 OR c.conversations_assigned <> 0
-       OR c.agent_replies <> 0 OR c.customer_replies <> 0
-       OR c.resolutions <> 0 OR c.reopens <> 0
-       OR c.first_response_count <> 0 OR c.first_response_seconds <> 0
-       OR c.resolution_count <> 0 OR c.resolution_seconds <> 0
-       OR 0 <> ANY (h.first_response_bins) OR 0 <> ANY (h.resolution_bins)
-       OR q.reply_count <> 0 OR q.reply_seconds <> 0 OR 0 <> ANY (q.reply_bins)
-       OR q.score_1 <> 0 OR q.score_2 <> 0 OR q.score_3 <> 0 OR q.score_4 <> 0 OR q.score_5 <> 0
-       OR q.first_response_targeted <> 0 OR q.first_response_breaches <> 0
-       OR q.resolution_targeted <> 0 OR q.resolution_breaches <> 0
-    ORDER BY 1, 2
-    ON CONFLICT (workspace_id, bucket, slot) DO UPDATE SET
-        conversations_created = t.conversations_created + EXCLUDED.conversations_created,
-        conversations_assigned = t.conversations_assigned + EXCLUDED.conversations_assigned,
-        agent_replies = t.agent_replies + EXCLUDED.agent_replies,
-        customer_replies = t.customer_replies + EXCLUDED.customer_replies,
-        resolutions = t.resolutions + EXCLUDED.resolutions,
-        reopens = t.reopens + EXCLUDED.reopens,
-        first_response_count = t.first_response_count + EXCLUDED.first_response_count,
-        first_response_seconds = t.first_response_seconds + EXCLUDED.first_response_seconds,
-        resolution_count = t.resolution_count + EXCLUDED.resolution_count,
-        resolution_seconds = t.resolution_seconds + EXCLUDED.resolution_seconds,
-        first_response_bins = tally_add_bins(t.first_response_bins, EXCLUDED.first_response_bins),
-        resolution_bins = tally_add_bins(t.resolution_bins, EXCLUDED.resolution_bins)
-,
-        reply_count = t.reply_count + EXCLUDED.reply_count,
-        reply_seconds = t.reply_seconds + EXCLUDED.reply_seconds,
-        reply_bins = tally_add_bins(t.reply_bins, EXCLUDED.reply_bins),
-        score_1 = t.score_1 + EXCLUDED.score_1,
-        score_2 = t.score_2 + EXCLUDED.score_2,
-        score_3 = t.score_3 + EXCLUDED.score_3,
-        score_4 = t.score_4 + EXCLUDED.score_4,
-        score_5 = t.score_5 + EXCLUDED.score_5,
-        first_response_targeted = t.first_response_targeted + EXCLUDED.first_response_targeted,
-        first_response_breaches = t.first_response_breaches + EXCLUDED.first_response_breaches,
-        resolution_targeted = t.resolution_targeted + EXCLUDED.resolution_targeted,
-        resolution_breaches = t.resolution_breaches + EXCLUDED.resolution_breaches
-),
--- The same net deltas summed over agents (one row per channel and hour) and over channels (one
--- row per agent and hour), with the histograms as arrays as in support_total_hourly: what the
--- channel- and agent-filtered reads and the channel and agent lists read.
+-- The net deltas summed over channels and agents (dimension 'total': one row per hour, for
+-- support_total_hourly), over agents (one row per channel and hour) and over channels (one row
+-- per agent and hour), each histogram as an array of 11 counts (element i = bin i): what the
+-- unfiltered, channel- and agent-filtered reads and the channel and agent lists read. One pass
+-- of grouping sets over each delta relation serves the three grains.
 dimension_counts AS (
     SELECT workspace_id, bucket,
-           CASE WHEN GROUPING(channel_id) = 0 THEN 'channel' ELSE 'agent' END AS dimension,
-           COALESCE(channel_id, agent_id) AS dimension_id,
+           CASE WHEN GROUPING(channel_id) = 0 THEN 'channel' WHEN GROUPING(agent_id) = 0 THEN 'agent' ELSE 'total' END
+               AS dimension,
+           COALESCE(channel_id, agent_id, '') AS dimension_id,
            sum(conversations_created) AS conversations_created,
            sum(conversations_assigned) AS conversations_assigned,
            sum(agent_replies) AS agent_replies,
@@ -781,15 +675,16 @@ dimension_counts AS (
            sum(resolution_count) AS resolution_count,
            sum(resolution_seconds) AS resolution_seconds
     FROM support_sums
-    GROUP BY GROUPING SETS ((workspace_id, bucket, channel_id), (workspace_id, bucket, agent_id))
+    GROUP BY GROUPING SETS ((workspace_id, bucket), (workspace_id, bucket, channel_id), (workspace_id, bucket, agent_id))
 ),
 -- Each key's bins as two arrays of 11 counts, in one pass over the bin deltas (a join of keys x
--- positions against the bin counts, as total_histograms does, is planned as nested loops over
--- the CTEs: quadratic in the statement's keys, and there are many more keys here).
+-- positions against the bin counts is planned as nested loops over the CTEs: quadratic in the
+-- statement's keys).
 dimension_histograms AS (
     SELECT workspace_id, bucket,
-           CASE WHEN GROUPING(channel_id) = 0 THEN 'channel' ELSE 'agent' END AS dimension,
-           COALESCE(channel_id, agent_id) AS dimension_id,
+           CASE WHEN GROUPING(channel_id) = 0 THEN 'channel' WHEN GROUPING(agent_id) = 0 THEN 'agent' ELSE 'total' END
+               AS dimension,
+           COALESCE(channel_id, agent_id, '') AS dimension_id,
            ARRAY[
                COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 1), 0),
                COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 2), 0),
@@ -817,7 +712,7 @@ dimension_histograms AS (
                COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 11), 0)
            ] AS resolution_bins
     FROM duration_sums
-    GROUP BY GROUPING SETS ((workspace_id, bucket, channel_id), (workspace_id, bucket, agent_id))
+    GROUP BY GROUPING SETS ((workspace_id, bucket), (workspace_id, bucket, channel_id), (workspace_id, bucket, agent_id))
 ),
 dimension_rows AS (
     SELECT workspace_id, bucket, dimension, dimension_id,
@@ -854,6 +749,47 @@ dimension_rows AS (
        OR q.score_1 <> 0 OR q.score_2 <> 0 OR q.score_3 <> 0 OR q.score_4 <> 0 OR q.score_5 <> 0
        OR q.first_response_targeted <> 0 OR q.first_response_breaches <> 0
        OR q.resolution_targeted <> 0 OR q.resolution_breaches <> 0
+),
+total_upsert AS (
+    INSERT INTO support_total_hourly AS t
+        (workspace_id, bucket, slot, conversations_created, conversations_assigned, agent_replies,
+         customer_replies, resolutions, reopens, first_response_count, first_response_seconds,
+         resolution_count, resolution_seconds, first_response_bins, resolution_bins,
+         reply_count, reply_seconds, reply_bins, score_1, score_2, score_3, score_4, score_5,
+         first_response_targeted, first_response_breaches, resolution_targeted, resolution_breaches)
+    SELECT workspace_id, bucket, tally_write_slot(), conversations_created, conversations_assigned, agent_replies,
+           customer_replies, resolutions, reopens, first_response_count, first_response_seconds,
+           resolution_count, resolution_seconds, first_response_bins, resolution_bins,
+           reply_count, reply_seconds, reply_bins, score_1, score_2, score_3, score_4, score_5,
+           first_response_targeted, first_response_breaches, resolution_targeted, resolution_breaches
+    FROM dimension_rows
+    WHERE dimension = 'total'
+    ORDER BY 1, 2
+    ON CONFLICT (workspace_id, bucket, slot) DO UPDATE SET
+        conversations_created = t.conversations_created + EXCLUDED.conversations_created,
+        conversations_assigned = t.conversations_assigned + EXCLUDED.conversations_assigned,
+        agent_replies = t.agent_replies + EXCLUDED.agent_replies,
+        customer_replies = t.customer_replies + EXCLUDED.customer_replies,
+        resolutions = t.resolutions + EXCLUDED.resolutions,
+        reopens = t.reopens + EXCLUDED.reopens,
+        first_response_count = t.first_response_count + EXCLUDED.first_response_count,
+        first_response_seconds = t.first_response_seconds + EXCLUDED.first_response_seconds,
+        resolution_count = t.resolution_count + EXCLUDED.resolution_count,
+        resolution_seconds = t.resolution_seconds + EXCLUDED.resolution_seconds,
+        first_response_bins = tally_add_bins(t.first_response_bins, EXCLUDED.first_response_bins),
+        resolution_bins = tally_add_bins(t.resolution_bins, EXCLUDED.resolution_bins),
+        reply_count = t.reply_count + EXCLUDED.reply_count,
+        reply_seconds = t.reply_seconds + EXCLUDED.reply_seconds,
+        reply_bins = tally_add_bins(t.reply_bins, EXCLUDED.reply_bins),
+        score_1 = t.score_1 + EXCLUDED.score_1,
+        score_2 = t.score_2 + EXCLUDED.score_2,
+        score_3 = t.score_3 + EXCLUDED.score_3,
+        score_4 = t.score_4 + EXCLUDED.score_4,
+        score_5 = t.score_5 + EXCLUDED.score_5,
+        first_response_targeted = t.first_response_targeted + EXCLUDED.first_response_targeted,
+        first_response_breaches = t.first_response_breaches + EXCLUDED.first_response_breaches,
+        resolution_targeted = t.resolution_targeted + EXCLUDED.resolution_targeted,
+        resolution_breaches = t.resolution_breaches + EXCLUDED.resolution_breaches
 ),
 channel_upsert AS (
     INSERT INTO support_channel_hourly AS ch
