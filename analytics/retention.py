@@ -33,6 +33,7 @@ whose events are not sealed yet.
 import re
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -272,7 +273,8 @@ def _seal(names: list[str]) -> int:
                 tables.append(name)
         events = 0
         if tables:
-            with scoped_recompute(cursor, " UNION ALL ".join(f"SELECT * FROM {name}" for name in tables)):
+            events_sql = " UNION ALL ".join(f"SELECT * FROM {name}" for name in tables)
+            with scoped_recompute(cursor, events_sql, read=[summary for _, summary, _, _ in SEALED]):
                 for model, summary, key, carries in SEALED:
                     _merge_sealed(cursor, model, summary, key, carries)
             for name in tables:
@@ -337,53 +339,80 @@ def _body(name: str) -> str:
     return "\n".join(line for line in recompute_sql(name).splitlines() if not line.lstrip().startswith("--"))
 
 
-READ_BY_OTHERS = frozenset(
-    name
+READS = {
+    name: frozenset(
+        other for other in RECOMPUTE_ORDER if other != name and re.search(rf"\brecompute_{other}\b", _body(name))
+    )
     for name in RECOMPUTE_ORDER
-    if any(re.search(rf"\brecompute_{name}\b", _body(other)) for other in RECOMPUTE_ORDER if other != name)
-)
+}
+"""For each recompute view, the other recompute views its SQL reads."""
+
+READ_BY_OTHERS = frozenset().union(*READS.values())
 """The recompute views that other recompute views read: recompute_conversation (by the support_*
 views), recompute_conversation_measured (by the business, SLA, team and label ones),
 recompute_support_hourly and recompute_support_duration_hourly (by the per-total, channel and agent
 ones), recompute_conversation_due (by recompute_support_live)."""
 
 
-def shadow_recomputes(cursor, *, workspace_id: int | None = None) -> None:
+def needed_by(names: Iterable[str]) -> frozenset[str]:
+    """`names` and every recompute view they read, directly or through another."""
+    found, pending = set(), list(names)
+    while pending:
+        name = pending.pop()
+        if name not in found:
+            found.add(name)
+            pending.extend(READS[name])
+    return frozenset(found)
+
+
+def shadow_recomputes(cursor, *, workspace_id: int | None = None, read: Iterable[str] | None = None) -> frozenset[str]:
     """Shadows every recompute_<summary> view within the transaction (PostgreSQL looks up pg_temp
     first): those that other views read become temporary tables computed once (for `workspace_id`
     only, when given), the others temporary views over them. Without the tables,
     each support_* view recomputes every conversation from the raw events again, and the
-    per-total, channel and agent views support_hourly as well. The same SQL files either way."""
+    per-total, channel and agent views support_hourly as well. The same SQL files either way.
+
+    `read`: the recompute views the caller will read (default: all). Only those views others read
+    that one of them needs become tables; the rest stay views, never computed unless read (the
+    seal of retention reads the conversations and dimensions, not the support figures). Returns
+    the names made tables, for unshadow_recomputes."""
     # No parameters: the bodies hold `%` (LIKE 'conversation.%'); the id is an int.
     where = f"WHERE workspace_id = {int(workspace_id)}" if workspace_id is not None else ""
+    tables = READ_BY_OTHERS if read is None else READ_BY_OTHERS & needed_by(read)
     for name in RECOMPUTE_ORDER:
-        if name in READ_BY_OTHERS:
+        if name in tables:
             cursor.execute(f"CREATE TEMP TABLE recompute_{name} AS SELECT * FROM ({recompute_sql(name)}) AS v {where}")
             cursor.execute(f"ANALYZE pg_temp.recompute_{name}")
         else:
             cursor.execute(f"CREATE TEMP VIEW recompute_{name} AS {recompute_sql(name)}")
+    return tables
 
 
-def unshadow_recomputes(cursor) -> None:
+def unshadow_recomputes(cursor, tables: frozenset[str] = READ_BY_OTHERS) -> None:
     # The session's temporary schema by its own name (pg_temp_N): on Citus 13, DROP VIEW
     # pg_temp.<view> fails with 'schema "pg_temp" does not exist' (its DDL propagation looks the
     # schema up by that name).
     cursor.execute("SELECT pg_my_temp_schema()::regnamespace::text")
     (schema,) = cursor.fetchone()
     for name in reversed(RECOMPUTE_ORDER):
-        cursor.execute(f"DROP {'TABLE' if name in READ_BY_OTHERS else 'VIEW'} {schema}.recompute_{name}")
+        cursor.execute(f"DROP {'TABLE' if name in tables else 'VIEW'} {schema}.recompute_{name}")
 
 
 class scoped_recompute:
     """Within the current transaction, makes every recompute_<summary> view read only the rows of
     `events_sql` instead of the whole event table: a temporary table named event and temporary
     recompute_<summary> views and tables (shadow_recomputes, from the same sql/recompute files)
-    shadow the real ones, since PostgreSQL looks up pg_temp first. With `sealed_of` (the schema of the real tables), the
-    sealed tables are shadowed too, by their rows of the keys the events carry: for verify and
-    rebuild, never for sealing, which writes the real ones. Dropped again on exit."""
+    shadow the real ones, since PostgreSQL looks up pg_temp first. With `sealed_of` (the schema of
+    the real tables), the sealed tables are shadowed too, by their rows of the keys the events
+    carry: for verify and rebuild, never for sealing, which writes the real ones. `read`: the
+    recompute views the caller reads (shadow_recomputes). Dropped again on exit."""
 
-    def __init__(self, cursor, events_sql: str, params=None, *, sealed_of: str | None = None):
+    def __init__(
+        self, cursor, events_sql: str, params=None, *, sealed_of: str | None = None, read: Iterable[str] | None = None
+    ):
         self.cursor, self.events_sql, self.params, self.sealed_of = cursor, events_sql, params, sealed_of
+        self.read = read
+        self.tables: frozenset[str] = frozenset()
 
     def __enter__(self):
         self.cursor.execute(f"CREATE TEMP TABLE event AS {self.events_sql}", self.params)
@@ -397,12 +426,12 @@ class scoped_recompute:
                     f"CREATE TEMP TABLE {table} AS SELECT * FROM {self.sealed_of}.{table} "
                     f"WHERE (workspace_id, {key}) IN (SELECT workspace_id, {key} FROM pg_temp.event)"
                 )
-        shadow_recomputes(self.cursor)
+        self.tables = shadow_recomputes(self.cursor, read=self.read)
         return self
 
     def __exit__(self, *exc_info):
         if exc_info[0] is None:
-            unshadow_recomputes(self.cursor)
+            unshadow_recomputes(self.cursor, self.tables)
             if self.sealed_of is not None:
                 for table in SEALED_KEYS:
                     self.cursor.execute(f"DROP TABLE pg_temp.{table}")
