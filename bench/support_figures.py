@@ -48,8 +48,10 @@ from bench.common import (  # noqa: E402
 from bench.triggers import verify  # noqa: E402
 
 FORMS = ("with", "without")
-# The per-team, per-label, business-hours and SLA CTEs: one span, cut out.
-TEAM_TO_SLA = ("-- Per team (of the conversation's latest assignment", "agent_upsert AS (")
+# The per-team, per-label, business-hours and SLA upserts: one span, cut out. It ends where the
+# SLA targets still pending begin: support_live's upsert, the statement's last, reads sla_holders
+# (which gets no rows once the measuring is fed nothing, below).
+TEAM_TO_SLA = ("-- Per team (of the conversation's latest assignment", "sla_pending (workspace_id, conversation_id")
 # The business-hours and SLA measuring (business_changed ... sla_deltas) comes before the per-grain
 # upserts, which add the SLA outcomes: it is not cut but fed nothing, so every business-hours and
 # SLA CTE gets no rows.
