@@ -60,6 +60,7 @@ TEST_GROUPS = {
         "tests/analytics/test_sla.py",
         "tests/analytics/test_label_figures.py",
         "tests/analytics/test_team_figures.py",
+        "tests/analytics/test_group_business_sla.py",
     ],
     "invariant (Hypothesis)": ["tests/analytics/test_invariant.py"],
     "concurrency": ["tests/analytics/test_write_slots.py", "tests/analytics/test_lock_order.py"],
