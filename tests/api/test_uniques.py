@@ -261,10 +261,13 @@ def test_changing_the_workspace_zone_rebuilds_its_periods_in_the_same_transactio
 
 @pytest.mark.django_db(transaction=True)
 def test_eight_connections_bringing_the_same_new_member_into_a_day_count_it_once():
-    """Verifies 8 connections, each inserting the same new user and session in its own hours of one
-    day (and some in the same hour) at once, leave one member in the day, the week and the month,
-    and 8 new users of one hour from 8 connections count 8; verify is clean."""
+    """Verifies 8 connections, each inserting the same user and session in its own hours of one day
+    (some in the same hour, earlier and later than the one already known) at once, leave one
+    member in the day, the week and the month with her first and last hours moved, and 8 new
+    users of one hour from 8 connections count 8; verify is clean."""
     workspace = Workspace.objects.create(slug="crowd", name="Crowd", timezone="Europe/Berlin")
+    # ann is known at 10:15 already: the writers' 08-09 and 11-12 hours move her first and last hours.
+    services.events_ingest(workspace=workspace, events=validated([visit("seed", "2026-03-04T10:15:00Z", "ann", "s1")]))
     barrier = threading.Barrier(8)
     errors: list[BaseException] = []
 
