@@ -822,6 +822,13 @@ MUTANTS = [
         "erase_user leaves the user in the periods of its sealed hours",
     ),
     Mutant(
+        "U21",
+        "analytics/rollups.py",
+        "::date - 32\")",
+        "::date\")",
+        "a ranged verify covers only the periods that start inside its range",
+    ),
+    Mutant(
         "O1",
         "sql/triggers/event__merge_customers.sql",
         "occupation = CASE WHEN (EXCLUDED.occupation_at, EXCLUDED.occupation_event_id)\n"

@@ -259,6 +259,29 @@ def test_changing_the_workspace_zone_rebuilds_its_periods_in_the_same_transactio
     assert rollups.differences() == []
 
 
+@pytest.mark.django_db
+def test_a_ranged_verify_and_rebuild_cover_the_whole_periods_around_the_range(week, workspace):
+    """Verifies a damaged member row of March and a damaged count of the week of 03-02 are found by
+    a verify of 03-04 alone (the periods that hold it, whole), and a rebuild of that day repairs
+    both."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE event_unique_period SET last_bucket = last_bucket + interval '1 hour' "
+            "WHERE workspace_id = %s AND member = 'ann' AND granularity = 'month' AND name = ''",
+            [workspace.pk],
+        )
+        cursor.execute(
+            "UPDATE event_unique_period_count SET firsts = firsts + 1 "
+            "WHERE workspace_id = %s AND granularity = 'week' AND period = '2026-03-02' AND name = ''",
+            [workspace.pk],
+        )
+    since, until = datetime(2026, 3, 4, tzinfo=UTC), datetime(2026, 3, 5, tzinfo=UTC)
+    found = {difference.table for difference in rollups.differences(since=since, until=until)}
+    assert found == {"event_unique_period", "event_unique_period_count"}
+    rollups.rebuild(since=since, until=until)
+    assert rollups.differences() == []
+
+
 @pytest.mark.django_db(transaction=True)
 def test_eight_connections_bringing_the_same_new_member_into_a_day_count_it_once():
     """Verifies 8 connections, each inserting the same user and session in its own hours of one day
