@@ -824,8 +824,8 @@ MUTANTS = [
     Mutant(
         "U21",
         "analytics/rollups.py",
-        "::date - 32\")",
-        "::date\")",
+        '::date - 32")',
+        '::date")',
         "a ranged verify covers only the periods that start inside its range",
     ),
     Mutant(
