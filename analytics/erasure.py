@@ -147,6 +147,38 @@ class ErasedUser:
         return text
 
 
+PERIODS_RENAMED = """
+WITH gone AS (
+    DELETE FROM event_unique_period
+    WHERE workspace_id = %(workspace)s AND kind = 'user' AND member = %(user)s
+    RETURNING workspace_id, kind, name, granularity, period, first_bucket, last_bucket, -1 AS sign
+),
+came AS (
+    INSERT INTO event_unique_period (workspace_id, kind, name, granularity, period, member, first_bucket, last_bucket)
+    SELECT workspace_id, kind, name, granularity, period, member, first_bucket, last_bucket
+    FROM recompute_event_unique_period
+    WHERE workspace_id = %(workspace)s AND kind = 'user' AND member = %(pseudonym)s
+    ORDER BY 1, 2, 3, 4, 5, 6
+    RETURNING workspace_id, kind, name, granularity, period, first_bucket, last_bucket, 1 AS sign
+)
+INSERT INTO event_unique_period_count AS u (workspace_id, kind, name, granularity, period, bucket, slot, firsts, lasts)
+SELECT p.workspace_id, p.kind, p.name, p.granularity, p.period, m.bucket, tally_write_slot(),
+       sum(m.firsts), sum(m.lasts)
+FROM (SELECT * FROM gone UNION ALL SELECT * FROM came) AS p
+CROSS JOIN LATERAL (VALUES (p.first_bucket, p.sign, 0), (p.last_bucket, 0, p.sign)) AS m (bucket, firsts, lasts)
+GROUP BY 1, 2, 3, 4, 5, 6
+HAVING sum(m.firsts) <> 0 OR sum(m.lasts) <> 0
+ORDER BY 1, 2, 3, 4, 5, 6
+ON CONFLICT (workspace_id, kind, name, granularity, period, bucket, slot) DO UPDATE SET
+    firsts = u.firsts + EXCLUDED.firsts,
+    lasts = u.lasts + EXCLUDED.lasts
+"""
+"""What erase_user does to the periods of the unique counts (event_unique_period) once the user's
+sealed hourly rows carry the pseudonym and its events are deleted: the user's rows left (periods
+of sealed hours only) go, the pseudonym's come from its hourly rows, the counts move by the
+difference."""
+
+
 def erase_user(*, workspace: Workspace, user_id: str) -> ErasedUser:
     """Deletes every raw event of the workspace that carries the user_id, and replaces the user in
     the sealed hours of event_unique_hourly by one pseudonym (the same in every such row, so a
@@ -156,11 +188,12 @@ def erase_user(*, workspace: Workspace, user_id: str) -> ErasedUser:
         cursor.execute(LOCK)
         sealed_unique_rows = 0
         horizon = retention.horizon()
+        pseudonym = f"erased:{uuid.uuid4()}"
         if horizon is not None:
             cursor.execute(
                 """UPDATE event_unique_hourly SET member = %s
                    WHERE workspace_id = %s AND kind = 'user' AND member = %s AND bucket < %s""",
-                [f"erased:{uuid.uuid4()}", workspace.pk, user_id, horizon],
+                [pseudonym, workspace.pk, user_id, horizon],
             )
             sealed_unique_rows = cursor.rowcount
         # Sealed sessions first, so that the trigger's recomputations no longer find the user.
@@ -173,6 +206,10 @@ def erase_user(*, workspace: Workspace, user_id: str) -> ErasedUser:
         # The erase trigger recomputes the hours at or after the horizon and the touched sessions.
         cursor.execute("DELETE FROM event WHERE workspace_id = %s AND user_id = %s", [workspace.pk, user_id])
         events = cursor.rowcount + len(pending_delete(cursor, "user_id = %s", [workspace.pk, user_id]))
+        if sealed_unique_rows:
+            # The trigger took the user out of the periods of its deleted events; the periods of
+            # its sealed hours, now the pseudonym's, move to the pseudonym with the hours it has.
+            cursor.execute(PERIODS_RENAMED, {"workspace": workspace.pk, "user": user_id, "pseudonym": pseudonym})
         # Sessions that still name the user (their user came from sealed state, and none of their
         # events was deleted): their user becomes what the remaining events and sealed state give.
         cursor.execute(

@@ -262,6 +262,8 @@ READABLE = (
     "sla_policy",
     "session",
     "event_unique_hourly",
+    "event_unique_period",
+    "event_unique_period_count",
     "support_daily",
     "support_duration_daily",
     "event_daily",

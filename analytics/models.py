@@ -977,6 +977,66 @@ class EventUniqueHourly(models.Model):
         db_table = "event_unique_hourly"
 
 
+class UniqueGranularity(models.TextChoices):
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+class EventUniquePeriod(models.Model):
+    """The set of users and sessions of each day, week and month of the workspace's zone, per event
+    name and over every name (name ''), with each member's first and last UTC hour in the period:
+    one row per member and period, derived from the hourly sets (event_unique_hourly) by the same
+    trigger (sql/triggers/event__count_uniques.sql). Only new hourly rows reach it, so a member's
+    row is written when the member arrives in the period or its first/last hour moves."""
+
+    pk = models.CompositePrimaryKey("workspace", "kind", "name", "granularity", "period", "member")
+    workspace = workspace_key("+")
+    kind = models.CharField(max_length=7, choices=UniqueKind.choices)
+    name = models.CharField(max_length=100, blank=True, help_text="The event name; '' for every name.")
+    granularity = models.CharField(max_length=5, choices=UniqueGranularity.choices)
+    period = models.DateField(
+        help_text="The local date the day, week (Monday) or month starts on, in the workspace's zone."
+    )
+    member = models.CharField(max_length=128)
+    first_bucket = models.DateTimeField(help_text="The member's earliest UTC hour in the period.")
+    last_bucket = models.DateTimeField(help_text="The member's latest UTC hour in the period.")
+    previous_first_bucket = models.DateTimeField(
+        null=True,
+        help_text="first_bucket before the row's latest update (NULL: never updated); "
+        "the trigger's RETURNING reads it.",
+    )
+    previous_last_bucket = models.DateTimeField(
+        null=True,
+        help_text="last_bucket before the row's latest update (NULL: never updated); the trigger's RETURNING reads it.",
+    )
+
+    class Meta:
+        db_table = "event_unique_period"
+
+
+class EventUniquePeriodCount(models.Model):
+    """Per period of the workspace's zone (as event_unique_period) and UTC hour: how many members
+    have their first hour of the period there (`firsts`) and how many their last (`lasts`), per
+    write slot. The period's unique count is sum(firsts); the members seen before an instant T
+    inside it, sum(firsts) over the hours before T; those seen from T on, sum(lasts) over the
+    hours from T on. Reads sum the slots."""
+
+    pk = models.CompositePrimaryKey("workspace", "kind", "name", "granularity", "period", "bucket", "slot")
+    workspace = workspace_key("+")
+    kind = models.CharField(max_length=7, choices=UniqueKind.choices)
+    name = models.CharField(max_length=100, blank=True, help_text="The event name; '' for every name.")
+    granularity = models.CharField(max_length=5, choices=UniqueGranularity.choices)
+    period = models.DateField(help_text="As event_unique_period.period.")
+    bucket = models.DateTimeField(help_text="A UTC hour inside the period.")
+    slot = slot_key()
+    firsts = models.BigIntegerField(db_default=0)
+    lasts = models.BigIntegerField(db_default=0)
+
+    class Meta:
+        db_table = "event_unique_period_count"
+
+
 # Recomputations of every summary from the raw events alone (sql/recompute/*.sql), kept as
 # plain views so a DBA can compare by hand; `manage.py rollups verify/rebuild` use them.
 # django-pgviews creates and updates them after every migrate.
@@ -1180,6 +1240,22 @@ class RecomputeEventUniqueHourly(pg.ReadOnlyView):
     class Meta:
         managed = False
         db_table = "recompute_event_unique_hourly"
+
+
+class RecomputeEventUniquePeriod(pg.ReadOnlyView):
+    sql = recompute_sql("event_unique_period")
+
+    class Meta:
+        managed = False
+        db_table = "recompute_event_unique_period"
+
+
+class RecomputeEventUniquePeriodCount(pg.ReadOnlyView):
+    sql = recompute_sql("event_unique_period_count")
+
+    class Meta:
+        managed = False
+        db_table = "recompute_event_unique_period_count"
 
 
 class RecomputeSession(pg.ReadOnlyView):

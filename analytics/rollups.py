@@ -44,6 +44,11 @@ class Summary:
     compaction adds what it folds into slot 0 to it in the same statement."""
     per_day: bool = False
     """A table of UTC days (`bucket` is midnight UTC) derived from an hourly summary's slot 0."""
+    periods: bool = False
+    """Keyed by a `period` of the workspace's zone (event_unique_period*): a bounded scope covers
+    the periods that may overlap its range, whole (a superset in any zone)."""
+    transient: tuple[str, ...] = ()
+    """Columns that only the trigger reads back (not compared, rebuilt as NULL)."""
 
     @property
     def table(self) -> str:
@@ -68,7 +73,11 @@ class Summary:
 
     @property
     def columns(self) -> list[str]:
-        return [field.column for field in self.model._meta.concrete_fields if not field.generated]
+        return [
+            field.column
+            for field in self.model._meta.concrete_fields
+            if not field.generated and field.column not in self.transient
+        ]
 
     def _field(self, column: str) -> models.Field:
         return next(field for field in self.model._meta.concrete_fields if field.column == column)
@@ -83,7 +92,8 @@ class Summary:
     @property
     def values(self) -> list[str]:
         compared = [field.column for field in self.model._meta.concrete_fields]
-        return [column for column in compared if column not in self.key and column != "slot"]
+        skipped = {*self.key, "slot", *self.transient}
+        return [column for column in compared if column not in skipped]
 
     def merged_value(self, column: str, alias: str = "t") -> str:
         """The aggregate that merges `column` over the slot rows of one key (rows aliased `alias`)."""
@@ -195,6 +205,21 @@ SUMMARIES = (
     Summary(tables.Session, ("workspace_id", "session_id"), additive=False),
     # A set: its rows are keys only, compared by presence (PRESENT).
     Summary(tables.EventUniqueHourly, ("workspace_id", "kind", "name", "bucket", "member"), additive=False),
+    # After event_unique_hourly: derived from that table (retired history included), in the
+    # workspace's zone.
+    Summary(
+        tables.EventUniquePeriod,
+        ("workspace_id", "kind", "name", "granularity", "period", "member"),
+        additive=False,
+        periods=True,
+        transient=("previous_first_bucket", "previous_last_bucket"),
+    ),
+    Summary(
+        tables.EventUniquePeriodCount,
+        ("workspace_id", "kind", "name", "granularity", "period", "bucket"),
+        additive=True,
+        periods=True,
+    ),
 )
 
 
@@ -228,6 +253,7 @@ class Scope:
         return (
             not self.bounded
             or summary.hourly
+            or summary.periods
             or summary.table in ("conversation", "conversation_label", "conversation_due")
         )
 
@@ -243,6 +269,15 @@ class Scope:
                 conditions.append("bucket >= date_trunc('day', %(since)s::timestamptz, 'UTC')")
             if self.until is not None:
                 conditions.append("bucket < %(until)s")
+        elif summary.periods:
+            # Months are at most 31 days and a zone's date is within a day of UTC's: the periods
+            # that can hold an hour of [since, until), whole, from event_unique_hourly.
+            if summary.hourly and horizon is not None:
+                conditions.append("bucket >= %(horizon)s")
+            if self.since is not None:
+                conditions.append("period >= (%(since)s::timestamptz AT TIME ZONE 'UTC')::date - 32")
+            if self.until is not None:
+                conditions.append("period <= (%(until)s::timestamptz AT TIME ZONE 'UTC')::date + 1")
         elif summary.hourly:
             if horizon is not None:
                 conditions.append("bucket >= %(horizon)s")

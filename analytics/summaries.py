@@ -1220,9 +1220,18 @@ UNIQUE_GRANULARITIES = ("day", "week", "month")
 def unique_counts(*, workspace, window: Window, kind: str, name: str | None) -> list[dict]:
     """[{bucket, value}] for every day, week or month of the window (0 where none): the distinct
     users or sessions (`kind`) of the bucket's hours inside the window, of events named `name` or
-    of every name. A member counts once per bucket however many hours and events it has there:
-    count(DISTINCT member) over the bucket's rows of event_unique_hourly (one per member and hour)."""
+    of every name. A member counts once per bucket however many hours and events it has there.
+
+    In the workspace's own zone the buckets come from event_unique_period_count, each member
+    counted at its first and at its last hour of the period: a whole bucket is sum(firsts), one
+    the window's end cuts is sum(firsts) over the hours before the end, one its start cuts is
+    sum(lasts) over the hours from the start on; a few hundred rows a bucket, whatever the
+    members. A window inside one bucket and cut at both ends, and any other zone, are
+    count(DISTINCT member) over the hours' rows of event_unique_hourly (one per member and hour):
+    as exact, at the cost of the members' hours."""
     params = {**window_params(workspace, window), "kind": kind, "name": name or ""}
+    if window.tz.key == workspace.timezone:
+        return fetch(UNIQUE_PERIODS_SQL, params)
     sql = series_sql(
         window,
         table="event_unique_hourly",
@@ -1231,3 +1240,44 @@ def unique_counts(*, workspace, window: Window, kind: str, name: str | None) -> 
         zero=True,
     )
     return fetch(sql, params)
+
+
+UNIQUE_PERIODS_SQL = """
+WITH series AS (
+    SELECT key,
+           key AT TIME ZONE %(tz)s AS period_start,
+           (key + %(step)s::interval) AT TIME ZONE %(tz)s AS period_end
+    FROM generate_series(
+        date_trunc(%(granularity)s, %(start)s::timestamptz AT TIME ZONE %(tz)s),
+        %(end)s::timestamptz AT TIME ZONE %(tz)s, %(step)s::interval) AS key
+    WHERE key < %(end)s::timestamptz AT TIME ZONE %(tz)s
+),
+counted AS (
+    SELECT s.key,
+           CASE WHEN s.period_start >= %(start)s
+                THEN sum(c.firsts) FILTER (WHERE c.bucket < %(end)s)
+                ELSE sum(c.lasts) FILTER (WHERE c.bucket >= %(start)s)
+           END AS value
+    FROM series AS s
+    JOIN event_unique_period_count AS c
+      ON c.workspace_id = %(workspace)s AND c.kind = %(kind)s AND c.name = %(name)s
+     AND c.granularity = %(granularity)s AND c.period = s.key::date
+    WHERE s.period_start >= %(start)s OR s.period_end <= %(end)s
+    GROUP BY s.key, s.period_start
+),
+inside AS (
+    -- The window lies inside one bucket, cut at both ends: its hours' members.
+    SELECT count(DISTINCT h.member) AS value
+    FROM event_unique_hourly AS h
+    WHERE h.workspace_id = %(workspace)s AND h.kind = %(kind)s AND h.name = %(name)s
+      AND h.bucket >= %(start)s AND h.bucket < %(end)s
+      AND EXISTS (SELECT 1 FROM series WHERE period_start < %(start)s AND period_end > %(end)s)
+)
+SELECT s.key AT TIME ZONE %(tz)s AS bucket,
+       CASE WHEN s.period_start < %(start)s AND s.period_end > %(end)s THEN (SELECT value FROM inside)
+            ELSE COALESCE(c.value, 0)
+       END AS value
+FROM series AS s
+LEFT JOIN counted AS c USING (key)
+ORDER BY s.key
+"""

@@ -1,15 +1,21 @@
 """What sessions and exact unique counts cost on ingest, and what their rows weigh: the same
-events inserted with the installed summary trigger (`with`) and with the same trigger without the
-statements of event__merge_sessions.sql and event__count_uniques.sql (`without`), side by side in
-one run, the forms alternating (with/without, without/with, ...) so that drift of the machine falls
-on both.
+events inserted with the installed summary trigger (`with`) and with the same trigger without
+what is measured (`without`), side by side in one run, the forms alternating (with/without,
+without/with, ...) so that drift of the machine falls on both. What `without` leaves out
+(`--baseline`):
+
+- `periods` (the default): the unique counts per period of the workspace's zone, i.e.
+  event__count_uniques.sql reduced to its INSERT into event_unique_hourly (what it was before
+  event_unique_period and event_unique_period_count);
+- `none`: the statements of event__merge_sessions.sql and event__count_uniques.sql altogether.
 
 Events: the simulated desk (analytics.simulation.history) over the last 7 days: conversations
 and product events, the product events in sessions of one user each (about half of all events
 carry a session_id and a user_id). Cases: batches of 1000 from 1 connection, and single-event
 transactions from 8 connections (rows a workspace-hour's writers would share would show there).
 Every `with` run is checked with `rollups verify`. After the last batched `with` run, the rows and
-bytes (heap, primary key and other indexes) of `session` and `event_unique_hourly`.
+bytes (heap, primary key and other indexes) of `session`, `event_unique_hourly`,
+`event_unique_period` and `event_unique_period_count`.
 
     .venv/bin/python bench/uniques.py                  # 3 rounds; writes bench/results/uniques.json
     .venv/bin/python bench/uniques.py --rounds 1 --events 10000 --single-events 1000
@@ -42,18 +48,41 @@ from bench.triggers import verify  # noqa: E402
 
 FORMS = ("with", "without")
 NEW_FILES = ("merge_sessions", "count_uniques")
-TABLES = ("session", "event_unique_hourly")
+TABLES = ("session", "event_unique_hourly", "event_unique_period", "event_unique_period_count")
+# event__count_uniques.sql without the period statements: the hourly sets alone.
+HOURLY_ONLY = """-- @when EXISTS (SELECT 1 FROM new_events WHERE user_id IS NOT NULL OR session_id IS NOT NULL)
+INSERT INTO event_unique_hourly (workspace_id, kind, name, bucket, member)
+SELECT DISTINCT e.workspace_id, m.kind, n.name, date_trunc('hour', e.occurred_at, 'UTC'), m.member
+FROM new_events AS e
+CROSS JOIN LATERAL (VALUES ('user', e.user_id), ('session', e.session_id)) AS m (kind, member)
+CROSS JOIN LATERAL (VALUES (e.name), ('')) AS n (name)
+WHERE m.member IS NOT NULL
+ORDER BY 1, 2, 3, 4, 5
+ON CONFLICT (workspace_id, kind, name, bucket, member) DO NOTHING;
+RETURN NULL;
+"""
 
 
-def install(url: str, form: str) -> None:
-    """The summary trigger with every file (`with`) or without NEW_FILES (`without`)."""
+def install(url: str, form: str, *, baseline: str = "periods") -> None:
+    """The summary trigger with every file (`with`), or without what `baseline` leaves out (`without`)."""
+    import pgtrigger
+
     from analytics.models import Event
-    from triggers import SUMMARY_TRIGGER_NAMES, summary_trigger
+    from triggers import NEW_EVENTS, SUMMARY_TRIGGER_NAMES, _after_statement, sections_of, summary_trigger, trigger_sql
+    from triggers.shards import sections_body
 
-    names = SUMMARY_TRIGGER_NAMES if form == "with" else tuple(n for n in SUMMARY_TRIGGER_NAMES if n not in NEW_FILES)
     with connect(url) as connection, connection.cursor() as cursor:
         cursor.execute(f"DROP TRIGGER IF EXISTS {summary_trigger().get_pgid(Event)} ON event")
-        cursor.execute(summary_trigger(names).compile(Event).install_sql)
+        if form == "with":
+            trigger = summary_trigger()
+        elif baseline == "none":
+            trigger = summary_trigger(tuple(n for n in SUMMARY_TRIGGER_NAMES if n not in NEW_FILES))
+        else:
+            bodies = {f"event__{name}.sql": trigger_sql(f"event__{name}.sql") for name in SUMMARY_TRIGGER_NAMES}
+            bodies["event__count_uniques.sql"] = HOURLY_ONLY
+            func = sections_body(sections_of(bodies), table="event", transition="new_events")
+            trigger = _after_statement("summarize", pgtrigger.Insert, NEW_EVENTS, func)
+        cursor.execute(trigger.compile(Event).install_sql)
     connection.close()
 
 
@@ -90,6 +119,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--events", type=int, default=30_000, help="events of the batched runs (1000 a statement)")
     parser.add_argument("--single-events", type=int, default=3_000, help="single-event transactions per run")
+    parser.add_argument("--baseline", choices=("periods", "none"), default="periods", help="what `without` leaves out")
     parser.add_argument("--output", default=str(ROOT / "bench" / "results" / "uniques.json"))
     args = parser.parse_args()
     url = with_database(base_url(), "tally_bench_uniques")
@@ -108,7 +138,7 @@ def main() -> None:
             order = FORMS if round_number % 2 == 0 else tuple(reversed(FORMS))
             for size, clients in cases:
                 for form in order:
-                    install(url, form)
+                    install(url, form, baseline=args.baseline)
                     reset(url)
                     result = run_statements(url=url, statements=statements[size], clients=clients)
                     result.update(
@@ -156,6 +186,7 @@ def main() -> None:
         "server_version": server_version,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "load_average": os.getloadavg()},
         "rounds": args.rounds,
+        "baseline": args.baseline,
         "summary": summary,
         "stored": stored,
         "rows": rows,

@@ -1,5 +1,6 @@
 import zoneinfo
 
+import pgtrigger
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -25,6 +26,19 @@ class Workspace(models.Model):
 
     class Meta:
         db_table = "workspace"
+        triggers = [
+            # The unique counts per day, week and month are kept in the workspace's zone: a new
+            # zone rebuilds them from the hourly sets in the same transaction
+            # (sql/functions/tally_unique_periods_rebuild.sql).
+            pgtrigger.Trigger(
+                name="rebuild_unique_periods",
+                level=pgtrigger.Row,
+                when=pgtrigger.After,
+                operation=pgtrigger.UpdateOf("timezone"),
+                condition=pgtrigger.Condition("OLD.timezone IS DISTINCT FROM NEW.timezone"),
+                func="PERFORM tally_unique_periods_rebuild(NEW.id); RETURN NULL;",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.slug

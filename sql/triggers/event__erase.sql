@@ -26,6 +26,11 @@
 --            - event_unique_hourly: each (hour, name or '', user or session) a deleted event
 --              carried is deleted unless a remaining event of the hour still carries it (one
 --              index range scan of event by user or session each).
+--            - event_unique_period, event_unique_period_count: each (period of the zone, name or
+--              '', member) a deleted event carried gets the first and last hour of what remains
+--              of the member there (its remaining events, and its hourly rows of sealed history);
+--              a member with none leaves the period; the counts move from the old hours to the
+--              new ones, in this connection's write slot.
 --            - conversation: each touched conversation is set to its recomputation
 --              (sql/recompute/conversation.sql restricted to it: sealed state merged with its
 --              remaining events); one left without events is deleted.
@@ -48,8 +53,9 @@
 --            before deleting; two DBAs deleting by hand at once may deadlock and retry). Then
 --            the tables in the order ingestion locks them (event_hourly, event_name_hourly,
 --            event_name_lifetime, event_property_hourly_slot, customer_interaction_hourly, agent_slot, channel_slot, customer_slot,
---            conversation, support_*, session, event_unique_hourly), rows in key order. session
---            and event_unique_hourly need no row locks first: only ingestion, rebuild and this
+--            conversation, support_*, session, event_unique_hourly, event_unique_period,
+--            event_unique_period_count), rows in key order. session, event_unique_hourly and
+--            event_unique_period need no row locks first: only ingestion, rebuild and this
 --            trigger write them, and the table lock keeps the other two out.
 
 LOCK TABLE event IN SHARE ROW EXCLUSIVE MODE;
@@ -850,4 +856,95 @@ WHERE (u.workspace_id, u.kind, u.name, u.bucket, u.member) = (t.workspace_id, t.
         AND (t.name = '' OR e.name = t.name)
         AND ((t.kind = 'user' AND e.user_id = t.member) OR (t.kind = 'session' AND e.session_id = t.member))
   );
+
+-- The periods of the zone: each touched member's first and last hour in each touched period,
+-- from what remains (a statement of its own, so it sees the hourly rows just deleted as gone):
+-- the hours of its remaining raw events (one index range scan of event by user or session),
+-- and its hourly rows older than the workspace's oldest raw event (sealed history, whose raw
+-- events are retired; none to read without retention). A member left with no hour in a period
+-- leaves it; the counts move by -1 at the old first/last hour and +1 at the new one, in this
+-- connection's write slot.
+WITH touched AS (
+    SELECT DISTINCT o.workspace_id, m.kind, n.name, g.granularity,
+           date_trunc(g.granularity, date_trunc('hour', o.occurred_at, 'UTC') AT TIME ZONE w.timezone) AS local_start,
+           w.timezone, m.member
+    FROM old_events AS o
+    JOIN workspace AS w ON w.id = o.workspace_id
+    CROSS JOIN LATERAL (VALUES ('user', o.user_id), ('session', o.session_id)) AS m (kind, member)
+    CROSS JOIN LATERAL (VALUES (o.name), ('')) AS n (name)
+    CROSS JOIN (VALUES ('day'), ('week'), ('month')) AS g (granularity)
+    WHERE m.member IS NOT NULL AND o.workspace_id <> ALL (tally_deleted_workspaces())
+),
+bounded AS (
+    SELECT t.*, t.local_start::date AS period,
+           t.local_start AT TIME ZONE t.timezone AS period_start,
+           (t.local_start + ('1 ' || t.granularity)::interval) AT TIME ZONE t.timezone AS period_end,
+           (SELECT date_trunc('hour', min(e.occurred_at), 'UTC') FROM event AS e WHERE e.workspace_id = t.workspace_id) AS retained_from
+    FROM touched AS t
+),
+remaining AS (
+    SELECT b.workspace_id, b.kind, b.name, b.granularity, b.period, b.member, r.first_bucket, r.last_bucket
+    FROM bounded AS b
+    CROSS JOIN LATERAL (
+        SELECT min(x.bucket) AS first_bucket, max(x.bucket) AS last_bucket
+        FROM (
+            SELECT date_trunc('hour', e.occurred_at, 'UTC') AS bucket
+            FROM event AS e
+            WHERE b.kind = 'user' AND e.workspace_id = b.workspace_id AND e.user_id = b.member
+              AND e.occurred_at >= b.period_start - interval '1 hour' AND e.occurred_at < b.period_end
+              AND (b.name = '' OR e.name = b.name)
+            UNION ALL
+            SELECT date_trunc('hour', e.occurred_at, 'UTC')
+            FROM event AS e
+            WHERE b.kind = 'session' AND e.workspace_id = b.workspace_id AND e.session_id = b.member
+              AND e.occurred_at >= b.period_start - interval '1 hour' AND e.occurred_at < b.period_end
+              AND (b.name = '' OR e.name = b.name)
+            UNION ALL
+            SELECT h.bucket
+            FROM event_unique_hourly AS h
+            WHERE h.workspace_id = b.workspace_id AND h.kind = b.kind AND h.name = b.name
+              AND h.bucket >= b.period_start AND h.bucket < LEAST(b.period_end, b.retained_from)
+              AND h.member = b.member
+        ) AS x
+        WHERE x.bucket >= b.period_start AND x.bucket < b.period_end
+    ) AS r
+),
+changed AS (
+    SELECT r.*, p.first_bucket AS was_first, p.last_bucket AS was_last
+    FROM remaining AS r
+    JOIN event_unique_period AS p
+      ON (p.workspace_id, p.kind, p.name, p.granularity, p.period, p.member)
+         = (r.workspace_id, r.kind, r.name, r.granularity, r.period, r.member)
+    WHERE (p.first_bucket, p.last_bucket) IS DISTINCT FROM (r.first_bucket, r.last_bucket)
+),
+left_period AS (
+    DELETE FROM event_unique_period AS p
+    USING changed AS c
+    WHERE (p.workspace_id, p.kind, p.name, p.granularity, p.period, p.member)
+          = (c.workspace_id, c.kind, c.name, c.granularity, c.period, c.member)
+      AND c.first_bucket IS NULL
+),
+moved AS (
+    UPDATE event_unique_period AS p
+    SET first_bucket = c.first_bucket, last_bucket = c.last_bucket
+    FROM changed AS c
+    WHERE (p.workspace_id, p.kind, p.name, p.granularity, p.period, p.member)
+          = (c.workspace_id, c.kind, c.name, c.granularity, c.period, c.member)
+      AND c.first_bucket IS NOT NULL
+)
+INSERT INTO event_unique_period_count AS u
+    (workspace_id, kind, name, granularity, period, bucket, slot, firsts, lasts)
+SELECT c.workspace_id, c.kind, c.name, c.granularity, c.period, m.bucket, tally_write_slot(),
+       sum(m.firsts), sum(m.lasts)
+FROM changed AS c
+CROSS JOIN LATERAL (
+    VALUES (c.first_bucket, 1, 0), (c.was_first, -1, 0), (c.last_bucket, 0, 1), (c.was_last, 0, -1)
+) AS m (bucket, firsts, lasts)
+WHERE m.bucket IS NOT NULL
+GROUP BY 1, 2, 3, 4, 5, 6
+HAVING sum(m.firsts) <> 0 OR sum(m.lasts) <> 0
+ORDER BY 1, 2, 3, 4, 5, 6
+ON CONFLICT (workspace_id, kind, name, granularity, period, bucket, slot) DO UPDATE SET
+    firsts = u.firsts + EXCLUDED.firsts,
+    lasts = u.lasts + EXCLUDED.lasts;
 RETURN NULL;

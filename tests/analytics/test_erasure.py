@@ -315,12 +315,51 @@ def test_erase_user_pseudonymizes_sealed_unique_counts_and_removes_the_rest(work
         [("", "stays"), ("page.view", "stays")] + [(n, *pseudonyms) for n in ("", "page.view")] * 2
     )
     assert [(name, member) for day, name, member in rows if day > DAY] == [("", "stays"), ("page.view", "stays")]
+    weeks = period_members(workspace, "week")
+    assert all(member != "gone" for _, member, _, _ in weeks)
+    assert sorted(member for _, member, _, _ in weeks if member != "stays") == sorted(pseudonyms)
     with connection.cursor() as cursor:
         cursor.execute("SELECT session_id FROM session WHERE workspace_id = %s ORDER BY 1", [workspace.pk])
         cursor.execute("SELECT session_id, user_id FROM session WHERE workspace_id = %s ORDER BY 1", [workspace.pk])
         assert cursor.fetchall() == [("sg", None)]  # the sealed session of day 1 stays, without its user
         cursor.execute("SELECT count(*) FROM event WHERE user_id = 'gone'")
         assert cursor.fetchone()[0] == 0
+    assert rollups.differences() == []
+    reset()
+    drop_every_partition()
+
+
+def period_members(workspace, granularity: str) -> list[tuple]:
+    """event_unique_period's user rows over every name: (period, member, first hour, last hour)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT period, member, first_bucket, last_bucket FROM event_unique_period "
+            "WHERE workspace_id = %s AND kind = 'user' AND name = '' AND granularity = %s ORDER BY 1, 2",
+            [workspace.pk, granularity],
+        )
+        return cursor.fetchall()
+
+
+@pytest.mark.django_db
+@override_settings(TALLY_PARTITION_INTERVAL="day")
+def test_erasing_a_members_retained_event_keeps_it_in_a_period_by_its_sealed_hours(workspace):
+    """Verifies a user seen on day 1 (retired by retention) and day 2: erasing the day-2 visit
+    leaves them in the month with day 1's hour as first and last (read from the sealed hourly
+    rows), and gone from day 2; verify is clean."""
+    drop_every_partition()
+    reset()
+    events = [visit("k1", "keeps", day=0, minutes=30), visit("k2", "keeps", day=1, minutes=90)]
+    services.events_ingest(workspace=workspace, events=validated(events))
+    retention.retain(before=DAY + timedelta(days=1))
+    [(month, _, first, last)] = period_members(workspace, "month")
+    assert (first, last) == (DAY + timedelta(hours=8), DAY + timedelta(days=1, hours=9))
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("LOCK TABLE event IN SHARE ROW EXCLUSIVE MODE")
+        cursor.execute("DELETE FROM event WHERE workspace_id = %s AND event_id = 'k2'", [workspace.pk])
+
+    assert period_members(workspace, "month") == [(month, "keeps", first, first)]
+    assert [(period, member) for period, member, _, _ in period_members(workspace, "day")] == [(DAY.date(), "keeps")]
     assert rollups.differences() == []
     reset()
     drop_every_partition()

@@ -97,8 +97,10 @@ def split(events: list, sizes: list[int]) -> list[list]:
 @pytest.fixture
 def workspaces(db, make_client):
     result = []
-    for slug in ("w1", "w2"):
-        workspace = Workspace.objects.create(slug=slug, name=slug)
+    # w2 keeps its unique counts per day, week and month of a zone whose days start at half past
+    # a UTC hour.
+    for slug, zone in (("w1", "UTC"), ("w2", "Asia/Kolkata")):
+        workspace = Workspace.objects.create(slug=slug, name=slug, timezone=zone)
         add_business_schedules(workspace, BUSINESS_SCHEDULES[slug])
         add_sla_policies(workspace, SLA_POLICIES[slug])
         result.append((workspace, make_client(workspace, scopes=["ingest"])))
@@ -189,7 +191,8 @@ LABEL_TOGGLES = [
 
 def test_the_invariant_covers_the_per_channel_agent_and_name_summaries():
     """Verifies the invariant compares the per-channel, per-agent and per-name tables too, CSAT,
-    reply times, the per-team and per-label figures and the conversations' label state."""
+    reply times, the per-team and per-label figures, the conversations' label state and the sets
+    and period counts of the unique counts."""
     assert {
         "support_channel_hourly",
         "support_agent_hourly",
@@ -203,6 +206,9 @@ def test_the_invariant_covers_the_per_channel_agent_and_name_summaries():
         "support_business_hourly",
         "support_sla_hourly",
         "conversation_due",
+        "event_unique_hourly",
+        "event_unique_period",
+        "event_unique_period_count",
     } <= set(SUMMARY_TABLES)
 
 

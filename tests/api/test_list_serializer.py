@@ -65,6 +65,12 @@ def label_row(**changes) -> dict:
         "first_response": duration,
         "resolution": {**duration, "count": 0, "avg_seconds": None},
         "csat": {**csat, "ratings": 15, "satisfied_share": Decimal("0.6"), "response_rate": None},
+        "sla": {
+            "first_response_targeted": 2,
+            "first_response_breaches": 1,
+            "resolution_targeted": 0,
+            "resolution_breaches": 0,
+        },
         **changes,
     }
 

@@ -1,0 +1,32 @@
+-- Function:  tally_unique_periods_rebuild(workspace bigint)
+-- Called by: the trigger rebuild_unique_periods on workspace, AFTER UPDATE OF timezone when the
+--            zone changes (core/models.py), in the transaction of the change; a DBA may call it.
+-- Keeps:     event_unique_period and event_unique_period_count of the workspace equal to their
+--            recomputation from event_unique_hourly in the workspace's (new) zone: both are
+--            replaced, the counts in slot 0. The hourly sets do not depend on the zone and stay.
+-- Locking:   SHARE mode on event first, as `rollups rebuild`: it waits for the transactions that
+--            are inserting or erasing events and holds new ones until this one commits, so none
+--            writes a period of the old zone after the rebuild read the hourly rows; their
+--            triggers, once let through, read the new zone. Ingestion of every workspace waits
+--            for the rebuild (seconds at millions of hourly rows).
+CREATE OR REPLACE FUNCTION tally_unique_periods_rebuild(target bigint) RETURNS bigint
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    members bigint;
+BEGIN
+    LOCK TABLE event IN SHARE MODE;
+    DELETE FROM event_unique_period_count WHERE workspace_id = target;
+    DELETE FROM event_unique_period WHERE workspace_id = target;
+    INSERT INTO event_unique_period (workspace_id, kind, name, granularity, period, member, first_bucket, last_bucket)
+    SELECT workspace_id, kind, name, granularity, period, member, first_bucket, last_bucket
+    FROM recompute_event_unique_period
+    WHERE workspace_id = target;
+    GET DIAGNOSTICS members = ROW_COUNT;
+    INSERT INTO event_unique_period_count (workspace_id, kind, name, granularity, period, bucket, slot, firsts, lasts)
+    SELECT workspace_id, kind, name, granularity, period, bucket, 0, firsts, lasts
+    FROM recompute_event_unique_period_count
+    WHERE workspace_id = target;
+    RETURN members;
+END
+$$;
