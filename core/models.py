@@ -15,7 +15,14 @@ def validate_timezone(value: str) -> None:
 class Workspace(models.Model):
     slug = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
-    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    timezone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_timezone],
+        help_text="IANA zone of the workspace's days, weeks and months. Changing it rebuilds the workspace's "
+        "unique-count periods in the same transaction, and ingestion of every workspace waits for it (about 3 "
+        "minutes at 10M events on 2 cores): change a large workspace's zone in a quiet hour.",
+    )
     created_at = models.DateTimeField(db_default=Now())
     strict_event_names = models.BooleanField(
         default=False,
