@@ -46,7 +46,8 @@ class Summary:
     """A table of UTC days (`bucket` is midnight UTC) derived from an hourly summary's slot 0."""
     periods: bool = False
     """Keyed by a `period` of the workspace's zone (event_unique_period*): a bounded scope covers
-    the periods that may overlap its range, whole (a superset in any zone)."""
+    the periods that may overlap its range (a superset in any zone), for the members with an
+    event in the scope; the counts, of the range's hours."""
     transient: tuple[str, ...] = ()
     """Columns that only the trigger reads back (not compared, rebuilt as NULL)."""
 
@@ -271,13 +272,26 @@ class Scope:
                 conditions.append("bucket < %(until)s")
         elif summary.periods:
             # Months are at most 31 days and a zone's date is within a day of UTC's: the periods
-            # that can hold an hour of [since, until), whole, from event_unique_hourly.
+            # that can hold an hour of [since, until).
             if summary.hourly and horizon is not None:
                 conditions.append("bucket >= %(horizon)s")
             if self.since is not None:
                 conditions.append("period >= (%(since)s::timestamptz AT TIME ZONE 'UTC')::date - 32")
             if self.until is not None:
                 conditions.append("period <= (%(until)s::timestamptz AT TIME ZONE 'UTC')::date + 1")
+            if self.bounded and summary.hourly:
+                # The counts of the range's hours, as for the other hourly tables: a member whose
+                # first or last hour of a period lies in the range has an event in it.
+                if self.since is not None:
+                    conditions.append("bucket >= date_trunc('hour', %(since)s::timestamptz, 'UTC')")
+                if self.until is not None:
+                    conditions.append("bucket < %(until)s")
+            elif self.bounded:
+                # The members with an event in the scope (pg_temp.scope_member, made by scoped()):
+                # the only ones whose periods the range can change. Their rows are recomputed from
+                # their own hourly rows (the condition is on grouping columns of the recompute
+                # view, so it filters its scan), not from every member's of a month or two.
+                conditions.append("(workspace_id, kind, member) IN (SELECT * FROM pg_temp.scope_member)")
         elif summary.hourly:
             if horizon is not None:
                 conditions.append("bucket >= %(horizon)s")
@@ -365,8 +379,16 @@ def scoped(scope: Scope, *, write: bool = False):
                     "CREATE TEMP TABLE scope_conversation AS SELECT DISTINCT workspace_id, conversation_id "
                     "FROM pg_temp.event WHERE name LIKE 'conversation.%'"
                 )
+                cursor.execute(
+                    "CREATE TEMP TABLE scope_member AS "
+                    "SELECT workspace_id, 'user'::varchar(7) AS kind, user_id AS member FROM pg_temp.event "
+                    "WHERE user_id IS NOT NULL UNION "
+                    "SELECT workspace_id, 'session', session_id FROM pg_temp.event WHERE session_id IS NOT NULL"
+                )
+                cursor.execute("ANALYZE pg_temp.scope_member")
                 yield cursor, horizon
                 cursor.execute("DROP TABLE pg_temp.scope_conversation")
+                cursor.execute("DROP TABLE pg_temp.scope_member")
         else:
             with computed_once(cursor, scope):
                 yield cursor, horizon

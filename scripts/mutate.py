@@ -909,6 +909,13 @@ MUTANTS = [
         "business_hours=true ignored by the time series",
     ),
     Mutant(
+        "U22",
+        "analytics/rollups.py",
+        '                conditions.append("(workspace_id, kind, member) IN (SELECT * FROM pg_temp.scope_member)")',
+        "                pass",
+        "a ranged verify and rebuild of unique periods cover every member of the periods, not the range's",
+    ),
+    Mutant(
         "GB1",
         "sql/triggers/event__merge_conversations.sql",
         "    WHERE first_response_at IS NOT NULL AND (first_response_moved OR team_moved)\n",

@@ -260,25 +260,33 @@ def test_changing_the_workspace_zone_rebuilds_its_periods_in_the_same_transactio
 
 
 @pytest.mark.django_db
-def test_a_ranged_verify_and_rebuild_cover_the_whole_periods_around_the_range(week, workspace):
-    """Verifies a damaged member row of March and a damaged count of the week of 03-02 are found by
-    a verify of 03-04 alone (the periods that hold it, whole), and a rebuild of that day repairs
-    both."""
+def test_a_ranged_verify_and_rebuild_cover_the_periods_of_the_members_of_the_range(week, workspace):
+    """Verifies a damaged March row of ann (who has events on 03-04) and a damaged count of an hour
+    of 03-04 in the week of 03-02 are found by a verify of 03-04 alone, and a rebuild of that day
+    repairs both; a damaged row of session s5, whose only event is on 03-03, is left to a verify
+    of its own day (the range cannot have changed it)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE event_unique_period SET last_bucket = last_bucket + interval '1 hour' "
-            "WHERE workspace_id = %s AND member = 'ann' AND granularity = 'month' AND name = ''",
+            "WHERE workspace_id = %s AND member IN ('ann', 's5') AND granularity = 'month' AND name = ''",
             [workspace.pk],
         )
         cursor.execute(
             "UPDATE event_unique_period_count SET firsts = firsts + 1 "
-            "WHERE workspace_id = %s AND granularity = 'week' AND period = '2026-03-02' AND name = ''",
+            "WHERE workspace_id = %s AND granularity = 'week' AND period = '2026-03-02' AND name = '' "
+            "AND bucket >= '2026-03-04' AND bucket < '2026-03-05'",
             [workspace.pk],
         )
     since, until = datetime(2026, 3, 4, tzinfo=UTC), datetime(2026, 3, 5, tzinfo=UTC)
-    found = {difference.table for difference in rollups.differences(since=since, until=until)}
-    assert found == {"event_unique_period", "event_unique_period_count"}
+    found = {(d.table, d.key.get("member")) for d in rollups.differences(since=since, until=until)}
+    assert found == {("event_unique_period", "ann"), ("event_unique_period_count", None)}
     rollups.rebuild(since=since, until=until)
+    # s5's row, and the month's counts derived from it (its last hour moved to 03-03 13:00).
+    assert {(d.table, d.key.get("member")) for d in rollups.differences()} == {
+        ("event_unique_period", "s5"),
+        ("event_unique_period_count", None),
+    }
+    rollups.rebuild(since=datetime(2026, 3, 3, tzinfo=UTC), until=since)
     assert rollups.differences() == []
 
 
