@@ -41,8 +41,11 @@ WITH days AS MATERIALIZED (
         WHERE u.workspace_id = %(workspace)s AND u.name = %(name)s AND u.dimension = %(dimension)s
           AND u.bucket >= d.day AND u.bucket < d.day + interval '24 hours' AND u.slot <> 0
     ) AS unfolded
-    FROM generate_series(%(days_start)s::timestamptz, %(days_end)s::timestamptz - interval '24 hours',
-                         interval '24 hours') AS d (day)
+    -- Days counted by an integer series, whose length the planner knows (a series of timestamps is
+    -- estimated at 1,000 rows on PostgreSQL 15, which priced a week's read past jit_above_cost:
+    -- 0.9 s of JIT compilation for a 5 ms query).
+    FROM generate_series(0, %(day_count)s - 1) AS n
+    CROSS JOIN LATERAL (SELECT %(days_start)s::timestamptz + n * interval '24 hours' AS day) AS d
 ),
 hours AS (
     SELECT %(start)s::timestamptz AS lo, %(days_start)s::timestamptz AS hi
@@ -56,7 +59,8 @@ figures AS (
     FROM event_property_daily AS d
     WHERE d.workspace_id = %(workspace)s AND d.name = %(name)s AND d.dimension = %(dimension)s
       AND d.bucket >= %(days_start)s AND d.bucket < %(days_end)s AND d.measure = %(measure)s
-      AND d.bucket IN (SELECT day FROM days WHERE NOT unfolded)
+      -- An array, not IN (SELECT ...): no join for the planner to choose by estimates.
+      AND d.bucket = ANY ((SELECT array_agg(day) FROM days WHERE NOT unfolded)::timestamptz[])
     UNION ALL
     SELECT h.kind, h.value, h.events, h.amount_count, h.amount_sum, h.amount_min, h.amount_max
     FROM hours AS r
@@ -83,8 +87,8 @@ def whole_days(window: Window) -> dict:
         days_start += timedelta(days=1)
     days_end = end.replace(hour=0, minute=0, second=0, microsecond=0)
     if days_start >= days_end:
-        return {"days_start": end, "days_end": end}
-    return {"days_start": days_start, "days_end": days_end}
+        return {"days_start": end, "days_end": end, "day_count": 0}
+    return {"days_start": days_start, "days_end": days_end, "day_count": (days_end - days_start).days}
 
 
 def resolved_measure(
