@@ -336,8 +336,8 @@ MUTANTS = [
     Mutant(
         "P3",
         "sql/triggers/event__count_properties.sql",
-        "WHERE r.over AND h.slot = tally_write_slot()",
-        "WHERE false AND h.slot = tally_write_slot()",
+        "        WHERE r.over\n    ))",
+        "        WHERE false\n    ))",
         "a slot never evicts a value pushed past the cap (what it stores is not bounded)",
     ),
     Mutant(
@@ -425,6 +425,20 @@ MUTANTS = [
         """conditions.append("bucket >= date_trunc('day', %(since)s::timestamptz, 'UTC')")""",
         """conditions.append("bucket >= date_trunc('hour', %(since)s::timestamptz, 'UTC')")""",
         "a rebuild from inside a day leaves that day's support_agent_daily row as it was",
+    ),
+    Mutant(
+        "PI1",
+        "sql/triggers/event__count_properties.sql",
+        "    SELECT workspace_id, name, '', bucket, measure, NULL, amount, ''\n    FROM measured\n    WHERE measured\n",
+        "    SELECT workspace_id, name, '', bucket, measure, NULL, amount, ''\n    FROM measured\n    WHERE measure = ''\n",
+        "a declared measure's rows with no breakdown are written for the names that declare none instead",
+    ),
+    Mutant(
+        "PI2",
+        "sql/triggers/event__count_properties.sql",
+        "AND h.kind = 0 AND h.value = r.value AND h.slot = tally_write_slot()",
+        "AND h.kind = 0 AND h.slot = tally_write_slot()",
+        "a slot evicting one value deletes the rows of every value of its hour and dimension",
     ),
     Mutant(
         "PD1",
