@@ -429,8 +429,8 @@ MUTANTS = [
     Mutant(
         "PI1",
         "sql/triggers/event__count_properties.sql",
-        "    SELECT workspace_id, name, '', bucket, measure, NULL, amount, ''\n    FROM measured\n    WHERE measured\n",
-        "    SELECT workspace_id, name, '', bucket, measure, NULL, amount, ''\n    FROM measured\n    WHERE measure = ''\n",
+        "    FROM measured\n    WHERE measured\n",
+        "    FROM measured\n    WHERE measure = ''\n",
         "a declared measure's rows with no breakdown are written for the names that declare none instead",
     ),
     Mutant(
