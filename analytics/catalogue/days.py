@@ -16,14 +16,14 @@ from datetime import datetime
 
 LOCK = "LOCK TABLE event_property_daily IN SHARE ROW EXCLUSIVE MODE"
 
-TOUCHED = (
-    "unnest(%(workspaces)s::bigint[], %(names)s::text[], %(days)s::timestamptz[]) AS t (workspace_id, name, bucket)"
-)
+# One workspace a statement, named as a constant: on Citus each statement then runs on the shards
+# of that workspace alone (a router query), as the erase trigger's statements do.
+TOUCHED = "unnest(%(names)s::text[], %(days)s::timestamptz[]) AS t (name, bucket)"
 
 DELETE = f"""
 DELETE FROM event_property_daily AS d
 USING {TOUCHED}
-WHERE (d.workspace_id, d.name, d.bucket) = (t.workspace_id, t.name, t.bucket)
+WHERE d.workspace_id = %(workspace)s AND (d.name, d.bucket) = (t.name, t.bucket)
 """
 
 # Per touched day, each declared dimension (and '', no breakdown) read as one index range of its
@@ -32,7 +32,7 @@ INSERT = f"""
 INSERT INTO event_property_daily
     (workspace_id, name, dimension, bucket, measure, kind, value,
      events, amount_count, amount_sum, amount_min, amount_max)
-SELECT t.workspace_id, t.name, r.dimension, t.bucket, r.measure,
+SELECT %(workspace)s, t.name, r.dimension, t.bucket, r.measure,
        CASE WHEN r.over THEN 2 ELSE r.kind END, CASE WHEN r.over THEN '' ELSE r.value END,
        sum(r.events), sum(r.amount_count), sum(r.amount_sum), min(r.amount_min), max(r.amount_max)
 FROM {TOUCHED}
@@ -42,16 +42,16 @@ CROSS JOIN LATERAL (
            AND dense_rank() OVER (PARTITION BY s.dimension, s.bucket, s.kind ORDER BY s.value) > p.cap AS over
     FROM (
         SELECT key AS dimension, cap FROM event_property
-        WHERE workspace_id = t.workspace_id AND name = t.name AND kind = 'dimension'
+        WHERE workspace_id = %(workspace)s AND name = t.name AND kind = 'dimension'
         UNION ALL
         SELECT '', NULL
     ) AS p
     JOIN event_property_hourly_slot AS s
-      ON s.workspace_id = t.workspace_id AND s.name = t.name AND s.dimension = p.dimension
+      ON s.workspace_id = %(workspace)s AND s.name = t.name AND s.dimension = p.dimension
      AND s.bucket >= t.bucket AND s.bucket < t.bucket + interval '24 hours' AND s.slot = 0
 ) AS r
-GROUP BY 1, 2, 3, 4, 5, 6, 7
-ORDER BY 1, 2, 3, 4, 5, 6, 7
+GROUP BY 2, 3, 4, 5, 6, 7
+ORDER BY 2, 3, 4, 5, 6, 7
 """
 
 
@@ -61,11 +61,12 @@ def days_rewrite(cursor, days: list[tuple[int, str, datetime]]) -> None:
     that changed are locked."""
     if not days:
         return
-    params = {
-        "workspaces": [workspace for workspace, _, _ in days],
-        "names": [name for _, name, _ in days],
-        "days": [day for _, _, day in days],
-    }
     cursor.execute(LOCK)
-    cursor.execute(DELETE, params)
-    cursor.execute(INSERT, params)
+    for workspace in sorted({workspace for workspace, _, _ in days}):
+        params = {
+            "workspace": workspace,
+            "names": [name for touched, name, _ in days if touched == workspace],
+            "days": [day for touched, _, day in days if touched == workspace],
+        }
+        cursor.execute(DELETE, params)
+        cursor.execute(INSERT, params)

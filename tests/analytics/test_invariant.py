@@ -189,7 +189,8 @@ LABEL_TOGGLES = [
 
 def test_the_invariant_covers_the_per_channel_agent_and_name_summaries():
     """Verifies the invariant compares the per-channel, per-agent and per-name tables too, CSAT,
-    reply times, the per-team and per-label figures and the conversations' label state."""
+    reply times, the per-team and per-label figures, the conversations' label state and the
+    folded days of the declared properties."""
     assert {
         "support_channel_hourly",
         "support_agent_hourly",
@@ -203,6 +204,7 @@ def test_the_invariant_covers_the_per_channel_agent_and_name_summaries():
         "support_business_hourly",
         "support_sla_hourly",
         "conversation_due",
+        "event_property_daily",
     } <= set(SUMMARY_TABLES)
 
 
