@@ -242,6 +242,7 @@ READABLE = (
     "event_property",
     "event_property_hourly",
     "event_property_hourly_slot",
+    "event_property_daily",
     "customer_interaction_hourly",
     "support_hourly",
     "support_duration_hourly",

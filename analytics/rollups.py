@@ -21,6 +21,7 @@ from django.db import connection, models, transaction
 
 from analytics import citus, retention
 from analytics import models as tables
+from analytics.catalogue.days import days_rewrite
 from analytics.retention import shadow_recomputes, unshadow_recomputes
 from core.models import Workspace
 
@@ -50,6 +51,10 @@ class Summary:
     event in the scope; the counts, of the range's hours."""
     transient: tuple[str, ...] = ()
     """Columns that only the trigger reads back (not compared, rebuilt as NULL)."""
+    capped_days: Callable | None = None
+    """For a summary whose days are not the sum of what is folded (event_property_hourly_slot: the
+    cap of each hour), what recomputes the days whose hours compaction folds, from their slot 0
+    rows, in its transaction: (cursor, [(workspace id, name, day)])."""
 
     @property
     def table(self) -> str:
@@ -180,6 +185,15 @@ SUMMARIES = (
         additive=False,
         merge={"amount_min": "min", "amount_max": "max"},
         merged_view="event_property_hourly",
+        capped_days=days_rewrite,
+    ),
+    # After event_property_hourly_slot: rebuild recomputes it from the slot 0 rows just written.
+    Summary(
+        tables.EventPropertyDaily,
+        ("workspace_id", "name", "dimension", "bucket", "measure", "kind", "value"),
+        additive=False,
+        merge={"amount_min": "min", "amount_max": "max"},
+        per_day=True,
     ),
     Summary(tables.CustomerInteractionHourly, ("workspace_id", "bucket", "customer_id", "channel_id"), additive=False),
     Summary(tables.SupportHourly, ("workspace_id", "bucket", "channel_id", "agent_id"), additive=True),
@@ -526,6 +540,10 @@ def compact_summary(summary: Summary, *, before: datetime, workspace_id: int | N
     keys = ", ".join(f"t.{column}" for column in summary.key)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(lock, params)
+        if summary.capped_days is not None:
+            day = "date_trunc('day', bucket, 'UTC')"
+            cursor.execute(f"SELECT DISTINCT workspace_id, name, {day} FROM {summary.table} WHERE {where}", params)
+            days = cursor.fetchall()
         cursor.execute(
             f"""
             WITH folded AS ({folded}),
@@ -543,6 +561,8 @@ def compact_summary(summary: Summary, *, before: datetime, workspace_id: int | N
             params,
         )
         (folded_rows, _) = cursor.fetchone()
+        if summary.capped_days is not None:
+            summary.capped_days(cursor, days)
     return folded_rows
 
 

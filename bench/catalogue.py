@@ -34,6 +34,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -213,7 +214,13 @@ def measure_reads(url: str, workspace_id: int, *, end: datetime, requests: int) 
     connection = connect(url)
     connection.autocommit = True
     with connection.cursor() as cursor:
-        for table in ("event_property_hourly_slot", "event_name_hourly", "event_name_lifetime", "event_property"):
+        for table in (
+            "event_property_hourly_slot",
+            "event_property_daily",
+            "event_name_hourly",
+            "event_name_lifetime",
+            "event_property",
+        ):
             cursor.execute(f"VACUUM ANALYZE {table}")
         cursor.execute("SELECT count(*) FROM event_property_hourly_slot")
         rows = cursor.fetchone()[0]
@@ -272,7 +279,84 @@ def measure_reads(url: str, workspace_id: int, *, end: datetime, requests: int) 
     }
     for name, figures in result.items():
         print(f"{name:28} p50 {figures['p50_ms']:7.2f} ms  p95 {figures['p95_ms']:7.2f} ms", flush=True)
-    return {"compact_seconds": round(compact_seconds, 1), "property_rows": rows, "reads": result, "target_p95_ms": 25}
+    return {
+        "compact_seconds": round(compact_seconds, 1),
+        "property_rows": rows,
+        "reads": result,
+        "target_p95_ms": 25,
+        "sql_side_by_side": side_by_side(workspace_id, week=week, quarter=quarter, requests=requests),
+    }
+
+
+# The breakdown as it was read before event_property_daily: every hour of the window from the view.
+HOURLY_ONLY = """
+SELECT CASE WHEN h.kind = 0 THEN h.value END AS key, h.kind = 2 AS other, {expression} AS value
+FROM event_property_hourly AS h
+WHERE h.workspace_id = %(workspace)s AND h.name = %(name)s AND h.dimension = %(dimension)s
+  AND h.measure = %(measure)s AND h.bucket >= %(start)s AND h.bucket < %(end)s
+GROUP BY 1, 2
+"""
+
+
+def side_by_side(workspace_id: int, *, week: dict, quarter: dict, requests: int) -> dict:
+    """The SQL of each breakdown alone, the hours only (HOURLY_ONLY, the read before the days) and
+    as read now (days and hours: analytics.catalogue.stats), alternating in one run: ms p50/p95,
+    and checks that both give the same rows."""
+    from datetime import datetime as parsed
+
+    from django.db import connection
+
+    from analytics.catalogue.stats import AGGREGATES, BREAKDOWN, whole_days
+
+    cases = {
+        "browser_7d_events": (week, "browser", "events"),
+        "page_7d_sum": (week, "page", "sum"),
+        "country_90d_avg": (quarter, "country", "avg"),
+    }
+    result = {}
+    with connection.cursor() as cursor:
+        for label, (span, dimension, aggregate) in cases.items():
+            start, end = parsed.fromisoformat(span["from"]), parsed.fromisoformat(span["to"])
+            params = {
+                "workspace": workspace_id,
+                "name": NAME,
+                "dimension": dimension,
+                "measure": "price",
+                "start": start,
+                "end": end,
+            }
+            params.update(whole_days(SimpleNamespace(start=start, end=end)))
+            forms = {
+                "hours_only": HOURLY_ONLY.format(expression=AGGREGATES[aggregate]),
+                "days_and_hours": BREAKDOWN.format(expression=AGGREGATES[aggregate]),
+            }
+            answers = {}
+            timings: dict[str, list[float]] = {form: [] for form in forms}
+            for _ in range(requests):
+                for form, sql in forms.items():
+                    began = time.perf_counter()
+                    cursor.execute(f"SELECT * FROM ({sql}) AS s ORDER BY 1, 2", params)
+                    answers[form] = cursor.fetchall()
+                    timings[form].append((time.perf_counter() - began) * 1000)
+            assert answers["hours_only"] == answers["days_and_hours"], label
+            ordered = {form: sorted(values) for form, values in timings.items()}
+            result[label] = {
+                form: {
+                    "p50_ms": round(values[len(values) // 2], 2),
+                    "p95_ms": round(values[min(len(values) - 1, int(0.95 * len(values)))], 2),
+                }
+                for form, values in ordered.items()
+            }
+            result[label]["p50_ratio"] = round(
+                result[label]["hours_only"]["p50_ms"] / result[label]["days_and_hours"]["p50_ms"], 1
+            )
+            print(
+                f"sql {label:20} hours only p50 {result[label]['hours_only']['p50_ms']:7.2f} ms  "
+                f"days and hours p50 {result[label]['days_and_hours']['p50_ms']:7.2f} ms  "
+                f"({result[label]['p50_ratio']}x)",
+                flush=True,
+            )
+    return result
 
 
 def main() -> None:

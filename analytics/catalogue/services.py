@@ -5,7 +5,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models.functions import Now
 
 from analytics import retention
-from analytics.catalogue.models import EventDefinition, EventProperty, EventPropertyHourlySlot
+from analytics.catalogue import days
+from analytics.catalogue.models import EventDefinition, EventProperty, EventPropertyDaily, EventPropertyHourlySlot
 from analytics.catalogue.selectors import declared_properties
 from analytics.serializers import SUPPORT_EVENTS
 from core.auth import clear_token_cache
@@ -67,8 +68,9 @@ def properties_set(*, workspace: Workspace, name: str, properties: dict[str, dic
     ingest statements in flight and holds new ones until commit, so none is counted twice or
     missed. The rows of a property no longer declared (or declared again otherwise) go, in every
     hour; every hour of the name from the retention horizon on is then recomputed from the raw
-    events (sql/recompute/event_property_hourly.sql). Sealed hours keep what they had for the
-    properties that did not change: their raw events are gone."""
+    events (sql/recompute/event_property_hourly.sql), and event_property_daily from them
+    (analytics/catalogue/days.py). Sealed hours keep what they had for the properties that did
+    not change: their raw events are gone."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [retention.RETAIN_LOCK])
         cursor.execute("LOCK TABLE event IN SHARE MODE")
@@ -99,6 +101,23 @@ def properties_set(*, workspace: Workspace, name: str, properties: dict[str, dic
                 WHERE workspace_id = %(workspace)s AND name = %(name)s {since}""",
             params,
         )
+        # The days follow the hours: those of the properties that went, in every day; every day
+        # from the horizon's on recomputed from the slot 0 rows just written.
+        cursor.execute(days.LOCK)
+        daily = EventPropertyDaily.objects.filter(workspace=workspace, name=name)
+        daily.filter(dimension__in=gone).delete()
+        daily.filter(measure__in=gone).delete()
+        since_day = "AND bucket >= date_trunc('day', %(horizon)s::timestamptz, 'UTC')" if horizon is not None else ""
+        cursor.execute(
+            f"DELETE FROM event_property_daily WHERE workspace_id = %(workspace)s AND name = %(name)s {since_day}",
+            params,
+        )
+        cursor.execute(
+            f"""SELECT DISTINCT workspace_id, name, date_trunc('day', bucket, 'UTC') FROM event_property_hourly_slot
+                WHERE workspace_id = %(workspace)s AND name = %(name)s AND slot = 0 {since_day}""",
+            params,
+        )
+        days.days_rewrite(cursor, cursor.fetchall())
 
 
 def strict_set(*, workspace: Workspace, strict: bool) -> None:

@@ -14,7 +14,8 @@
 --            - event_name_lifetime: each touched name recomputed from event_name_hourly once
 --              that is rewritten (a scan of the workspace's rows of event_name_hourly).
 --            - event_property_hourly_slot: each touched name-hour with declared properties
---              recomputed from the hour's remaining events, into slot 0.
+--              recomputed from the hour's remaining events, into slot 0; event_property_daily:
+--              each touched UTC day of such a name recomputed from its hours' slot 0 rows.
 --            - agent_slot, channel_slot, customer_slot: the same for each key where a deleted
 --              event decided a column of a slot row (first or last seen, the event an attribute
 --              came from), merged with the key's sealed state; removing any other event changes
@@ -52,7 +53,8 @@
 --            land between a recomputation and its write (the API and erase_customer take it
 --            before deleting; two DBAs deleting by hand at once may deadlock and retry). Then
 --            the tables in the order ingestion locks them (event_hourly, event_name_hourly,
---            event_name_lifetime, event_property_hourly_slot, customer_interaction_hourly, agent_slot, channel_slot, customer_slot,
+--            event_name_lifetime, event_property_hourly_slot, event_property_daily (a table lock; ingestion does not write it),
+--            customer_interaction_hourly, agent_slot, channel_slot, customer_slot,
 --            conversation, support_*, session, event_unique_hourly, event_unique_period,
 --            event_unique_period_count), rows in key order. session, event_unique_hourly and
 --            event_unique_period need no row locks first: only ingestion, rebuild and this
@@ -270,6 +272,47 @@ ON CONFLICT (workspace_id, name, dimension, bucket, measure, kind, value, slot) 
     amount_sum = EXCLUDED.amount_sum,
     amount_min = EXCLUDED.amount_min,
     amount_max = EXCLUDED.amount_max;
+
+-- event_property_daily: each touched UTC day of a name with declared properties is replaced by its
+-- recomputation from the slot 0 rows of its hours, those just rewritten included (the statements
+-- of analytics/catalogue/days.py). The table lock, taken after the hourly rows are, makes a
+-- compaction of the same day wait for this commit, and then recompute from it.
+LOCK TABLE event_property_daily IN SHARE ROW EXCLUSIVE MODE;
+
+DELETE FROM event_property_daily AS d
+USING old_events AS o
+WHERE o.workspace_id <> ALL (tally_deleted_workspaces())
+  AND (d.workspace_id, d.name, d.bucket) = (o.workspace_id, o.name, date_trunc('day', o.occurred_at, 'UTC'));
+
+WITH touched AS (
+    SELECT DISTINCT workspace_id, name, date_trunc('day', occurred_at, 'UTC') AS bucket
+    FROM old_events
+    WHERE workspace_id <> ALL (tally_deleted_workspaces())
+      AND (workspace_id, name) IN (SELECT workspace_id, name FROM event_property)
+)
+INSERT INTO event_property_daily
+    (workspace_id, name, dimension, bucket, measure, kind, value,
+     events, amount_count, amount_sum, amount_min, amount_max)
+SELECT t.workspace_id, t.name, r.dimension, t.bucket, r.measure,
+       CASE WHEN r.over THEN 2 ELSE r.kind END, CASE WHEN r.over THEN '' ELSE r.value END,
+       sum(r.events), sum(r.amount_count), sum(r.amount_sum), min(r.amount_min), max(r.amount_max)
+FROM touched AS t
+CROSS JOIN LATERAL (
+    SELECT s.dimension, s.measure, s.kind, s.value, s.events, s.amount_count, s.amount_sum, s.amount_min, s.amount_max,
+           s.kind = 0 AND s.dimension <> ''
+           AND dense_rank() OVER (PARTITION BY s.dimension, s.bucket, s.kind ORDER BY s.value) > p.cap AS over
+    FROM (
+        SELECT key AS dimension, cap FROM event_property
+        WHERE workspace_id = t.workspace_id AND name = t.name AND kind = 'dimension'
+        UNION ALL
+        SELECT '', NULL
+    ) AS p
+    JOIN event_property_hourly_slot AS s
+      ON s.workspace_id = t.workspace_id AND s.name = t.name AND s.dimension = p.dimension
+     AND s.bucket >= t.bucket AND s.bucket < t.bucket + interval '24 hours' AND s.slot = 0
+) AS r
+GROUP BY 1, 2, 3, 4, 5, 6, 7
+ORDER BY 1, 2, 3, 4, 5, 6, 7;
 
 PERFORM 1
 FROM customer_interaction_hourly AS h

@@ -191,8 +191,8 @@ LABEL_TOGGLES = [
 
 def test_the_invariant_covers_the_per_channel_agent_and_name_summaries():
     """Verifies the invariant compares the per-channel, per-agent and per-name tables too, CSAT,
-    reply times, the per-team and per-label figures, the conversations' label state and the sets
-    and period counts of the unique counts."""
+    reply times, the per-team and per-label figures, the conversations' label state, the sets
+    and period counts of the unique counts and the folded days of the declared properties."""
     assert {
         "support_channel_hourly",
         "support_agent_hourly",
@@ -209,6 +209,7 @@ def test_the_invariant_covers_the_per_channel_agent_and_name_summaries():
         "event_unique_hourly",
         "event_unique_period",
         "event_unique_period_count",
+        "event_property_daily",
     } <= set(SUMMARY_TABLES)
 
 

@@ -16,8 +16,10 @@ from core.models import Workspace
 from tests.factories import support_event, validated
 
 TRIGGERS = Path(__file__).resolve().parents[2] / "sql" / "triggers"
+# Within one statement (no `;` between INSERT and ON CONFLICT): a plain INSERT, such as the erase
+# trigger's of event_property_daily, is not an upsert.
 UPSERT = re.compile(
-    r"INSERT INTO (?P<table>\w+)(?: AS \w+)?\s*\((?P<columns>[^)]*)\)(?P<select>.*?)"
+    r"INSERT INTO (?P<table>\w+)(?: AS \w+)?\s*\((?P<columns>[^)]*)\)(?P<select>[^;]*?)"
     r"ON CONFLICT \((?P<key>[^)]*)\)",
     re.S,
 )

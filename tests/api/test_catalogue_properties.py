@@ -1,6 +1,9 @@
 """Declared properties and the stats over them through HTTP with real tokens: declaring (and its
 errors), the backfill, group_by a declared dimension, a declared measure, group_by=year, events,
-sort_by/order for every group and aggregate."""
+sort_by/order for every group and aggregate; the same reads before and after compaction folds
+the hours into days (event_property_daily), in any zone."""
+
+from datetime import UTC, datetime
 
 import pytest
 
@@ -177,4 +180,47 @@ def test_patch_replaces_the_properties_and_put_without_them_clears_them(owner):
     assert owner.patch(CATALOGUE + "cta%20click", {"description": "d"}, "json").json()["properties"] != []
     assert owner.put(CATALOGUE + "cta%20click", {"description": "d"}, "json").json()["properties"] == []
     assert errors(owner.get(STATS, {"name": "cta click", "group_by": "properties.browser"}))[0][0] == "group_by"
+    assert list(rollups.differences()) == []
+
+
+@pytest.mark.django_db
+def test_a_breakdown_reads_the_same_before_and_after_compaction_in_any_zone(owner):
+    """Verifies stats by a property over local days of UTC, New York and Kolkata, and over hours
+    that hold no whole UTC day, give the same rows before and after compaction folds the hours
+    into event_property_daily, for every aggregate, with a late event into a folded day too."""
+    owner.post(CATALOGUE, {"name": "cta click", "properties": PROPERTIES}, "json")
+    near_midnights = [
+        click("7", "2026-03-02T18:45:00Z", browser="edge", price=3),  # 00:15 in Kolkata
+        click("8", "2026-03-02T23:30:00Z", browser="chrome", price=6),
+        click("9", "2026-03-03T04:45:00Z", browser="brave", price=2),  # 23:45 in New York
+        click("10", "2026-03-05T12:00:00Z", browser="safari", price=9),
+    ]
+    assert owner.post(EVENTS, [*CLICKS, *near_midnights], "json").status_code == 201
+    windows = [
+        {"from": "2026-03-02", "to": "2026-03-05", "tz": "UTC"},
+        {"from": "2026-03-02", "to": "2026-03-04", "tz": "America/New_York"},
+        {"from": "2026-03-03", "to": "2026-03-06", "tz": "Asia/Kolkata"},
+        {"from": "2026-03-02T08:30:00Z", "to": "2026-03-03T05:00:00Z"},
+    ]
+
+    def reads() -> list[list[dict]]:
+        return [
+            stats(owner, **window, group_by="properties.browser", measure="price", aggregate=aggregate)
+            for window in windows
+            for aggregate in ("events", "count", "sum", "avg", "min", "max")
+        ]
+
+    before = reads()
+    assert before[0][:2] == [
+        {"properties.browser": None, "events": 1, "other": False},
+        {"properties.browser": "brave", "events": 1, "other": False},
+    ]
+    rollups.compact(before=datetime(2026, 3, 7, tzinfo=UTC))
+    assert reads() == before
+    late = click("11", "2026-03-03T10:10:00Z", browser="a", price=1)  # sorts first: chrome goes to other
+    assert owner.post(EVENTS, [late], "json").status_code == 201
+    after_late = reads()
+    assert after_late != before
+    rollups.compact(before=datetime(2026, 3, 7, tzinfo=UTC))
+    assert reads() == after_late
     assert list(rollups.differences()) == []
