@@ -10,7 +10,7 @@ from django.db import connection, connections
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytics import rollups, services, summaries
+from analytics import citus, rollups, services, summaries
 from analytics.params import Window
 from core.models import Workspace
 from tests.analytics.test_invariant import PROPERTY_SETTINGS, reset_tables, split
@@ -266,8 +266,9 @@ def test_a_ranged_verify_and_rebuild_cover_the_periods_of_the_members_of_the_ran
     repairs both; a damaged row of session s5, whose only event is on 03-03, is left to a verify
     of its own day (the range cannot have changed it)."""
     with connection.cursor() as cursor:
+        # A constant, not last_bucket + interval: Citus refuses a STABLE function of a column in an UPDATE.
         cursor.execute(
-            "UPDATE event_unique_period SET last_bucket = last_bucket + interval '1 hour' "
+            "UPDATE event_unique_period SET last_bucket = '2026-03-03T20:00:00Z' "
             "WHERE workspace_id = %s AND member IN ('ann', 's5') AND granularity = 'month' AND name = ''",
             [workspace.pk],
         )
@@ -281,7 +282,7 @@ def test_a_ranged_verify_and_rebuild_cover_the_periods_of_the_members_of_the_ran
     found = {(d.table, d.key.get("member")) for d in rollups.differences(since=since, until=until)}
     assert found == {("event_unique_period", "ann"), ("event_unique_period_count", None)}
     rollups.rebuild(since=since, until=until)
-    # s5's row, and the month's counts derived from it (its last hour moved to 03-03 13:00).
+    # s5's row, and the month's counts derived from it (its last hour moved to 03-03 20:00).
     assert {(d.table, d.key.get("member")) for d in rollups.differences()} == {
         ("event_unique_period", "s5"),
         ("event_unique_period_count", None),
@@ -363,7 +364,10 @@ def test_unique_counts_equal_a_python_oracle_for_any_order_and_batching(
     rezone(workspace, zones[0])
     batches = split(events, sizes)
     for number, batch in enumerate(batches):
-        if number == len(batches) // 2:
+        # On a Citus cluster a zone change in the transaction that already ingested deadlocks
+        # between the coordinator's connections (docs/scale-out.md): the test's transaction holds
+        # both, so there the zone is set before ingestion only.
+        if number == len(batches) // 2 and not citus.on_cluster():
             rezone(workspace, zones[-1])
         services.events_ingest(workspace=workspace, events=validated(batch))
     first = {event["id"]: event for event in reversed(events)}
