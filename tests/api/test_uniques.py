@@ -360,14 +360,16 @@ def test_unique_counts_equal_a_python_oracle_for_any_order_and_batching(
     after shuffled, repeated, re-batched ingestion in the workspace's zone, a change of that zone
     halfway (when drawn) and the erasure of some events; verify finds nothing. The reads in the
     workspace's zone come from the period counts, the others from the hourly sets."""
+    # On a Citus cluster a zone change in a transaction that has already written to the shards
+    # (this test's examples share one, emptied between them) deadlocks between the coordinator's
+    # connections (docs/scale-out.md): there the workspace keeps its zone, and every zone is read.
+    rezoned = not citus.on_cluster()
     reset_tables()
-    rezone(workspace, zones[0])
+    if rezoned:
+        rezone(workspace, zones[0])
     batches = split(events, sizes)
     for number, batch in enumerate(batches):
-        # On a Citus cluster a zone change in the transaction that already ingested deadlocks
-        # between the coordinator's connections (docs/scale-out.md): the test's transaction holds
-        # both, so there the zone is set before ingestion only.
-        if number == len(batches) // 2 and not citus.on_cluster():
+        if number == len(batches) // 2 and rezoned:
             rezone(workspace, zones[-1])
         services.events_ingest(workspace=workspace, events=validated(batch))
     first = {event["id"]: event for event in reversed(events)}
