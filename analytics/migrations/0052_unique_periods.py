@@ -6,13 +6,43 @@ from django.db import migrations, models
 
 from core.sql import read_sql
 
+# The recomputations of sql/recompute/event_unique_period.sql and event_unique_period_count.sql as
+# they were when this migration was written: a migration does the same thing whatever those files
+# become later.
+PERIODS = """
+SELECT h.workspace_id,
+       h.kind,
+       h.name,
+       g.granularity::varchar(5) AS granularity,
+       date_trunc(g.granularity, h.bucket AT TIME ZONE w.timezone)::date AS period,
+       h.member,
+       min(h.bucket) AS first_bucket,
+       max(h.bucket) AS last_bucket
+FROM event_unique_hourly AS h
+JOIN workspace AS w ON w.id = h.workspace_id
+CROSS JOIN (VALUES ('day'), ('week'), ('month')) AS g (granularity)
+GROUP BY 1, 2, 3, 4, 5, 6
+"""
+PERIOD_COUNTS = """
+SELECT p.workspace_id,
+       p.kind,
+       p.name,
+       p.granularity,
+       p.period,
+       m.bucket,
+       sum(m.firsts)::bigint AS firsts,
+       sum(m.lasts)::bigint AS lasts
+FROM event_unique_period AS p
+CROSS JOIN LATERAL (VALUES (p.first_bucket, 1, 0), (p.last_bucket, 0, 1)) AS m (bucket, firsts, lasts)
+GROUP BY 1, 2, 3, 4, 5, 6
+"""
 BACKFILL = f"""
 INSERT INTO event_unique_period (workspace_id, kind, name, granularity, period, member, first_bucket, last_bucket)
 SELECT workspace_id, kind, name, granularity, period, member, first_bucket, last_bucket
-FROM ({read_sql("recompute/event_unique_period.sql").strip().rstrip(";")}) AS r;
+FROM ({PERIODS}) AS r;
 INSERT INTO event_unique_period_count (workspace_id, kind, name, granularity, period, bucket, slot, firsts, lasts)
 SELECT workspace_id, kind, name, granularity, period, bucket, 0, firsts, lasts
-FROM ({read_sql("recompute/event_unique_period_count.sql").strip().rstrip(";")}) AS r;
+FROM ({PERIOD_COUNTS}) AS r;
 """
 
 

@@ -13,20 +13,43 @@ triggers and a concurrent compaction wait for the commit), so no fold can happen
 and the commit.
 """
 
-import analytics.catalogue.models
 import django.db.models.deletion
 import django_pgviews.db.migrations.operations
 from django.db import migrations, models
 
-from core.sql import read_sql
+import analytics.catalogue.models
 
 COLUMNS = (
     "workspace_id, name, dimension, bucket, measure, kind, value, "
     "events, amount_count, amount_sum, amount_min, amount_max"
 )
+# The recomputation of sql/recompute/event_property_daily.sql as it was when this migration was
+# written: a migration does the same thing whatever that file becomes later.
+DAYS = """
+WITH ranked AS (
+    SELECT s.*,
+           s.kind = 0 AND s.dimension <> ''
+           AND dense_rank() OVER (
+               PARTITION BY s.workspace_id, s.name, s.dimension, s.bucket, s.kind ORDER BY s.value COLLATE "C"
+           ) > p.cap AS over
+    FROM event_property_hourly_slot AS s
+    LEFT JOIN event_property AS p ON (p.workspace_id, p.name, p.key) = (s.workspace_id, s.name, s.dimension)
+    WHERE s.slot = 0
+)
+SELECT workspace_id, name, dimension, date_trunc('day', bucket, 'UTC') AS bucket, measure,
+       CASE WHEN over THEN 2 ELSE kind END::smallint AS kind,
+       CASE WHEN over THEN '' ELSE value END AS value,
+       sum(events)::bigint AS events,
+       sum(amount_count)::bigint AS amount_count,
+       sum(amount_sum) AS amount_sum,
+       min(amount_min) AS amount_min,
+       max(amount_max) AS amount_max
+FROM ranked
+GROUP BY 1, 2, 3, 4, 5, 6, 7
+"""
 DAYS_FILL = (
     f"INSERT INTO event_property_daily ({COLUMNS}) "
-    f"SELECT {COLUMNS} FROM ({read_sql('recompute/event_property_daily.sql').rstrip().rstrip(';')}) AS r"
+    f"SELECT {COLUMNS} FROM ({DAYS}) AS r"
 )
 
 
