@@ -508,8 +508,9 @@ def compact_summary(summary: Summary, *, before: datetime, workspace_id: int | N
     Hourly tables fold the buckets that start before `before` (closed hours, which live writers
     rarely touch); the dimensions and live counters fold every key. The rows are first locked
     in key order, the order in which the triggers lock them, so compaction and ingestion cannot
-    deadlock; a writer that needs a locked row waits for this short transaction. Figures do not
-    change: the merge of a key's slots is the same before and after.
+    deadlock; a writer that needs a locked row waits for this short transaction. A slot row
+    committed after that lock and locked by its writer is left for the next compaction. Figures
+    do not change: the merge of a key's slots is the same before and after.
     """
     if not summary.slotted:
         return 0
@@ -523,8 +524,7 @@ def compact_summary(summary: Summary, *, before: datetime, workspace_id: int | N
     where = " AND ".join(conditions)
     if summary.additive or summary.hourly:
         # Sums, min and max fold into the slot 0 row in place.
-        folded = f"DELETE FROM {summary.table} WHERE {where} RETURNING *"
-        lock = f"SELECT 1 FROM {summary.table} WHERE {where} ORDER BY {key}, slot FOR UPDATE"
+        rows = where
         updates = ", ".join(f"{column} = {fold(summary, column)}" for column in summary.values)
         conflict = f"ON CONFLICT ({key}, slot) DO UPDATE SET {updates}"
     else:
@@ -533,9 +533,15 @@ def compact_summary(summary: Summary, *, before: datetime, workspace_id: int | N
         touched = f"SELECT DISTINCT {key} FROM {summary.table} WHERE {where}"
         # The workspace also outside the subquery: it is how Citus sees that one shard is locked.
         outer = "workspace_id = %(workspace)s AND " if workspace_id is not None else ""
-        lock = f"SELECT 1 FROM {summary.table} WHERE {outer}({key}) IN ({touched}) ORDER BY {key}, slot FOR UPDATE"
-        folded = f"DELETE FROM {summary.table} WHERE {outer}({key}) IN ({touched}) RETURNING *"
+        rows = f"{outer}({key}) IN ({touched})"
         conflict = ""
+    lock = f"SELECT 1 FROM {summary.table} WHERE {rows} ORDER BY {key}, slot FOR UPDATE"
+    # The fold runs on a newer snapshot than the lock: a slot row committed in between may be
+    # locked by its writer, which may be waiting for a row locked above. SKIP LOCKED leaves
+    # such rows to the next compaction instead of waiting for them (a deadlock).
+    folded = f"""DELETE FROM {summary.table} WHERE {rows} AND ({key}, slot) IN (
+                    SELECT {key}, slot FROM {summary.table} WHERE {rows} FOR UPDATE SKIP LOCKED
+                ) RETURNING *"""
     merged = ", ".join(summary.merged_value(column) for column in summary.values)
     keys = ", ".join(f"t.{column}" for column in summary.key)
     with transaction.atomic(), connection.cursor() as cursor:

@@ -3,6 +3,7 @@ every summary, readers merge the slots, and compaction folds them without changi
 
 import random
 import threading
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -315,3 +316,71 @@ def test_compaction_keeps_value_min_and_max_of_slots_written_apart():
 
 def at_minute(minute: int) -> str:
     return f"2026-03-02T09:{minute:02d}:00Z"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_compaction_skips_a_slot_row_committed_after_its_lock_instead_of_deadlocking_with_its_writer():
+    """Verifies a fold meeting a row written after compaction took its locks leaves it for later.
+
+    The order a CI run once hit: compaction locks the slot rows it sees (here channel "z"); a
+    writer then commits a new slot row (channel "a", a smaller key) and, in its next transaction,
+    updates "a" and waits for "z". A fold that then tried to delete "a" would wait for that writer
+    while holding "z": a deadlock. The test pauses compaction between its lock and its fold to
+    make that order certain.
+    """
+    workspace = Workspace.objects.create(slug="order", name="Order")
+    live = next(summary for summary in rollups.SUMMARIES if summary.table == "support_live")
+    started, locked, writer_waits = threading.Event(), threading.Event(), threading.Event()
+    writer_pid: list[int] = []
+
+    def open_conversations(*channels: str) -> None:
+        events = [
+            support_event(
+                "created",
+                event_id=f"e-{channel}-{next(numbers)}",
+                conversation=f"c{next(numbers)}",
+                minutes=1,
+                channel=channel,
+            )
+            for channel in channels
+        ]
+        services.events_ingest(workspace=workspace, events=validated(events))
+
+    numbers = iter(range(100))
+
+    def pause_after_lock(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if "FOR UPDATE" in sql and not locked.is_set():
+            locked.set()
+            assert writer_waits.wait(30)
+        return result
+
+    def work(index: int) -> None:
+        if index == 0:  # the writer
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                writer_pid.append(cursor.fetchone()[0])
+            open_conversations("z")
+            started.set()
+            assert locked.wait(30)
+            open_conversations("a")
+            open_conversations("a", "z")
+        elif index == 1:  # compaction, paused after its lock
+            assert started.wait(30)
+            with connection.execute_wrapper(pause_after_lock):
+                rollups.compact_summary(live, before=FAR_FUTURE)
+        else:  # lets compaction go on once the writer waits for its lock
+            assert locked.wait(30)
+            with connection.cursor() as cursor:
+                for _ in range(300):
+                    cursor.execute("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = %s", writer_pid)
+                    if cursor.fetchone()[0]:
+                        break
+                    time.sleep(0.05)
+            writer_waits.set()
+
+    assert run_writers(3, work) == []
+    assert list(rollups.differences()) == []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sum(open) FROM support_live WHERE workspace_id = %s", [workspace.id])
+        assert cursor.fetchone()[0] == 4
