@@ -186,6 +186,8 @@ def erase_user(*, workspace: Workspace, user_id: str) -> ErasedUser:
     its recomputation from what is left."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(LOCK)
+        # Rewrites the workspace's periods: a change of its zone must not overlap (as ingestion).
+        cursor.execute("SELECT 1 FROM workspace WHERE id = %s FOR SHARE", [workspace.pk])
         sealed_unique_rows = 0
         horizon = retention.horizon()
         pseudonym = f"erased:{uuid.uuid4()}"

@@ -379,6 +379,12 @@ def scoped(scope: Scope, *, write: bool = False):
         cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [retention.RETAIN_LOCK])
         if write:
             cursor.execute("LOCK TABLE event IN SHARE MODE")
+            # A zone change rebuilds its workspace's unique periods under the workspace's row lock,
+            # not the table's: it must not overlap a rebuild of the same periods.
+            if workspace_id := scope.workspace_id:
+                cursor.execute("SELECT 1 FROM workspace WHERE id = %s FOR SHARE", [workspace_id])
+            else:
+                cursor.execute("SELECT 1 FROM workspace ORDER BY id FOR SHARE")
         horizon = retention.horizon()
         if scope.bounded:
             # JIT compiles the recomputations' expressions for seconds; a bounded scope reads too few

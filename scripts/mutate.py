@@ -1283,6 +1283,36 @@ MUTANTS = [
         "a bounded verify or rebuild reads the range's conversation events twice (once inside the range, once as "
         "their conversation's)",
     ),
+    Mutant(
+        "CP1",
+        "analytics/rollups.py",
+        "                    SELECT {key}, slot FROM {summary.table} WHERE {rows} FOR UPDATE SKIP LOCKED",
+        "                    SELECT {key}, slot FROM {summary.table} WHERE {rows}",
+        "compaction's fold waits for a slot row committed after its lock: it deadlocks with that row's writer",
+    ),
+    Mutant(
+        "ZL1",
+        "sql/triggers/event__count_uniques.sql",
+        "ORDER BY w.id\nFOR SHARE;\n\nWITH hourly AS (",
+        "ORDER BY w.id;\n\nWITH hourly AS (",
+        "ingestion does not wait for a zone change of its workspace: it writes periods of the old zone",
+    ),
+    Mutant(
+        "ZL2",
+        "sql/triggers/event__erase.sql",
+        "WHERE w.id IN (SELECT workspace_id FROM old_events WHERE user_id IS NOT NULL OR session_id IS NOT NULL)\n"
+        "ORDER BY w.id\nFOR SHARE;",
+        "WHERE w.id IN (SELECT workspace_id FROM old_events WHERE user_id IS NOT NULL OR session_id IS NOT NULL)\n"
+        "ORDER BY w.id;",
+        "an erasure does not wait for a zone change of its workspace",
+    ),
+    Mutant(
+        "ZL3",
+        "analytics/rollups.py",
+        '                cursor.execute("SELECT 1 FROM workspace WHERE id = %s FOR SHARE", [workspace_id])',
+        "                pass",
+        "a workspace's rebuild does not wait for a zone change of that workspace",
+    ),
 ]
 
 

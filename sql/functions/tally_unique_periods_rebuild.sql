@@ -4,18 +4,21 @@
 -- Keeps:     event_unique_period and event_unique_period_count of the workspace equal to their
 --            recomputation from event_unique_hourly in the workspace's (new) zone: both are
 --            replaced, the counts in slot 0. The hourly sets do not depend on the zone and stay.
--- Locking:   SHARE mode on event first, as `rollups rebuild`: it waits for the transactions that
---            are inserting or erasing events and holds new ones until this one commits, so none
---            writes a period of the old zone after the rebuild read the hourly rows; their
---            triggers, once let through, read the new zone. Ingestion of every workspace waits
---            for the rebuild (seconds at millions of hourly rows).
+-- Locking:   the workspace's row (FOR NO KEY UPDATE, which the UPDATE of the zone already
+--            holds): the triggers that write unique counts lock the rows of their workspaces FOR
+--            SHARE first (sql/triggers/event__count_uniques.sql, event__erase.sql), so this waits
+--            for the transactions writing this workspace's members, and those that come later
+--            wait for this one to commit and then read the new zone. No period of the old zone
+--            is written after the rebuild read the hourly rows. The ingestion of other workspaces
+--            does not wait; this workspace's waits for the rebuild (seconds at millions of hourly
+--            rows).
 CREATE OR REPLACE FUNCTION tally_unique_periods_rebuild(target bigint) RETURNS bigint
 LANGUAGE plpgsql
 AS $$
 DECLARE
     members bigint;
 BEGIN
-    LOCK TABLE event IN SHARE MODE;
+    PERFORM 1 FROM workspace WHERE id = target FOR NO KEY UPDATE;
     DELETE FROM event_unique_period_count WHERE workspace_id = target;
     DELETE FROM event_unique_period WHERE workspace_id = target;
     INSERT INTO event_unique_period (workspace_id, kind, name, granularity, period, member, first_bucket, last_bucket)

@@ -23,7 +23,19 @@
 --            writers of one hour that bring new members do not queue on one row. Runs after the
 --            session merge (triggers/__init__.py), the order in which the erase trigger locks the
 --            same tables.
+--            First, the row of each workspace written is locked FOR SHARE (ids in order): a change
+--            of that workspace's zone (an UPDATE of the row, whose trigger rebuilds the periods in
+--            the new zone: sql/functions/tally_unique_periods_rebuild.sql) waits for this
+--            transaction, and this one, arriving during a change, waits for it to commit and then
+--            reads the new zone. Writers do not wait for each other (the lock is shared), and
+--            the ingestion of other workspaces never waits for a zone change.
 -- @when EXISTS (SELECT 1 FROM new_events WHERE user_id IS NOT NULL OR session_id IS NOT NULL)
+PERFORM 1
+FROM workspace AS w
+WHERE w.id IN (SELECT workspace_id FROM new_events WHERE user_id IS NOT NULL OR session_id IS NOT NULL)
+ORDER BY w.id
+FOR SHARE;
+
 WITH hourly AS (
     INSERT INTO event_unique_hourly (workspace_id, kind, name, bucket, member)
     SELECT DISTINCT e.workspace_id, m.kind, n.name, date_trunc('hour', e.occurred_at, 'UTC'), m.member

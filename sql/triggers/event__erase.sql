@@ -58,9 +58,17 @@
 --            conversation, support_*, session, event_unique_hourly, event_unique_period,
 --            event_unique_period_count), rows in key order. session, event_unique_hourly and
 --            event_unique_period need no row locks first: only ingestion, rebuild and this
---            trigger write them, and the table lock keeps the other two out.
+--            trigger write them, and the table lock keeps the other two out. The rows of the
+--            workspaces whose users or sessions are deleted are locked FOR SHARE, as ingestion
+--            does, so that a change of their zone (which rebuilds their periods) does not overlap.
 
 LOCK TABLE event IN SHARE ROW EXCLUSIVE MODE;
+
+PERFORM 1
+FROM workspace AS w
+WHERE w.id IN (SELECT workspace_id FROM old_events WHERE user_id IS NOT NULL OR session_id IS NOT NULL)
+ORDER BY w.id
+FOR SHARE;
 
 PERFORM 1
 FROM event_hourly AS h

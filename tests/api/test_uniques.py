@@ -2,15 +2,16 @@
 an independent oracle in Python and against figures computed by hand."""
 
 import threading
+import time
 import zoneinfo
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytics import citus, rollups, services, summaries
+from analytics import citus, erasure, rollups, services, summaries
 from analytics.params import Window
 from core.models import Workspace
 from tests.analytics.test_invariant import PROPERTY_SETTINGS, reset_tables, split
@@ -384,4 +385,73 @@ def test_unique_counts_equal_a_python_oracle_for_any_order_and_batching(
                 for name in (None, "signup"):
                     query = {"start": start, "end": end, "tz": tz, "granularity": granularity, "kind": kind}
                     assert stored(workspace, name=name, **query) == oracle(remaining, name=name, **query)
+    assert rollups.differences() == []
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("action", ["ingest", "erase", "rebuild"])
+def test_a_zone_change_holds_the_writers_of_its_own_workspace_only(action):
+    """Verifies that while one workspace's zone change is uncommitted (its periods rebuilt, the
+    transaction still open), another workspace ingests without waiting, and an ingest, an erasure
+    or a rebuild of the changed workspace waits for the commit and then works in the new zone."""
+    moved = Workspace.objects.create(slug="moved", name="Moved", timezone="UTC")
+    other = Workspace.objects.create(slug="other", name="Other", timezone="UTC")
+    services.events_ingest(
+        workspace=moved,
+        events=validated([visit("m0", "2026-03-04T23:30:00Z", "ann"), visit("m1", "2026-03-04T19:00:00Z", "bob")]),
+    )
+    rebuilt, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def run(work) -> threading.Thread:
+        def target() -> None:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SET lock_timeout = '20s'")
+                work()
+            except BaseException as exc:
+                errors.append(exc)
+            finally:
+                connections.close_all()
+
+        thread = threading.Thread(target=target)
+        thread.start()
+        return thread
+
+    def change_zone() -> None:
+        with transaction.atomic():
+            rezone(Workspace.objects.get(pk=moved.pk), "Asia/Kolkata")
+            rebuilt.set()
+            assert release.wait(30)
+
+    changing = run(change_zone)
+    assert rebuilt.wait(30)
+    elsewhere = run(
+        lambda: services.events_ingest(workspace=other, events=validated([visit("o1", "2026-03-04T23:40:00Z", "bob")]))
+    )
+    elsewhere.join(15)
+    assert not elsewhere.is_alive() and errors == [], "the other workspace waited for the zone change"
+    # Kolkata is UTC+05:30: 20:00 UTC on 03-04 is on 03-05 there, so is 23:30 UTC.
+    work = {
+        "ingest": lambda: services.events_ingest(
+            workspace=moved, events=validated([visit("m2", "2026-03-04T20:00:00Z", "cy")])
+        ),
+        "erase": lambda: erasure.erase_events(workspace=moved, event_ids=["m1"]),
+        "rebuild": lambda: rollups.rebuild(workspace_id=moved.pk),
+    }[action]
+    same = run(work)
+    time.sleep(1)
+    assert same.is_alive(), f"the {action} of the changing workspace did not wait for the change"
+    release.set()
+    for thread in (changing, same):
+        thread.join(30)
+    assert errors == []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT member, period FROM event_unique_period WHERE workspace_id = %s AND granularity = 'day' "
+            "AND name = '' ORDER BY 1",
+            [moved.pk],
+        )
+        members = {"ingest": ["ann", "bob", "cy"], "erase": ["ann"], "rebuild": ["ann", "bob"]}[action]
+        assert cursor.fetchall() == [(member, date(2026, 3, 5)) for member in members]
     assert rollups.differences() == []
