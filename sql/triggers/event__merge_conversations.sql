@@ -862,80 +862,87 @@ team_deltas (workspace_id, bucket, team_id, sign, metric, seconds, breach) AS (
     FROM business_outcomes
     WHERE resolved_at IS NOT NULL AND (resolution_moved OR team_moved)
 ),
+-- Summed in two steps (as label_sums and business_sums): per key, metric and bin first, then
+-- pivoted into the columns, so that the pivot's many FILTER clauses run over a few rows per key
+-- rather than over every delta (half the CPU of one step for a statement of 1000 events).
 team_sums AS (
     SELECT workspace_id, bucket, team_id,
-           COALESCE(sum(sign) FILTER (WHERE metric = 'created'), 0) AS conversations_created,
-           COALESCE(sum(sign) FILTER (WHERE metric = 'first_response'), 0) AS first_response_count,
-           COALESCE(sum(sign * seconds) FILTER (WHERE metric = 'first_response'), 0) AS first_response_seconds,
-           COALESCE(sum(sign) FILTER (WHERE metric = 'resolution'), 0) AS resolution_count,
-           COALESCE(sum(sign * seconds) FILTER (WHERE metric = 'resolution'), 0) AS resolution_seconds,
+           COALESCE(sum(conversations) FILTER (WHERE metric = 'created'), 0) AS conversations_created,
+           COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response'), 0) AS first_response_count,
+           COALESCE(sum(seconds) FILTER (WHERE metric = 'first_response'), 0) AS first_response_seconds,
+           COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution'), 0) AS resolution_count,
+           COALESCE(sum(seconds) FILTER (WHERE metric = 'resolution'), 0) AS resolution_seconds,
            ARRAY[
-               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 1), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 2), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 3), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 4), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 5), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 6), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 7), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 8), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 9), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 10), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 11), 0)
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 1), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 2), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 3), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 4), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 5), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 6), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 7), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 8), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 9), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 10), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 11), 0)
            ] AS first_response_bins,
            ARRAY[
-               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 1), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 2), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 3), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 4), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 5), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 6), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 7), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 8), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 9), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 10), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 11), 0)
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 1), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 2), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 3), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 4), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 5), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 6), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 7), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 8), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 9), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 10), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 11), 0)
            ] AS resolution_bins,
-           COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response'), 0) AS business_first_response_count,
-           COALESCE(sum(sign * seconds) FILTER (WHERE metric = 'business_first_response'), 0)
+           COALESCE(sum(conversations) FILTER (WHERE metric = 'business_first_response'), 0) AS business_first_response_count,
+           COALESCE(sum(seconds) FILTER (WHERE metric = 'business_first_response'), 0)
                AS business_first_response_seconds,
-           COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution'), 0) AS business_resolution_count,
-           COALESCE(sum(sign * seconds) FILTER (WHERE metric = 'business_resolution'), 0)
+           COALESCE(sum(conversations) FILTER (WHERE metric = 'business_resolution'), 0) AS business_resolution_count,
+           COALESCE(sum(seconds) FILTER (WHERE metric = 'business_resolution'), 0)
                AS business_resolution_seconds,
            ARRAY[
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 1), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 2), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 3), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 4), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 5), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 6), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 7), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 8), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 9), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 10), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 11), 0)
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_first_response' AND position = 1), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_first_response' AND position = 2), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_first_response' AND position = 3), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_first_response' AND position = 4), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_first_response' AND position = 5), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_first_response' AND position = 6), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_first_response' AND position = 7), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_first_response' AND position = 8), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_first_response' AND position = 9), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_first_response' AND position = 10), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_first_response' AND position = 11), 0)
            ] AS business_first_response_bins,
            ARRAY[
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 1), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 2), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 3), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 4), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 5), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 6), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 7), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 8), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 9), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 10), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 11), 0)
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_resolution' AND position = 1), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_resolution' AND position = 2), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_resolution' AND position = 3), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_resolution' AND position = 4), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_resolution' AND position = 5), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_resolution' AND position = 6), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_resolution' AND position = 7), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_resolution' AND position = 8), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_resolution' AND position = 9), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_resolution' AND position = 10), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_resolution' AND position = 11), 0)
            ] AS business_resolution_bins,
-           COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND breach IS NOT NULL), 0)
+           COALESCE(sum(targeted) FILTER (WHERE metric = 'business_first_response'), 0)
                AS first_response_targeted,
-           COALESCE(sum(sign * breach) FILTER (WHERE metric = 'business_first_response'), 0) AS first_response_breaches,
-           COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND breach IS NOT NULL), 0)
+           COALESCE(sum(breaches) FILTER (WHERE metric = 'business_first_response'), 0) AS first_response_breaches,
+           COALESCE(sum(targeted) FILTER (WHERE metric = 'business_resolution'), 0)
                AS resolution_targeted,
-           COALESCE(sum(sign * breach) FILTER (WHERE metric = 'business_resolution'), 0) AS resolution_breaches
+           COALESCE(sum(breaches) FILTER (WHERE metric = 'business_resolution'), 0) AS resolution_breaches
     FROM (
-        SELECT d.*, width_bucket(d.seconds, '{0,60,300,900,1800,3600,7200,14400,28800,86400,259200}'::int[]) AS position
-        FROM team_deltas AS d
+        SELECT workspace_id, bucket, team_id, metric,
+               width_bucket(seconds, '{0,60,300,900,1800,3600,7200,14400,28800,86400,259200}'::int[]) AS position,
+               sum(sign)::int AS conversations, sum(sign * seconds) AS seconds,
+               (sum(sign) FILTER (WHERE breach IS NOT NULL))::int AS targeted, sum(sign * breach)::int AS breaches
+        FROM team_deltas
+        GROUP BY 1, 2, 3, 4, 5
     ) AS binned
     GROUP BY 1, 2, 3
 ),
@@ -1023,83 +1030,87 @@ label_deltas (workspace_id, bucket, label, sign, metric, seconds, rating, breach
 ),
 label_sums AS (
     SELECT workspace_id, bucket, label,
-           COALESCE(sum(sign) FILTER (WHERE metric = 'created'), 0) AS conversations_created,
-           COALESCE(sum(sign) FILTER (WHERE metric = 'first_response'), 0) AS first_response_count,
-           COALESCE(sum(sign * seconds) FILTER (WHERE metric = 'first_response'), 0) AS first_response_seconds,
-           COALESCE(sum(sign) FILTER (WHERE metric = 'resolution'), 0) AS resolution_count,
-           COALESCE(sum(sign * seconds) FILTER (WHERE metric = 'resolution'), 0) AS resolution_seconds,
+           COALESCE(sum(conversations) FILTER (WHERE metric = 'created'), 0) AS conversations_created,
+           COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response'), 0) AS first_response_count,
+           COALESCE(sum(seconds) FILTER (WHERE metric = 'first_response'), 0) AS first_response_seconds,
+           COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution'), 0) AS resolution_count,
+           COALESCE(sum(seconds) FILTER (WHERE metric = 'resolution'), 0) AS resolution_seconds,
            ARRAY[
-               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 1), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 2), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 3), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 4), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 5), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 6), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 7), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 8), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 9), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 10), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 11), 0)
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 1), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 2), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 3), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 4), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 5), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 6), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 7), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 8), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 9), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 10), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 11), 0)
            ] AS first_response_bins,
            ARRAY[
-               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 1), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 2), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 3), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 4), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 5), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 6), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 7), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 8), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 9), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 10), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 11), 0)
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 1), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 2), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 3), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 4), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 5), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 6), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 7), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 8), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 9), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 10), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 11), 0)
            ] AS resolution_bins,
-           COALESCE(sum(sign) FILTER (WHERE metric = 'rating' AND rating = 1), 0) AS score_1,
-           COALESCE(sum(sign) FILTER (WHERE metric = 'rating' AND rating = 2), 0) AS score_2,
-           COALESCE(sum(sign) FILTER (WHERE metric = 'rating' AND rating = 3), 0) AS score_3,
-           COALESCE(sum(sign) FILTER (WHERE metric = 'rating' AND rating = 4), 0) AS score_4,
-           COALESCE(sum(sign) FILTER (WHERE metric = 'rating' AND rating = 5), 0) AS score_5,
-           COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response'), 0) AS business_first_response_count,
-           COALESCE(sum(sign * seconds) FILTER (WHERE metric = 'business_first_response'), 0)
+           COALESCE(sum(conversations) FILTER (WHERE metric = 'rating' AND rating = 1), 0) AS score_1,
+           COALESCE(sum(conversations) FILTER (WHERE metric = 'rating' AND rating = 2), 0) AS score_2,
+           COALESCE(sum(conversations) FILTER (WHERE metric = 'rating' AND rating = 3), 0) AS score_3,
+           COALESCE(sum(conversations) FILTER (WHERE metric = 'rating' AND rating = 4), 0) AS score_4,
+           COALESCE(sum(conversations) FILTER (WHERE metric = 'rating' AND rating = 5), 0) AS score_5,
+           COALESCE(sum(conversations) FILTER (WHERE metric = 'business_first_response'), 0) AS business_first_response_count,
+           COALESCE(sum(seconds) FILTER (WHERE metric = 'business_first_response'), 0)
                AS business_first_response_seconds,
-           COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution'), 0) AS business_resolution_count,
-           COALESCE(sum(sign * seconds) FILTER (WHERE metric = 'business_resolution'), 0)
+           COALESCE(sum(conversations) FILTER (WHERE metric = 'business_resolution'), 0) AS business_resolution_count,
+           COALESCE(sum(seconds) FILTER (WHERE metric = 'business_resolution'), 0)
                AS business_resolution_seconds,
            ARRAY[
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 1), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 2), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 3), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 4), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 5), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 6), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 7), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 8), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 9), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 10), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND position = 11), 0)
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_first_response' AND position = 1), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_first_response' AND position = 2), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_first_response' AND position = 3), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_first_response' AND position = 4), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_first_response' AND position = 5), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_first_response' AND position = 6), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_first_response' AND position = 7), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_first_response' AND position = 8), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_first_response' AND position = 9), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_first_response' AND position = 10), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_first_response' AND position = 11), 0)
            ] AS business_first_response_bins,
            ARRAY[
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 1), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 2), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 3), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 4), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 5), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 6), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 7), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 8), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 9), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 10), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND position = 11), 0)
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_resolution' AND position = 1), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_resolution' AND position = 2), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_resolution' AND position = 3), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_resolution' AND position = 4), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_resolution' AND position = 5), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_resolution' AND position = 6), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_resolution' AND position = 7), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_resolution' AND position = 8), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_resolution' AND position = 9), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_resolution' AND position = 10), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'business_resolution' AND position = 11), 0)
            ] AS business_resolution_bins,
-           COALESCE(sum(sign) FILTER (WHERE metric = 'business_first_response' AND breach IS NOT NULL), 0)
+           COALESCE(sum(targeted) FILTER (WHERE metric = 'business_first_response'), 0)
                AS first_response_targeted,
-           COALESCE(sum(sign * breach) FILTER (WHERE metric = 'business_first_response'), 0) AS first_response_breaches,
-           COALESCE(sum(sign) FILTER (WHERE metric = 'business_resolution' AND breach IS NOT NULL), 0)
+           COALESCE(sum(breaches) FILTER (WHERE metric = 'business_first_response'), 0) AS first_response_breaches,
+           COALESCE(sum(targeted) FILTER (WHERE metric = 'business_resolution'), 0)
                AS resolution_targeted,
-           COALESCE(sum(sign * breach) FILTER (WHERE metric = 'business_resolution'), 0) AS resolution_breaches
+           COALESCE(sum(breaches) FILTER (WHERE metric = 'business_resolution'), 0) AS resolution_breaches
     FROM (
-        SELECT d.*, width_bucket(d.seconds, '{0,60,300,900,1800,3600,7200,14400,28800,86400,259200}'::int[]) AS position
-        FROM label_deltas AS d
+        SELECT workspace_id, bucket, label, metric, rating,
+               width_bucket(seconds, '{0,60,300,900,1800,3600,7200,14400,28800,86400,259200}'::int[]) AS position,
+               sum(sign)::int AS conversations, sum(sign * seconds) AS seconds,
+               (sum(sign) FILTER (WHERE breach IS NOT NULL))::int AS targeted, sum(sign * breach)::int AS breaches
+        FROM label_deltas
+        GROUP BY 1, 2, 3, 4, 5, 6
     ) AS binned
     GROUP BY 1, 2, 3
 ),
@@ -1168,39 +1179,42 @@ business_deltas (workspace_id, bucket, channel_id, agent_id, metric, seconds, si
 ),
 business_sums AS (
     SELECT workspace_id, bucket, channel_id, agent_id,
-           COALESCE(sum(sign) FILTER (WHERE metric = 'first_response'), 0) AS first_response_count,
-           COALESCE(sum(sign * seconds) FILTER (WHERE metric = 'first_response'), 0) AS first_response_seconds,
-           COALESCE(sum(sign) FILTER (WHERE metric = 'resolution'), 0) AS resolution_count,
-           COALESCE(sum(sign * seconds) FILTER (WHERE metric = 'resolution'), 0) AS resolution_seconds,
+           COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response'), 0) AS first_response_count,
+           COALESCE(sum(seconds) FILTER (WHERE metric = 'first_response'), 0) AS first_response_seconds,
+           COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution'), 0) AS resolution_count,
+           COALESCE(sum(seconds) FILTER (WHERE metric = 'resolution'), 0) AS resolution_seconds,
            ARRAY[
-               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 1), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 2), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 3), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 4), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 5), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 6), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 7), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 8), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 9), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 10), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'first_response' AND position = 11), 0)
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 1), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 2), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 3), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 4), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 5), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 6), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 7), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 8), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 9), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 10), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'first_response' AND position = 11), 0)
            ] AS first_response_bins,
            ARRAY[
-               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 1), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 2), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 3), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 4), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 5), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 6), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 7), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 8), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 9), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 10), 0),
-               COALESCE(sum(sign) FILTER (WHERE metric = 'resolution' AND position = 11), 0)
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 1), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 2), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 3), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 4), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 5), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 6), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 7), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 8), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 9), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 10), 0),
+               COALESCE(sum(conversations) FILTER (WHERE metric = 'resolution' AND position = 11), 0)
            ] AS resolution_bins
     FROM (
-        SELECT d.*, width_bucket(d.seconds, '{0,60,300,900,1800,3600,7200,14400,28800,86400,259200}'::int[]) AS position
-        FROM business_deltas AS d
+        SELECT workspace_id, bucket, channel_id, agent_id, metric,
+               width_bucket(seconds, '{0,60,300,900,1800,3600,7200,14400,28800,86400,259200}'::int[]) AS position,
+               sum(sign)::int AS conversations, sum(sign * seconds) AS seconds
+        FROM business_deltas
+        GROUP BY 1, 2, 3, 4, 5, 6
     ) AS binned
     GROUP BY 1, 2, 3, 4
 ),
