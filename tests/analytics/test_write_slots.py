@@ -368,7 +368,7 @@ def test_compaction_skips_a_slot_row_committed_after_its_lock_instead_of_deadloc
         elif index == 1:  # compaction, paused after its lock
             assert started.wait(30)
             with connection.execute_wrapper(pause_after_lock):
-                rollups.compact_summary(live, before=FAR_FUTURE)
+                rollups.compact_summary(live, before=FAR_FUTURE, workspace_id=workspace.pk)
         else:  # lets compaction go on once the writer waits for its lock
             assert locked.wait(30)
             with connection.cursor() as cursor:
