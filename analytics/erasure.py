@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.db import connection, models, transaction
 
-from analytics import retention
+from analytics import citus, retention
 from core.models import Workspace
 
 LOCK = "LOCK TABLE event IN SHARE ROW EXCLUSIVE MODE"
@@ -186,8 +186,10 @@ def erase_user(*, workspace: Workspace, user_id: str) -> ErasedUser:
     its recomputation from what is left."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(LOCK)
-        # Rewrites the workspace's periods: a change of its zone must not overlap (as ingestion).
-        cursor.execute("SELECT 1 FROM workspace WHERE id = %s FOR SHARE", [workspace.pk])
+        # Rewrites the workspace's periods: a change of its zone must not overlap (as ingestion;
+        # on Citus the zone change takes a table lock that LOCK above already conflicts with).
+        if not citus.is_citus():
+            cursor.execute("SELECT 1 FROM workspace WHERE id = %s FOR SHARE", [workspace.pk])
         sealed_unique_rows = 0
         horizon = retention.horizon()
         pseudonym = f"erased:{uuid.uuid4()}"

@@ -380,11 +380,12 @@ def scoped(scope: Scope, *, write: bool = False):
         if write:
             cursor.execute("LOCK TABLE event IN SHARE MODE")
             # A zone change rebuilds its workspace's unique periods under the workspace's row lock,
-            # not the table's: it must not overlap a rebuild of the same periods.
-            if workspace_id := scope.workspace_id:
-                cursor.execute("SELECT 1 FROM workspace WHERE id = %s FOR SHARE", [workspace_id])
-            else:
-                cursor.execute("SELECT 1 FROM workspace ORDER BY id FOR SHARE")
+            # not the table's: it must not overlap a rebuild of the same periods. (On Citus it
+            # takes the table lock, which the one above already conflicts with.)
+            if not citus.is_citus():
+                one = "WHERE id = %s" if scope.workspace_id is not None else ""
+                params = [scope.workspace_id] if one else []
+                cursor.execute(f"SELECT 1 FROM workspace {one} ORDER BY id FOR SHARE", params)
         horizon = retention.horizon()
         if scope.bounded:
             # JIT compiles the recomputations' expressions for seconds; a bounded scope reads too few

@@ -1309,7 +1309,7 @@ MUTANTS = [
     Mutant(
         "ZL3",
         "analytics/rollups.py",
-        '                cursor.execute("SELECT 1 FROM workspace WHERE id = %s FOR SHARE", [workspace_id])',
+        '                cursor.execute(f"SELECT 1 FROM workspace {one} ORDER BY id FOR SHARE", params)',
         "                pass",
         "a workspace's rebuild does not wait for a zone change of that workspace",
     ),

@@ -244,14 +244,26 @@ def plain_body(sections: list[Section]) -> str:
     return "\n\n".join(section.wrap("\n\n".join(section.statements)) for section in sections) + "\nRETURN NULL;"
 
 
+# A statement preceded by a `-- @not-on-citus` comment line runs on plain PostgreSQL only: the row
+# locks on the workspace (a reference table on Citus) that order ingestion after a change of a
+# workspace's zone. On a shard they would be taken by a worker backend the coordinator does not
+# know of, and a later UPDATE of that reference row in the same transaction, sent over another
+# connection, would wait for it: a distributed deadlock. A cluster keeps the table lock instead
+# (sql/functions/tally_unique_periods_rebuild.sql).
+NOT_ON_CITUS = re.compile(r"^-- @not-on-citus\b", re.MULTILINE)
+
+
 def sections_body(sections: list[Section], *, table: str, transition: str) -> str:
     """The body for statements in sections (shard_aware_body's form), then RETURN NULL. A guard
-    reads only the transition table, so on a Citus shard it runs as written too."""
+    reads only the transition table, so on a Citus shard it runs as written too. Statements
+    marked `-- @not-on-citus` are left out of the shard branch."""
     plain, calls = [], []
     for section in sections:
         plain.append(section.wrap("\n\n".join(section.statements)))
         section_calls = []
         for statement in section.statements:
+            if NOT_ON_CITUS.search(statement):
+                continue
             text, tables = sharded(statement, transition=transition)
             shards = "".join(
                 f",\n    shard_name('{name}'::regclass, "

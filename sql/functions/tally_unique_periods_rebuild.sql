@@ -11,14 +11,20 @@
 --            wait for this one to commit and then read the new zone. No period of the old zone
 --            is written after the rebuild read the hourly rows. The ingestion of other workspaces
 --            does not wait; this workspace's waits for the rebuild (seconds at millions of hourly
---            rows).
+--            rows). On Citus, where those row locks would be taken on the workers behind the
+--            coordinator's back (triggers/shards.py, NOT_ON_CITUS), SHARE mode on event as
+--            before: the ingestion of every workspace waits for the rebuild.
 CREATE OR REPLACE FUNCTION tally_unique_periods_rebuild(target bigint) RETURNS bigint
 LANGUAGE plpgsql
 AS $$
 DECLARE
     members bigint;
 BEGIN
-    PERFORM 1 FROM workspace WHERE id = target FOR NO KEY UPDATE;
+    IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
+        LOCK TABLE event IN SHARE MODE;
+    ELSE
+        PERFORM 1 FROM workspace WHERE id = target FOR NO KEY UPDATE;
+    END IF;
     DELETE FROM event_unique_period_count WHERE workspace_id = target;
     DELETE FROM event_unique_period WHERE workspace_id = target;
     INSERT INTO event_unique_period (workspace_id, kind, name, granularity, period, member, first_bucket, last_bucket)

@@ -29,7 +29,10 @@
 --            transaction, and this one, arriving during a change, waits for it to commit and then
 --            reads the new zone. Writers do not wait for each other (the lock is shared), and
 --            the ingestion of other workspaces never waits for a zone change.
+--            On Citus this lock is left out (-- @not-on-citus, triggers/shards.py) and a zone
+--            change locks the raw table instead, holding every workspace's ingestion.
 -- @when EXISTS (SELECT 1 FROM new_events WHERE user_id IS NOT NULL OR session_id IS NOT NULL)
+-- @not-on-citus
 PERFORM 1
 FROM workspace AS w
 WHERE w.id IN (SELECT workspace_id FROM new_events WHERE user_id IS NOT NULL OR session_id IS NOT NULL)

@@ -64,6 +64,7 @@
 
 LOCK TABLE event IN SHARE ROW EXCLUSIVE MODE;
 
+-- @not-on-citus (triggers/shards.py: a cluster's zone change locks the raw table instead)
 PERFORM 1
 FROM workspace AS w
 WHERE w.id IN (SELECT workspace_id FROM old_events WHERE user_id IS NOT NULL OR session_id IS NOT NULL)

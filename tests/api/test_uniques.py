@@ -394,6 +394,8 @@ def test_a_zone_change_holds_the_writers_of_its_own_workspace_only(action):
     """Verifies that while one workspace's zone change is uncommitted (its periods rebuilt, the
     transaction still open), another workspace ingests without waiting, and an ingest, an erasure
     or a rebuild of the changed workspace waits for the commit and then works in the new zone."""
+    if citus.is_citus():
+        pytest.skip("on a cluster a zone change locks the raw table, as before: every workspace waits")
     moved = Workspace.objects.create(slug="moved", name="Moved", timezone="UTC")
     other = Workspace.objects.create(slug="other", name="Other", timezone="UTC")
     services.events_ingest(

@@ -87,6 +87,23 @@ def test_plain_branch_is_the_file_unchanged(path):
         )
 
 
+def test_a_statement_marked_not_on_citus_runs_on_plain_postgresql_only():
+    """Verifies a statement after a `-- @not-on-citus` line is in the plain branch and not in the
+    shard branch, and the statements around it are in both."""
+    body = shard_aware_body(
+        "UPDATE event_hourly SET events = events FROM new_events;\n"
+        "-- @not-on-citus: the workspace's row\n"
+        "PERFORM 1 FROM workspace WHERE id IN (SELECT workspace_id FROM new_events) FOR SHARE;\n"
+        "DELETE FROM event_name_hourly USING new_events;\nRETURN NULL;",
+        table="event",
+        transition="new_events",
+    )
+    plain, citus = body.split("\nELSE\n")
+    assert "FOR SHARE" in plain and "FOR SHARE" not in citus
+    assert "shard_name('event_hourly'" in citus and "shard_name('event_name_hourly'" in citus
+    assert "workspace" not in citus.replace("tally_workspace_id", "").replace("workspace_id", "")
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", TRIGGER_FILES, ids=lambda path: path.name)
 def test_every_relation_of_a_trigger_is_a_table(path):
