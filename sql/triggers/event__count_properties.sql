@@ -16,6 +16,11 @@
 --            slot's first `cap`, so it is admitted in every slot it reaches with all its events,
 --            and event_property_hourly, which ranks the admitted values of all slots again,
 --            gives what the hour's events alone decide, in any order, batching or slot.
+--            Ranking is needed only where the cap can bite: an hour and dimension whose slot rows
+--            (kind 0, counted with a LIMIT) plus the statement's values are more than `cap`;
+--            elsewhere every value is admitted as it is and nothing is read back, ranked or
+--            joined (a replay over two days touches ~150 hours and dimensions a statement, none
+--            of them at the cap; docs/performance.md).
 -- Locking:   every statement with events of a name and hour in this slot has already locked that
 --            key's event_name_hourly row until its commit (event__count_hourly.sql, whose
 --            statements run before these in the summarize trigger: triggers/__init__.py), so two
@@ -60,13 +65,37 @@ counted AS (
     FROM breakdowns
     GROUP BY 1, 2, 3, 4, 5, 6, 7
 ),
+-- The hours and dimensions where the cap can bite. Rows count a value once per measure, so rows
+-- are at least the values: when the slot's kind 0 rows and the statement's together are no more
+-- than the cap, neither are the values, no value passes the cap, and the group is not ranked.
+-- The slot's rows are counted up to the first past the bound (LIMIT), through the primary key.
+tight AS (
+    SELECT t.workspace_id, t.name, t.dimension, t.bucket, t.cap
+    FROM (
+        SELECT workspace_id, name, dimension, bucket, max(cap) AS cap, count(*) FILTER (WHERE kind = 0) AS fresh
+        FROM counted
+        WHERE dimension <> ''
+        GROUP BY 1, 2, 3, 4
+    ) AS t
+    WHERE CASE WHEN t.fresh > t.cap THEN true ELSE (
+        SELECT count(*)
+        FROM (
+            SELECT
+            FROM event_property_hourly_slot AS h
+            WHERE (h.workspace_id, h.name, h.dimension, h.bucket) = (t.workspace_id, t.name, t.dimension, t.bucket)
+              AND h.slot = tally_write_slot() AND h.kind = 0
+            LIMIT t.cap - t.fresh + 1
+        ) AS x
+    ) > t.cap - t.fresh END
+),
 candidates AS (
-    SELECT workspace_id, name, dimension, bucket, value, cap
-    FROM counted
-    WHERE kind = 0 AND dimension <> ''
+    SELECT c.workspace_id, c.name, c.dimension, c.bucket, c.value, t.cap
+    FROM counted AS c
+    JOIN tight AS t USING (workspace_id, name, dimension, bucket)
+    WHERE c.kind = 0
     UNION
     SELECT h.workspace_id, h.name, h.dimension, h.bucket, h.value, t.cap
-    FROM (SELECT DISTINCT workspace_id, name, dimension, bucket, cap FROM counted WHERE dimension <> '') AS t
+    FROM tight AS t
     -- LATERAL: one index range scan of each hour and dimension, whatever the estimates (a join
     -- was planned as a scan of the whole table while it was small, and kept as it grew).
     CROSS JOIN LATERAL (
@@ -98,15 +127,30 @@ evicted AS (
         ) AS x
         WHERE r.over
     ))
+      -- Decided once, before any scan: a plan made while the table was small (a generic plan,
+      -- cached for the connection) scans it whole for the ctids, even for none.
+      AND EXISTS (SELECT FROM ranked WHERE over)
     RETURNING h.workspace_id, h.name, h.dimension, h.bucket, h.measure,
               h.events, h.amount_count, h.amount_sum, h.amount_min, h.amount_max
 ),
+-- The rows of the groups nobody ranked as they are (an anti-join on the few tight groups, so the
+-- statement's rows are not hashed to meet an empty ranking), the others with their over values
+-- moved to `other`, and the evicted rows into `other`.
 written AS (
+    SELECT c.workspace_id, c.name, c.dimension, c.bucket, c.measure, c.kind, c.value,
+           c.events, c.amount_count, c.amount_sum, c.amount_min, c.amount_max
+    FROM counted AS c
+    WHERE NOT EXISTS (
+        SELECT FROM tight AS t
+        WHERE (t.workspace_id, t.name, t.dimension, t.bucket) = (c.workspace_id, c.name, c.dimension, c.bucket)
+    )
+    UNION ALL
     SELECT c.workspace_id, c.name, c.dimension, c.bucket, c.measure,
            CASE WHEN c.kind = 0 AND r.over THEN 2 ELSE c.kind END AS kind,
            CASE WHEN c.kind = 0 AND r.over THEN '' ELSE c.value END AS value,
            c.events, c.amount_count, c.amount_sum, c.amount_min, c.amount_max
     FROM counted AS c
+    JOIN tight AS t USING (workspace_id, name, dimension, bucket)
     LEFT JOIN ranked AS r USING (workspace_id, name, dimension, bucket, value)
     UNION ALL
     SELECT workspace_id, name, dimension, bucket, measure, 2, '', events, amount_count, amount_sum, amount_min, amount_max
