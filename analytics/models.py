@@ -975,6 +975,11 @@ class EventUniqueHourly(models.Model):
 
     class Meta:
         db_table = "event_unique_hourly"
+        # A ranged verify recomputes the periods of the range's members from their own hours
+        # (analytics/rollups.py, Scope.shadows): without it, every member's hours of two months.
+        indexes = [
+            models.Index(fields=["workspace", "kind", "member", "bucket"], name="event_unique_hourly_member_idx")
+        ]
 
 
 class UniqueGranularity(models.TextChoices):
@@ -1013,6 +1018,10 @@ class EventUniquePeriod(models.Model):
 
     class Meta:
         db_table = "event_unique_period"
+        # A ranged verify compares the periods of the range's members (pg_temp.scope_member).
+        indexes = [
+            models.Index(fields=["workspace", "kind", "member", "period"], name="event_unique_period_member_idx")
+        ]
 
 
 class EventUniquePeriodCount(models.Model):

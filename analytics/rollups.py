@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.contrib.postgres.fields import ArrayField
-from django.db import connection, models, transaction
+from django.db import DatabaseError, connection, models, transaction
 
 from analytics import citus, retention
 from analytics import models as tables
 from analytics.catalogue.days import days_rewrite
+from analytics.models import recompute_sql
 from analytics.retention import shadow_recomputes, unshadow_recomputes
 from core.models import Workspace
 
@@ -51,6 +52,11 @@ class Summary:
     event in the scope; the counts, of the range's hours."""
     transient: tuple[str, ...] = ()
     """Columns that only the trigger reads back (not compared, rebuilt as NULL)."""
+    source: str | None = None
+    """For a summary recomputed from another summary table rather than the raw events (the days,
+    the unique periods and their counts): that table. A bounded scope shadows it by the rows its
+    range can need (Scope.source_where), since the scope's conditions on the recompute view's output
+    (a day or a period computed from `bucket`) cannot restrict the view's scan of it."""
     capped_days: Callable | None = None
     """For a summary whose days are not the sum of what is folded (event_property_hourly_slot: the
     cap of each hour), what recomputes the days whose hours compaction folds, from their slot 0
@@ -194,6 +200,7 @@ SUMMARIES = (
         additive=False,
         merge={"amount_min": "min", "amount_max": "max"},
         per_day=True,
+        source="event_property_hourly_slot",
     ),
     Summary(tables.CustomerInteractionHourly, ("workspace_id", "bucket", "customer_id", "channel_id"), additive=False),
     Summary(tables.SupportHourly, ("workspace_id", "bucket", "channel_id", "agent_id"), additive=True),
@@ -208,7 +215,13 @@ SUMMARIES = (
         tables.SupportAgentHourly, ("workspace_id", "bucket", "agent_id"), additive=True, days="support_agent_daily"
     ),
     # After support_agent_hourly: rebuild sums the slot 0 rows it has just written.
-    Summary(tables.SupportAgentDaily, ("workspace_id", "bucket", "agent_id"), additive=True, per_day=True),
+    Summary(
+        tables.SupportAgentDaily,
+        ("workspace_id", "bucket", "agent_id"),
+        additive=True,
+        per_day=True,
+        source="support_agent_hourly",
+    ),
     Summary(tables.SupportLive, ("workspace_id", "channel_id"), additive=True),
     Summary(tables.SupportCsatHourly, ("workspace_id", "bucket", "channel_id", "agent_id", "team_id"), additive=True),
     Summary(tables.SupportReplyHourly, ("workspace_id", "bucket", "channel_id", "agent_id"), additive=True),
@@ -228,12 +241,14 @@ SUMMARIES = (
         additive=False,
         periods=True,
         transient=("previous_first_bucket", "previous_last_bucket"),
+        source="event_unique_hourly",
     ),
     Summary(
         tables.EventUniquePeriodCount,
         ("workspace_id", "kind", "name", "granularity", "period", "bucket"),
         additive=True,
         periods=True,
+        source="event_unique_period",
     ),
 )
 
@@ -317,6 +332,40 @@ class Scope:
             conditions.append("(workspace_id, conversation_id) IN (SELECT * FROM pg_temp.scope_conversation)")
         return f"WHERE {' AND '.join(conditions)}" if conditions else ""
 
+    def source_where(self, summary: "Summary") -> str | None:
+        """The rows of `summary.source` that its recomputation within this bounded scope can read
+        (a superset; the scope's own conditions on the view then pick the compared rows), or None
+        for all of them."""
+        if not self.bounded or summary.source is None:
+            return None
+        conditions = []
+        if self.workspace_id is not None:
+            conditions.append("workspace_id = %(workspace)s")
+        if summary.per_day:
+            # The hours of the days that overlap the range.
+            if self.since is not None:
+                conditions.append("bucket >= date_trunc('day', %(since)s::timestamptz, 'UTC')")
+            if self.until is not None:
+                conditions.append("bucket < %(until)s::timestamptz + interval '1 day'")
+        elif summary.hourly:
+            # event_unique_period_count: the counts of the range's hours come from the period rows
+            # whose first or last hour is in the range, whose members have an event in it.
+            conditions.append("(workspace_id, kind, member) IN (SELECT * FROM pg_temp.scope_member)")
+            if self.since is not None:
+                conditions.append("period >= (%(since)s::timestamptz AT TIME ZONE 'UTC')::date - 32")
+            if self.until is not None:
+                conditions.append("period <= (%(until)s::timestamptz AT TIME ZONE 'UTC')::date + 1")
+        else:
+            # event_unique_period: the hours of the range's members in the periods where() compares,
+            # [UTC date of since - 32, UTC date of until + 1] in any zone (within 14 hours of UTC),
+            # a month at most 31 days long: within 35 days of the range.
+            conditions.append("(workspace_id, kind, member) IN (SELECT * FROM pg_temp.scope_member)")
+            if self.since is not None:
+                conditions.append("bucket >= %(since)s::timestamptz - interval '35 days'")
+            if self.until is not None:
+                conditions.append("bucket < %(until)s::timestamptz + interval '35 days'")
+        return " AND ".join(conditions) if conditions else None
+
     def params(self, horizon: datetime | None) -> dict:
         return {"workspace": self.workspace_id, "since": self.since, "until": self.until, "horizon": horizon}
 
@@ -391,6 +440,20 @@ def scoped(scope: Scope, *, write: bool = False):
             # JIT compiles the recomputations' expressions for seconds; a bounded scope reads too few
             # rows to gain it back (a day at 10M events: 2.9 s of 3.8 for the scope's events alone).
             cursor.execute("SET LOCAL jit = off")
+            # The recomputations sort and hash the scope's rows many times over: with the default
+            # 4MB each of those spills to disk. The scope's events and recomputations are temporary
+            # tables, read through the session's local buffers (8MB by default): a day at 10M events
+            # is a few hundred MB of them, read again from the kernel at every scan. temp_buffers
+            # can only change before the session's first temporary table (else the savepoint
+            # undoes the refused SET): the first verify of a session (a command, a benchmark's
+            # connection) sizes the local buffers for the session; they are allocated as used, and
+            # keep that size after this transaction's rollback resets the setting's value.
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+            try:
+                with transaction.atomic():
+                    cursor.execute("SET temp_buffers = '256MB'")
+            except DatabaseError:
+                pass
             cursor.execute("SELECT current_schema()")
             (schema,) = cursor.fetchone()
             quoted = connection.ops.quote_name(schema)
@@ -418,6 +481,28 @@ def scoped(scope: Scope, *, write: bool = False):
 
 
 @contextmanager
+def shadowed_source(cursor, summary: Summary, *, scope: Scope, horizon: datetime | None):
+    """Within a bounded scope, while `summary` is compared or rebuilt, its recompute view reads only
+    the rows of its source table that the scope can need (Scope.source_where): a temporary view
+    named as the table, and one of the recomputation over it from the same SQL file (PostgreSQL
+    looks up pg_temp first; the installed view is bound to the real table). Both are dropped at
+    the end, before the next summary, which may read or write the real table."""
+    condition = scope.source_where(summary)
+    if condition is None:
+        yield
+        return
+    cursor.execute("SELECT current_schema(), pg_my_temp_schema()::regnamespace::text")
+    schema, temporary = cursor.fetchone()
+    source = f"{connection.ops.quote_name(schema)}.{summary.source}"
+    restricted = connection.ops.compose_sql(f"SELECT * FROM {source} WHERE {condition}", scope.params(horizon))
+    cursor.execute(f"CREATE TEMP VIEW {summary.source} AS {restricted}")
+    cursor.execute(f"CREATE TEMP VIEW {summary.view} AS {recompute_sql(summary.name)}")
+    yield
+    cursor.execute(f"DROP VIEW {temporary}.{summary.view}")
+    cursor.execute(f"DROP VIEW {temporary}.{summary.source}")
+
+
+@contextmanager
 def computed_once(cursor, scope: Scope):
     """Within the transaction, the recompute views read by others are computed once, for the
     scope's workspace (retention.shadow_recomputes): a full rebuild at 10M events otherwise
@@ -427,9 +512,49 @@ def computed_once(cursor, scope: Scope):
     unshadow_recomputes(cursor)
 
 
+def prefixes(summary: Summary, cursor, *, scope: Scope) -> str | None:
+    """For a bounded scope over an hourly or daily summary whose key has columns before `bucket`
+    (all but the workspace's, when the scope has one): a condition that names every value of those
+    columns in the table, found by walking its primary key from one distinct value to the next
+    (one index probe each). With it the stored side of a ranged compare reads the range of each
+    value through the key instead of the whole table, whose key does not start with `bucket`.
+    Every value the table holds is named, so no stored row of the range is left out."""
+    if not scope.bounded or summary.periods or not (summary.hourly or summary.per_day):
+        return None
+    prefix = list(summary.key[: summary.key.index("bucket")])
+    fixed = ["workspace_id"] if scope.workspace_id is not None else []
+    if prefix == fixed:
+        return None
+    columns = ", ".join(prefix)
+    within = "workspace_id = %(workspace)s" if fixed else "true"
+    following = " AND ".join([within, f"({columns}) > ({', '.join(f'p.{column}' for column in prefix)})"])
+    cursor.execute(
+        f"""
+        WITH RECURSIVE p AS (
+            (SELECT {columns} FROM {summary.table} WHERE {within} ORDER BY {columns} LIMIT 1)
+            UNION ALL
+            SELECT n.* FROM p CROSS JOIN LATERAL (
+                SELECT {columns} FROM {summary.table} WHERE {following} ORDER BY {columns} LIMIT 1
+            ) AS n
+        )
+        SELECT {columns} FROM p
+        """,
+        scope.params(None),
+    )
+    values = cursor.fetchall()
+    if not values:
+        return "false"
+    rows = ", ".join(connection.ops.compose_sql(f"({', '.join(['%s'] * len(prefix))})", row) for row in values)
+    # The values are literals inside SQL that is executed with parameters: `%` is doubled.
+    return f"({columns}) IN (VALUES {rows.replace('%', '%%')})"
+
+
 def summary_differences(summary: Summary, cursor, *, scope: Scope, horizon: datetime | None) -> list[Difference]:
     """Rows where the summary and its recomputation disagree, one Difference per differing column."""
     where = scope.where(summary, horizon)
+    # The stored side only: a recomputed row of a value the table lacks is a difference too.
+    present = prefixes(summary, cursor, scope=scope)
+    stored_where = f"{where} AND {present}" if present else where
 
     def side(alias: str, column: str) -> str:
         return f"COALESCE({alias}.{column}, {summary.zero(column)})" if summary.additive else f"{alias}.{column}"
@@ -442,7 +567,7 @@ def summary_differences(summary: Summary, cursor, *, scope: Scope, horizon: date
     stored, recomputed = compared("s"), compared("r")
     sql = f"""
         SELECT {", ".join(summary.key)}, {stored}, {recomputed}
-        FROM ({summary.merged_sql(where)}) AS s
+        FROM ({summary.merged_sql(stored_where)}) AS s
         FULL JOIN (SELECT * FROM {summary.view} {where}) AS r USING ({", ".join(summary.key)})
         WHERE ({stored}) IS DISTINCT FROM ({recomputed})
         ORDER BY {", ".join(summary.key)}
@@ -469,7 +594,8 @@ def differences(
     with scoped(scope) as (cursor, horizon):
         for summary in SUMMARIES:
             if scope.covers(summary):
-                found += summary_differences(summary, cursor, scope=scope, horizon=horizon)
+                with shadowed_source(cursor, summary, scope=scope, horizon=horizon):
+                    found += summary_differences(summary, cursor, scope=scope, horizon=horizon)
     return found
 
 
@@ -500,9 +626,10 @@ def rebuild(
             targets = ", ".join([*columns, "slot"] if summary.slotted else columns)
             sources = ", ".join([*columns, "0"] if summary.slotted else columns)
             cursor.execute(f"DELETE FROM {summary.table} {where}", params)
-            cursor.execute(
-                f"INSERT INTO {summary.table} ({targets}) SELECT {sources} FROM {summary.view} {where}", params
-            )
+            with shadowed_source(cursor, summary, scope=scope, horizon=horizon):
+                cursor.execute(
+                    f"INSERT INTO {summary.table} ({targets}) SELECT {sources} FROM {summary.view} {where}", params
+                )
             written += cursor.rowcount
             if progress is not None:
                 progress(summary, cursor.rowcount)
