@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("analytics", "0055_property_days_triggers"),
+        ("analytics", "0057_property_cap_check"),
         ("core", "0006_timezone_help"),
     ]
 
