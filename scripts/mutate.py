@@ -50,6 +50,7 @@ TESTS = [
     "tests/analytics/test_business_hours.py",
     "tests/analytics/test_sla.py",
     "tests/analytics/test_group_business_sla.py",
+    "tests/analytics/test_lean_statements.py",
     "tests/analytics/test_retention.py::test_a_session_across_the_horizon_keeps_its_first_event_and_count",
 ]
 
@@ -1312,6 +1313,32 @@ MUTANTS = [
         '                cursor.execute(f"SELECT 1 FROM workspace {one} ORDER BY id FOR SHARE", params)',
         "                pass",
         "a workspace's rebuild does not wait for a zone change of that workspace",
+    ),
+    Mutant(
+        "LN1",
+        "sql/triggers/event__merge_conversations.sql",
+        "-- @lean-when            OR (e.name = 'conversation.agent_replied'\n"
+        "-- @lean-when                AND (c.first_response_at IS NULL\n"
+        "-- @lean-when                     OR (e.occurred_at, e.event_id)"
+        " < (c.first_response_at, c.first_response_event_id))))",
+        "-- @lean-when            )",
+        "a reply that becomes the first response runs the lean form: business time, SLAs, teams and labels miss it",
+    ),
+    Mutant(
+        "LN2",
+        "sql/triggers/event__merge_conversations.sql",
+        "-- @lean-when            OR (1, e.occurred_at, e.event_id)"
+        " < (c.channel_rank, c.channel_at, c.channel_event_id)\n",
+        "",
+        "a message that takes the conversation's channel runs the lean form: CSAT and SLA rows stay in the old channel",
+    ),
+    Mutant(
+        "LN3",
+        "sql/triggers/event__merge_conversations.sql",
+        "-- @lean-when       AND (e.name NOT IN ('conversation.customer_replied', 'conversation.agent_replied')\n"
+        "-- @lean-when            OR c.channel_at IS NULL",
+        "-- @lean-when       AND (c.channel_at IS NULL",
+        "a statement of any events runs the lean form when it moves no channel or first response",
     ),
 ]
 

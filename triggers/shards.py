@@ -238,10 +238,50 @@ class Section:
         return f"-- {self.label}\n{text}" if self.label else text
 
 
+# A statement may have a lean form: its text without the spans between a `-- @full-only {` line and
+# a `-- @full-only }` line, run instead of the whole statement when the condition written on the
+# `-- @lean-when ...` lines before it holds (the lines joined, without their prefix). The condition
+# may read the tables the statements before it wrote (it runs after them) and must hold only when
+# every span left out would change no row. Why: PostgreSQL initializes every node of a cached plan
+# at each execution, even those whose input is empty, and a single-event statement pays that
+# start-up for every CTE (docs/performance.md); the lean form leaves the spans out of the plan.
+# Only the plain branch has the lean form: a shard runs the whole statement.
+FULL_ONLY = re.compile(r"^-- @full-only \{\n.*?^-- @full-only \}\n", re.MULTILINE | re.DOTALL)
+FULL_ONLY_MARK = re.compile(r"^-- @full-only [{}]\n", re.MULTILINE)
+LEAN_WHEN = re.compile(r"^-- @lean-when ?(?P<line>.*)\n", re.MULTILINE)
+
+
+def lean_form(statement: str) -> tuple[str, str] | None:
+    """(condition, lean statement) of a statement with a lean form, else None."""
+    lines = [match["line"] for match in LEAN_WHEN.finditer(statement)]
+    if not lines:
+        return None
+    spans = FULL_ONLY.findall(statement)
+    marks = FULL_ONLY_MARK.findall(statement)
+    if not spans or len(marks) != 2 * len(spans):
+        raise ValueError("a statement with -- @lean-when needs balanced -- @full-only { ... } spans")
+    lean = FULL_ONLY.sub("", LEAN_WHEN.sub("", statement))
+    return "\n".join(lines).strip(), lean
+
+
+def plain_statement(statement: str) -> str:
+    """The statement as plain PostgreSQL runs it: as written, or its lean form under its condition
+    and the whole statement otherwise."""
+    lean = lean_form(statement)
+    if lean is None:
+        return statement
+    condition, text = lean
+    whole = LEAN_WHEN.sub("", statement)
+    return "\n".join([f"IF {condition} THEN", _indent(text, "    "), "ELSE", _indent(whole, "    "), "END IF;"])
+
+
 def plain_body(sections: list[Section]) -> str:
     """The sections' statements as written, each section under its guard, then RETURN NULL: the
     plain-PostgreSQL branch of sections_body on its own."""
-    return "\n\n".join(section.wrap("\n\n".join(section.statements)) for section in sections) + "\nRETURN NULL;"
+    return (
+        "\n\n".join(section.wrap("\n\n".join(map(plain_statement, section.statements))) for section in sections)
+        + "\nRETURN NULL;"
+    )
 
 
 # A statement preceded by a `-- @not-on-citus` comment line runs on plain PostgreSQL only: the row
@@ -259,7 +299,7 @@ def sections_body(sections: list[Section], *, table: str, transition: str) -> st
     marked `-- @not-on-citus` are left out of the shard branch."""
     plain, calls = [], []
     for section in sections:
-        plain.append(section.wrap("\n\n".join(section.statements)))
+        plain.append(section.wrap("\n\n".join(map(plain_statement, section.statements))))
         section_calls = []
         for statement in section.statements:
             if NOT_ON_CITUS.search(statement):

@@ -82,6 +82,27 @@ ON CONFLICT (workspace_id, conversation_id, label) DO UPDATE SET
     decided_event_id = EXCLUDED.decided_event_id
 WHERE (EXCLUDED.decided_at, EXCLUDED.decided_event_id) > (l.decided_at, l.decided_event_id);
 
+-- Lean form (triggers/shards.py): a statement whose conversation events are all messages that
+-- move no conversation's channel (an earlier message than the event it was taken from, when the
+-- conversation has no conversation.created yet) and no first response (an agent reply earlier
+-- than the counted one, or the first) changes none of the columns the CSAT, business-hours, SLA,
+-- team and label figures are functions of (channel, created_at, first response and responder,
+-- resolution, status, assignee, team, labels, rating): each of their -1 and +1 would cancel out.
+-- Such a statement runs without those spans (-- @full-only), so a single message, the most
+-- common event of a desk, does not pay their executor start-up. The rows are locked above.
+-- @lean-when NOT EXISTS (
+-- @lean-when     SELECT 1
+-- @lean-when     FROM new_events AS e
+-- @lean-when     LEFT JOIN conversation AS c
+-- @lean-when       ON c.workspace_id = e.workspace_id AND c.conversation_id = e.conversation_id
+-- @lean-when     WHERE e.name LIKE 'conversation.%'
+-- @lean-when       AND (e.name NOT IN ('conversation.customer_replied', 'conversation.agent_replied')
+-- @lean-when            OR c.channel_at IS NULL
+-- @lean-when            OR (1, e.occurred_at, e.event_id) < (c.channel_rank, c.channel_at, c.channel_event_id)
+-- @lean-when            OR (e.name = 'conversation.agent_replied'
+-- @lean-when                AND (c.first_response_at IS NULL
+-- @lean-when                     OR (e.occurred_at, e.event_id) < (c.first_response_at, c.first_response_event_id))))
+-- @lean-when )
 WITH conversation_events AS (
     -- weight: what each event counts for in the support summaries (the erase trigger,
     -- event__erase.sql, includes the part below with its deleted events at -1).
@@ -466,6 +487,7 @@ duration_upsert AS (
     ON CONFLICT (workspace_id, bucket, channel_id, agent_id, metric, bin_start_seconds, slot) DO UPDATE SET
         conversations = h.conversations + EXCLUDED.conversations
 ),
+-- @full-only {
 -- CSAT: each rated conversation as it was (-1) and as it is (+1), for its latest rating's score
 -- and hour, its channel, assignee and team. Unlike the figures above it needs no created_at.
 csat_deltas AS (
@@ -617,6 +639,7 @@ sla_deltas (workspace_id, bucket, channel_id, agent_id, first_response_targeted,
     FROM business_outcomes
     WHERE resolution_breach IS NOT NULL AND resolution_moved
 ),
+-- @full-only }
 -- Reply times (reply_sums), CSAT (csat_deltas) and SLA outcomes (sla_deltas) per hour, channel
 -- and agent, summed below to the grains of support_total_hourly, support_channel_hourly and
 -- support_agent_hourly, so their reads need no scan of every channel x agent row of the reply,
@@ -627,6 +650,7 @@ quality_deltas AS (
            0 AS first_response_targeted, 0 AS first_response_breaches, 0 AS resolution_targeted,
            0 AS resolution_breaches
     FROM reply_sums
+-- @full-only {
     UNION ALL
     SELECT workspace_id, bucket, channel_id, agent_id, 0, 0, array_fill(0::bigint, ARRAY[11]),
            score_1, score_2, score_3, score_4, score_5, 0, 0, 0, 0
@@ -636,6 +660,7 @@ quality_deltas AS (
            0, 0, 0, 0, 0, first_response_targeted, first_response_breaches, resolution_targeted,
            resolution_breaches
     FROM sla_deltas
+-- @full-only }
 ),
 dimension_quality AS (
     SELECT workspace_id, bucket,
@@ -832,6 +857,7 @@ channel_upsert AS (
         resolution_targeted = ch.resolution_targeted + EXCLUDED.resolution_targeted,
         resolution_breaches = ch.resolution_breaches + EXCLUDED.resolution_breaches
 ),
+-- @full-only {
 -- Per team (of the conversation's latest assignment, '' for none): each changed conversation as
 -- it was (-1) and as it is (+1), created in its created hour, first response and resolution
 -- (while resolved) in theirs, so a reassignment to another team moves all of it; the bins as
@@ -1307,6 +1333,7 @@ sla_holders (workspace_id, channel_id, conversation_id, sign) AS (
     FROM sla_pending
 ),
 -- End of SLAs.
+-- @full-only }
 agent_upsert AS (
     INSERT INTO support_agent_hourly AS ag
         (workspace_id, bucket, agent_id, slot, conversations_created, conversations_assigned, agent_replies,
@@ -1363,9 +1390,11 @@ FROM (
            0 AS sla_pending
     FROM timed
     WHERE status = 'open'
+-- @full-only {
     UNION ALL
     SELECT workspace_id, channel_id, 0, 0, 0, sign
     FROM sla_holders
+-- @full-only }
 ) AS live_deltas
 GROUP BY 1, 2
 HAVING sum(open) <> 0 OR sum(unassigned) <> 0 OR sum(unanswered) <> 0 OR sum(sla_pending) <> 0

@@ -13,7 +13,7 @@ from analytics.simulation import history
 from core.sql import SQL_DIR, read_sql
 from tests.factories import validated
 from triggers import SUMMARY_TRIGGER_NAMES, summary_trigger, trigger_sql
-from triggers.shards import relations, shard_aware_body, sharded, statements
+from triggers.shards import LEAN_WHEN, lean_form, relations, shard_aware_body, sharded, statements
 
 TRIGGER_FILES = sorted(SQL_DIR.glob("triggers/*.sql"))
 
@@ -79,12 +79,59 @@ def test_plain_branch_is_the_file_unchanged(path):
     sql, transition = installed(path)
     table = path.name.split("__")[0]
     body = shard_aware_body(sql, table=table, transition=transition)
-    plain = body.split("\nELSE\n")[0]
+    plain = body.split("\nELSE\n    -- A Citus shard")[0]
     assert plain.startswith(f"IF TG_TABLE_NAME = '{table}' THEN")
     for statement in statements(sql)[:-1]:
-        assert "\n".join(line.strip() for line in statement.splitlines()) in "\n".join(
+        # A statement with a lean form is there whole too, under ELSE (its condition lines aside).
+        assert "\n".join(line.strip() for line in LEAN_WHEN.sub("", statement).splitlines()) in "\n".join(
             line.strip() for line in plain.splitlines()
         )
+
+
+LEAN_SQL = (
+    "DELETE FROM event_hourly USING new_events;\n"
+    "-- @lean-when NOT EXISTS (\n"
+    "-- @lean-when     SELECT 1 FROM new_events WHERE name <> 'x')\n"
+    "WITH a AS (SELECT 1 FROM new_events),\n"
+    "-- @full-only {\n"
+    "b AS (INSERT INTO support_team_hourly SELECT * FROM new_events),\n"
+    "-- @full-only }\n"
+    "c AS (SELECT 2)\n"
+    "INSERT INTO event_name_hourly SELECT * FROM a\n"
+    "-- @full-only {\n"
+    "UNION ALL SELECT * FROM c\n"
+    "-- @full-only }\n"
+    ";\nRETURN NULL;"
+)
+
+
+def test_a_lean_form_runs_without_its_full_only_spans_when_its_condition_holds():
+    """Verifies a statement with `-- @lean-when` lines becomes, on plain PostgreSQL, IF <the lines
+    joined> THEN <the statement without its -- @full-only spans> ELSE <the whole statement>, and
+    that a shard runs the whole statement (its form is not generated there)."""
+    condition, lean = lean_form(statements(LEAN_SQL)[1])
+    assert condition == "NOT EXISTS (\n    SELECT 1 FROM new_events WHERE name <> 'x')"
+    assert "support_team_hourly" not in lean and "UNION ALL" not in lean and "@lean-when" not in lean
+    assert "c AS (SELECT 2)\nINSERT INTO event_name_hourly SELECT * FROM a\n;" in lean
+    body = shard_aware_body(LEAN_SQL, table="event", transition="new_events")
+    plain, citus = body.split("\nELSE\n    -- A Citus shard")
+    lines = [line.strip() for line in plain.splitlines()]
+    start = lines.index("IF NOT EXISTS (")
+    assert lines[start + 1 : start + 3] == [
+        "SELECT 1 FROM new_events WHERE name <> 'x') THEN",
+        "WITH a AS (SELECT 1 FROM new_events),",
+    ]
+    assert lines.count("ELSE") == 1 and plain.count("support_team_hourly") == 1
+    assert plain.count("DELETE FROM event_hourly") == 1
+    assert "shard_name('support_team_hourly'" in citus and "UNION ALL" in citus and "IF NOT EXISTS" not in citus
+
+
+def test_a_lean_form_needs_balanced_full_only_spans():
+    """Verifies an opening `-- @full-only {` without its closing line is refused, not cut to the
+    end of the statement."""
+    broken = LEAN_SQL.replace("-- @full-only }\nc AS", "c AS")
+    with pytest.raises(ValueError, match="balanced"):
+        shard_aware_body(broken, table="event", transition="new_events")
 
 
 def test_a_statement_marked_not_on_citus_runs_on_plain_postgresql_only():
