@@ -25,8 +25,10 @@ FULL_ONLY_TABLES = (
 )
 
 
-def conversation(kind: str, event_id: str, minutes: int, *, conversation: str = "c1", **extra) -> dict:
-    return support_event(kind, event_id=event_id, conversation=conversation, minutes=minutes, channel="chat", **extra)
+def conversation(
+    kind: str, event_id: str, minutes: int, *, conversation: str = "c1", channel: str = "chat", **extra
+) -> dict:
+    return support_event(kind, event_id=event_id, conversation=conversation, minutes=minutes, channel=channel, **extra)
 
 
 def ingest(workspace, *events: dict) -> None:
@@ -62,9 +64,10 @@ def waits_for_the_full_only_tables(workspace, *events: dict) -> bool:
 def test_a_message_statement_that_moves_no_channel_and_no_first_response_runs_lean():
     """Verifies, on a workspace with business hours, an SLA, a team and a label, that a customer
     message and a later agent reply go through while the full-only tables are locked, and that an
-    agent reply earlier than the counted first response, a first message of a conversation with no
-    created event (it takes the channel), a first reply, a resolution and an assignment wait for
-    them; after all of them (the waiting ones again), rollups verify finds no difference."""
+    agent reply earlier than the counted first response, the first event of a conversation, a
+    message earlier than the one a rated conversation without a created event took its channel
+    from (the rating moves to the new channel), a first reply, a resolution and an assignment wait
+    for them; after all of them (the waiting ones again), rollups verify finds no difference."""
     workspace = Workspace.objects.create(slug="lean", name="Lean")
     add_business_schedules(
         workspace, [("2000-01-01T00:00:00Z", "UTC", [(day, "00:00", "23:59") for day in range(1, 8)], [])]
@@ -77,6 +80,9 @@ def test_a_message_statement_that_moves_no_channel_and_no_first_response_runs_le
         conversation("labeled", "e3", 2, properties={"label": "vip"}),
         conversation("agent_replied", "e4", 10, agent="a1"),
         conversation("created", "f1", 0, conversation="c2"),
+        # c4 has no created event: its channel is its earliest event's, and it is rated.
+        conversation("customer_replied", "g1", 30, conversation="c4", customer="u3"),
+        conversation("rated", "g2", 40, conversation="c4", value=5),
     )
 
     assert not waits_for_the_full_only_tables(workspace, conversation("customer_replied", "m1", 12, customer="u1"))
@@ -89,7 +95,9 @@ def test_a_message_statement_that_moves_no_channel_and_no_first_response_runs_le
 
     full = [
         conversation("agent_replied", "m5", 5, agent="a2"),  # before the counted first response
-        conversation("customer_replied", "m6", 3, conversation="c3", customer="u2"),  # takes c3's channel
+        conversation("customer_replied", "m6", 3, conversation="c3", customer="u2"),  # c3's first event
+        # Earlier than c4's first message: c4's channel, and so its rating's, becomes email.
+        conversation("customer_replied", "m11", 25, conversation="c4", channel="email", customer="u3"),
         conversation("agent_replied", "m7", 4, conversation="c2", agent="a1"),  # c2's first response
         conversation("resolved", "m8", 20, agent="a1"),
         conversation("assigned", "m9", 21, agent="a2", properties={"team": "t2"}),
