@@ -24,7 +24,8 @@ the trigger keeps the rows (with `--bulk`: the triggers off during the load, the
 rebuild`, the recomputation the trigger's rows must equal, in slot 0; the trigger path does about
 1,000 events/s here, hours for 10M). Then compaction of closed hours (what the refresh loop does), VACUUM
 ANALYZE, and requests through the whole Django/DRF stack (test client, a real `read` token)
-round-robin over the reads, p50/p95 after a warm-up. Target: p95 <= 25 ms.
+round-robin over the reads (stats by a declared property, exact unique users and sessions per
+day, week and month, the catalogue), p50/p95 after a warm-up. Target: p95 <= 25 ms.
 
 Results: bench/results/catalogue.json. The database (`tally_bench_catalogue` on the configured
 server) is dropped at the end unless `--keep`.
@@ -279,6 +280,16 @@ def measure_reads(url: str, workspace_id: int, *, end: datetime, requests: int) 
             "/api/v1/events/stats",
             {**quarter, "group_by": "day", "measure": "price", "aggregate": "max"},
         ),
+        # Every event name (no name=), then the one name.
+        "uniques_users_7d_by_day": (
+            "/api/v1/events/uniques",
+            {"from": week["from"], "to": week["to"], "by": "user", "granularity": "day"},
+        ),
+        "uniques_sessions_90d_by_month": (
+            "/api/v1/events/uniques",
+            {**quarter, "by": "session", "granularity": "month"},
+        ),
+        "uniques_users_90d_by_week": ("/api/v1/events/uniques", {**quarter, "by": "user", "granularity": "week"}),
         "catalogue_list": ("/api/v1/catalogue/events/", {}),
         "catalogue_entry": ("/api/v1/catalogue/events/cta%20click", {}),
     }
