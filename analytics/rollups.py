@@ -486,7 +486,9 @@ def shadowed_source(cursor, summary: Summary, *, scope: Scope, horizon: datetime
     the rows of its source table that the scope can need (Scope.source_where): a temporary view
     named as the table, and one of the recomputation over it from the same SQL file (PostgreSQL
     looks up pg_temp first; the installed view is bound to the real table). Both are dropped at
-    the end, before the next summary, which may read or write the real table."""
+    the end, before the next summary, which may read or write the real table. On an error they go
+    with the transaction, which the error aborts: a DROP in a `finally` would fail in the aborted
+    transaction and hide the error, so there is none."""
     condition = scope.source_where(summary)
     if condition is None:
         yield
