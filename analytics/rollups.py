@@ -300,14 +300,9 @@ class Scope:
             if self.until is not None:
                 conditions.append("bucket < %(until)s")
         elif summary.periods:
-            # Months are at most 31 days and a zone's date is within a day of UTC's: the periods
-            # that can hold an hour of [since, until).
             if summary.hourly and horizon is not None:
                 conditions.append("bucket >= %(horizon)s")
-            if self.since is not None:
-                conditions.append("period >= (%(since)s::timestamptz AT TIME ZONE 'UTC')::date - 32")
-            if self.until is not None:
-                conditions.append("period <= (%(until)s::timestamptz AT TIME ZONE 'UTC')::date + 1")
+            conditions.extend(self.periods_near())
             if self.bounded and summary.hourly:
                 # The counts of the range's hours, as for the other hourly tables: a member whose
                 # first or last hour of a period lies in the range has an event in it.
@@ -332,6 +327,16 @@ class Scope:
             conditions.append("(workspace_id, conversation_id) IN (SELECT * FROM pg_temp.scope_conversation)")
         return f"WHERE {' AND '.join(conditions)}" if conditions else ""
 
+    def periods_near(self) -> list[str]:
+        """The periods that can hold an hour of [since, until): months are at most 31 days and a
+        zone's date is within a day of UTC's."""
+        conditions = []
+        if self.since is not None:
+            conditions.append("period >= (%(since)s::timestamptz AT TIME ZONE 'UTC')::date - 32")
+        if self.until is not None:
+            conditions.append("period <= (%(until)s::timestamptz AT TIME ZONE 'UTC')::date + 1")
+        return conditions
+
     def source_where(self, summary: "Summary") -> str | None:
         """The rows of `summary.source` that its recomputation within this bounded scope can read
         (a superset; the scope's own conditions on the view then pick the compared rows), or None
@@ -351,10 +356,7 @@ class Scope:
             # event_unique_period_count: the counts of the range's hours come from the period rows
             # whose first or last hour is in the range, whose members have an event in it.
             conditions.append("(workspace_id, kind, member) IN (SELECT * FROM pg_temp.scope_member)")
-            if self.since is not None:
-                conditions.append("period >= (%(since)s::timestamptz AT TIME ZONE 'UTC')::date - 32")
-            if self.until is not None:
-                conditions.append("period <= (%(until)s::timestamptz AT TIME ZONE 'UTC')::date + 1")
+            conditions.extend(self.periods_near())
         else:
             # event_unique_period: the hours of the range's members in the periods where() compares,
             # [UTC date of since - 32, UTC date of until + 1] in any zone (within 14 hours of UTC),
