@@ -9,8 +9,9 @@ has a business schedule (Monday to Friday 09:00-18:00, a holiday) and SLA target
 1 h in business time, resolution 1 day in calendar time) in effect for the whole simulated week,
 so every conversation is measured and held to them. Batches of 1000 on one
 connection and single-event transactions on 1 and 8 connections; rounds alternate A/B, B/A, ...
-so drift of the machine falls on both, and the medians are compared. Every run with the new
-figures is checked with `rollups verify`.
+so drift of the machine falls on both, and the medians are compared, in events/s and, on a local
+server, in the backends' CPU per event (what the connections' server processes used, from /proc).
+Every run with the new figures is checked with `rollups verify`.
 
 Each run starts from the same desk: the first `--history` events of the simulated week ingested
 (with the new figures, in batches) and ANALYZEd, as a database in service is, so the timed events
@@ -195,20 +196,29 @@ def main() -> None:
 
     summary = []
     for size, clients in cases:
-        median = {
-            form: statistics.median(
-                row["events_per_second"]
-                for row in rows
-                if (row["events_per_statement"], row["clients"], row["form"]) == (size, clients, form)
-            )
-            for form in FORMS
-        }
+
+        def median_of(field: str, size: int = size, clients: int = clients) -> dict:
+            values = {
+                form: [
+                    row[field]
+                    for row in rows
+                    if (row["events_per_statement"], row["clients"], row["form"]) == (size, clients, form)
+                ]
+                for form in FORMS
+            }
+            return {form: statistics.median(v) if None not in v else None for form, v in values.items()}
+
+        median, cpu = median_of("events_per_second"), median_of("backend_cpu_ms_per_event")
         summary.append(
             {
                 "events_per_statement": size,
                 "clients": clients,
                 "median_events_per_second": median,
                 "with_vs_without": median["with"] / median["without"],
+                # The same comparison in the backends' CPU per event (None on a remote server):
+                # it barely moves with other work on the machine, where events/s moves by 10%.
+                "median_backend_cpu_ms_per_event": cpu,
+                "cpu_with_vs_without": cpu["without"] / cpu["with"] if None not in cpu.values() else None,
             }
         )
     with connect(url) as connection, connection.cursor() as cursor:
@@ -235,13 +245,18 @@ def main() -> None:
     }
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(json.dumps(report, indent=2) + "\n")
-    print("\n| events per statement | connections | without events/s | with events/s | with / without |")
-    print("| --- | --- | --- | --- | --- |")
+    print(
+        "\n| events per statement | connections | without events/s | with events/s | with / without "
+        "| CPU ms per event without / with | in CPU |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for row in summary:
-        median = row["median_events_per_second"]
+        median, cpu = row["median_events_per_second"], row["median_backend_cpu_ms_per_event"]
+        in_cpu = "n/a" if row["cpu_with_vs_without"] is None else f"{row['cpu_with_vs_without']:.3f}"
+        cpu_ms = "n/a" if in_cpu == "n/a" else f"{cpu['without']:.3f} / {cpu['with']:.3f}"
         print(
             f"| {row['events_per_statement']} | {row['clients']} | {median['without']:.0f} | "
-            f"{median['with']:.0f} | {row['with_vs_without']:.3f} |"
+            f"{median['with']:.0f} | {row['with_vs_without']:.3f} | {cpu_ms} | {in_cpu} |"
         )
     print(f"\nevery run with the new figures verified: {report['all_verified']}; written to {args.output}")
 
