@@ -530,22 +530,33 @@ def prefixes(summary: Summary, cursor, *, scope: Scope) -> str | None:
     if prefix == fixed:
         return None
     columns = ", ".join(prefix)
-    within = "workspace_id = %(workspace)s" if fixed else "true"
-    following = " AND ".join([within, f"({columns}) > ({', '.join(f'p.{column}' for column in prefix)})"])
-    cursor.execute(
-        f"""
-        WITH RECURSIVE p AS (
-            (SELECT {columns} FROM {summary.table} WHERE {within} ORDER BY {columns} LIMIT 1)
-            UNION ALL
-            SELECT n.* FROM p CROSS JOIN LATERAL (
-                SELECT {columns} FROM {summary.table} WHERE {following} ORDER BY {columns} LIMIT 1
-            ) AS n
-        )
-        SELECT {columns} FROM p
-        """,
-        scope.params(None),
-    )
-    values = cursor.fetchall()
+
+    def walk(within: str) -> str:
+        following = f"{within} AND ({columns}) > ({', '.join(f'p.{column}' for column in prefix)})"
+        return f"""
+            WITH RECURSIVE p AS (
+                (SELECT {columns} FROM {summary.table} WHERE {within} ORDER BY {columns} LIMIT 1)
+                UNION ALL
+                SELECT n.* FROM p CROSS JOIN LATERAL (
+                    SELECT {columns} FROM {summary.table} WHERE {following} ORDER BY {columns} LIMIT 1
+                ) AS n
+            )
+            SELECT {columns} FROM p
+            """
+
+    if fixed:
+        cursor.execute(walk("workspace_id = %(workspace)s"), scope.params(None))
+        values = cursor.fetchall()
+    elif not citus.on_cluster():
+        cursor.execute(walk("true"), scope.params(None))
+        values = cursor.fetchall()
+    else:
+        # Citus runs a recursive CTE only with a filter on the distribution column: one walk per
+        # workspace (the prefix starts with workspace_id, so each walk stays inside one).
+        values = []
+        for workspace in Workspace.objects.order_by("id").values_list("id", flat=True):
+            cursor.execute(walk("workspace_id = %(workspace)s"), {**scope.params(None), "workspace": workspace})
+            values += cursor.fetchall()
     if not values:
         return "false"
     rows = ", ".join(connection.ops.compose_sql(f"({', '.join(['%s'] * len(prefix))})", row) for row in values)
