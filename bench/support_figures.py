@@ -192,8 +192,8 @@ def main() -> None:
             for form in order:
                 start_from_history()
                 install(url, form=form, cut=args.cut)
-                warm_up = 0 if not args.warm_up else (1 if size > 1 else args.warm_up)
-                result = run_statements(url=url, statements=statements[size], clients=clients, warm_up=warm_up)
+                planned = 0 if not args.warm_up else (1 if size > 1 else args.warm_up)
+                result = run_statements(url=url, statements=statements[size], clients=clients, warm_up=planned)
                 result.update(
                     round=round_number,
                     events_per_statement=size,
