@@ -283,3 +283,95 @@ def run_statements(
             None if None in cpu or not inserted else sum(cpu) / inserted * 1000  # type: ignore[arg-type]
         ),
     }
+
+
+def run_side_by_side(
+    *,
+    urls: dict[str, str],
+    statements: dict[str, list[bytes]],
+    clients: int,
+    warm_up: int = 0,
+    burst: int = 25,
+    first: int = 0,
+) -> dict[str, dict]:
+    """Runs the same statements against several databases (one per variant: {variant: url}, with
+    each variant's rendering of them) taking turns, so that the machine's drift falls on every
+    variant alike: with one client, statement by statement (A B, then B A, ...); with several,
+    in bursts of `burst` statements per client, all clients of one variant at once, then the
+    other's. Each client keeps one connection per variant for the whole run (with `warm_up`, its
+    first statements run and rolled back first, as in run_statements). Per variant: events/s =
+    rows inserted / the sum of its turns' seconds, statement latencies, and the backends' CPU per
+    event. `first` picks which variant starts (alternate it between rounds)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    variants = list(urls)
+    variants = variants[first % len(variants) :] + variants[: first % len(variants)]
+    stored_before = {variant: count_events(url) for variant, url in urls.items()}
+    connections = {variant: [connect(url) for _ in range(clients)] for variant, url in urls.items()}
+    hands = {variant: [statements[variant][hand::clients] for hand in range(clients)] for variant in variants}
+    pids, cpu_before = {}, {}
+    for variant in variants:
+        for index, own in enumerate(connections[variant]):
+            own.autocommit = True
+            with own.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                pids[variant, index] = cursor.fetchone()[0]
+                if warm_up:
+                    own.autocommit = False
+                    for statement in hands[variant][index][:warm_up]:
+                        cursor.execute(statement)
+                        own.rollback()
+                    own.autocommit = True
+            cpu_before[variant, index] = backend_cpu_seconds(pids[variant, index])
+    seconds = dict.fromkeys(variants, 0.0)
+    latencies: dict[str, list[float]] = {variant: [] for variant in variants}
+    errors: dict[str, list[str]] = {variant: [] for variant in variants}
+    step = 1 if clients == 1 else burst
+
+    def turn(variant: str, index: int, start: int) -> None:
+        with connections[variant][index].cursor() as cursor:
+            for statement in hands[variant][index][start : start + step]:
+                began = time.perf_counter()
+                try:
+                    cursor.execute(statement)
+                except Exception as exc:  # counted and shown, as in run_statements
+                    errors[variant].append(type(exc).__name__)
+                latencies[variant].append(time.perf_counter() - began)
+
+    longest = max(len(hand) for hand in hands[variants[0]])
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        for number, start in enumerate(range(0, longest, step)):
+            for variant in variants if number % 2 == 0 else variants[::-1]:
+                began = time.perf_counter()
+                if clients == 1:
+                    turn(variant, 0, start)
+                else:
+                    for future in [pool.submit(turn, variant, index, start) for index in range(clients)]:
+                        future.result()
+                seconds[variant] += time.perf_counter() - began
+    results = {}
+    for variant, url in urls.items():
+        cpu = [backend_cpu_seconds(pids[variant, index]) for index in range(clients)]
+        for own in connections[variant]:
+            own.close()
+        inserted = count_events(url) - stored_before[variant]
+        ordered = sorted(latencies[variant])
+
+        def percentile(p: float, ordered=ordered) -> float:
+            return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000 if ordered else 0.0
+
+        used = None
+        if None not in cpu and None not in (cpu_before[variant, index] for index in range(clients)) and inserted:
+            used = sum(cpu[index] - cpu_before[variant, index] for index in range(clients)) / inserted * 1000
+        results[variant] = {
+            "statements": len(ordered),
+            "seconds": seconds[variant],
+            "errors": errors[variant],
+            "events_per_second": inserted / seconds[variant] if seconds[variant] else 0.0,
+            "events_inserted": inserted,
+            "p50_ms": percentile(50),
+            "p95_ms": percentile(95),
+            "p99_ms": percentile(99),
+            "backend_cpu_ms_per_event": used,
+        }
+    return results
