@@ -530,10 +530,19 @@ def prefixes(summary: Summary, cursor, *, scope: Scope) -> str | None:
     if prefix == fixed:
         return None
     columns = ", ".join(prefix)
-
-    def walk(within: str) -> str:
-        following = f"{within} AND ({columns}) > ({', '.join(f'p.{column}' for column in prefix)})"
-        return f"""
+    if fixed or not citus.on_cluster():
+        within, walks = ("workspace_id = %(workspace)s" if fixed else "true"), [scope.params(None)]
+    else:
+        # Citus runs a recursive CTE only with a filter on the distribution column: one walk per
+        # workspace (the prefix starts with workspace_id, so each walk stays inside one).
+        within = "workspace_id = %(workspace)s"
+        workspaces = Workspace.objects.order_by("id").values_list("id", flat=True)
+        walks = [{**scope.params(None), "workspace": workspace} for workspace in workspaces]
+    following = f"{within} AND ({columns}) > ({', '.join(f'p.{column}' for column in prefix)})"
+    values = []
+    for params in walks:
+        cursor.execute(
+            f"""
             WITH RECURSIVE p AS (
                 (SELECT {columns} FROM {summary.table} WHERE {within} ORDER BY {columns} LIMIT 1)
                 UNION ALL
@@ -542,21 +551,10 @@ def prefixes(summary: Summary, cursor, *, scope: Scope) -> str | None:
                 ) AS n
             )
             SELECT {columns} FROM p
-            """
-
-    if fixed:
-        cursor.execute(walk("workspace_id = %(workspace)s"), scope.params(None))
-        values = cursor.fetchall()
-    elif not citus.on_cluster():
-        cursor.execute(walk("true"), scope.params(None))
-        values = cursor.fetchall()
-    else:
-        # Citus runs a recursive CTE only with a filter on the distribution column: one walk per
-        # workspace (the prefix starts with workspace_id, so each walk stays inside one).
-        values = []
-        for workspace in Workspace.objects.order_by("id").values_list("id", flat=True):
-            cursor.execute(walk("workspace_id = %(workspace)s"), {**scope.params(None), "workspace": workspace})
-            values += cursor.fetchall()
+            """,
+            params,
+        )
+        values += cursor.fetchall()
     if not values:
         return "false"
     rows = ", ".join(connection.ops.compose_sql(f"({', '.join(['%s'] * len(prefix))})", row) for row in values)
