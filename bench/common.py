@@ -190,6 +190,26 @@ def backend_cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def warm(own, cursor, statements: list[bytes]) -> None:
+    """Runs the statements on `own` and rolls each back, so that its server process has the
+    trigger's statements planned and nothing of them is stored (one at a time: no row lock is held
+    across statements)."""
+    own.autocommit = False
+    for statement in statements:
+        cursor.execute(statement)
+        own.rollback()
+
+
+def latency_percentiles(latencies: list[float]) -> dict:
+    """p50/p95/p99 in ms of latencies in seconds (0.0 when there are none)."""
+    ordered = sorted(latencies)
+
+    def percentile(p: float) -> float:
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000 if ordered else 0.0
+
+    return {"p50_ms": percentile(50), "p95_ms": percentile(95), "p99_ms": percentile(99)}
+
+
 def run_statements(
     *,
     url: str,
@@ -225,12 +245,8 @@ def run_statements(
             pid = cursor.fetchone()[0]
             if transaction:
                 own.commit()
-            if warm_up:
-                own.autocommit = False
-                for statement in hand[:warm_up]:
-                    cursor.execute(statement)
-                    own.rollback()  # one at a time: no row lock held across statements
-                own.autocommit = not transaction
+            warm(own, cursor, hand[:warm_up])
+            own.autocommit = not transaction
             began_cpu = backend_cpu_seconds(pid)
             barrier.wait()
             for statement in hand:
@@ -264,11 +280,6 @@ def run_statements(
     if timer:
         timer.cancel()
     inserted = count_events(url) - stored_before
-    latencies.sort()
-
-    def percentile(p: float) -> float:
-        return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] * 1000 if latencies else 0.0
-
     return {
         "statements": len(latencies),
         "seconds": elapsed,
@@ -276,9 +287,7 @@ def run_statements(
         "requests_per_second": len(latencies) / elapsed,
         "events_per_second": inserted / elapsed,
         "events_inserted": inserted,
-        "p50_ms": percentile(50),
-        "p95_ms": percentile(95),
-        "p99_ms": percentile(99),
+        **latency_percentiles(latencies),
         "backend_cpu_ms_per_event": (
             None if None in cpu or not inserted else sum(cpu) / inserted * 1000  # type: ignore[arg-type]
         ),
@@ -316,12 +325,8 @@ def run_side_by_side(
             with own.cursor() as cursor:
                 cursor.execute("SELECT pg_backend_pid()")
                 pids[variant, index] = cursor.fetchone()[0]
-                if warm_up:
-                    own.autocommit = False
-                    for statement in hands[variant][index][:warm_up]:
-                        cursor.execute(statement)
-                        own.rollback()
-                    own.autocommit = True
+                warm(own, cursor, hands[variant][index][:warm_up])
+                own.autocommit = True
             cpu_before[variant, index] = backend_cpu_seconds(pids[variant, index])
     seconds = dict.fromkeys(variants, 0.0)
     latencies: dict[str, list[float]] = {variant: [] for variant in variants}
@@ -355,23 +360,16 @@ def run_side_by_side(
         for own in connections[variant]:
             own.close()
         inserted = count_events(url) - stored_before[variant]
-        ordered = sorted(latencies[variant])
-
-        def percentile(p: float, ordered=ordered) -> float:
-            return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000 if ordered else 0.0
-
         used = None
         if None not in cpu and None not in (cpu_before[variant, index] for index in range(clients)) and inserted:
             used = sum(cpu[index] - cpu_before[variant, index] for index in range(clients)) / inserted * 1000
         results[variant] = {
-            "statements": len(ordered),
+            "statements": len(latencies[variant]),
             "seconds": seconds[variant],
             "errors": errors[variant],
             "events_per_second": inserted / seconds[variant] if seconds[variant] else 0.0,
             "events_inserted": inserted,
-            "p50_ms": percentile(50),
-            "p95_ms": percentile(95),
-            "p99_ms": percentile(99),
+            **latency_percentiles(latencies[variant]),
             "backend_cpu_ms_per_event": used,
         }
     return results
